@@ -1,0 +1,65 @@
+"""The heavy-task contract: what crosses the queue to the container worker and what comes back.
+
+The orchestrator dispatches a `TaskMessage` for attempt N of a heavy node and then waits for
+the external event named by `task_event_name(node_id, attempt)` on its own instance. The
+worker raises that event with a `TaskResult` as its payload (through the Durable HTTP API).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskId(BaseModel):
+    """Identifies one attempt of one node of one job; the worker's idempotency key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    node_id: str
+    attempt: int = Field(ge=1)
+
+    def key(self) -> str:
+        return f"{self.job_id}/{self.node_id}/{self.attempt}"
+
+
+def task_event_name(node_id: str, attempt: int) -> str:
+    """The external event that carries the result of ``attempt`` of heavy node ``node_id``."""
+    return f"task:{node_id}:{attempt}"
+
+
+class ReplyTo(BaseModel):
+    """Where the worker sends the result: an orchestration instance and the event name."""
+
+    instance_id: str
+    event_name: str
+    task_hub: str | None = None
+
+
+class TaskMessage(BaseModel):
+    """One heavy task on the queue. ``params_ref`` replaces ``params`` when they are too large."""
+
+    task_id: TaskId
+    handler: str
+    params: dict[str, Any] | None = None
+    params_ref: str | None = None
+    timeout_seconds: float | None = None
+    checkpoint_ref: str | None = None
+    reply_to: ReplyTo
+
+
+class TaskError(BaseModel):
+    kind: str
+    message: str
+    retryable: bool
+
+
+class TaskResult(BaseModel):
+    """The payload of the task event: an output or a classified error, never both."""
+
+    task_id: TaskId
+    status: Literal["completed", "failed"]
+    output: Any = None
+    error: TaskError | None = None

@@ -1,0 +1,12 @@
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.azurite import Azurite, run_azurite
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """A real Azurite for the whole test session (Blob, Queue and Table on free ports)."""
+    with run_azurite() as instance:
+        yield instance
