@@ -62,7 +62,14 @@ _ENDINGS = frozenset(
 NODE_TRANSITIONS: dict[NodeStatus, frozenset[NodeStatus]] = {
     NodeStatus.PENDING: frozenset({NodeStatus.READY, NodeStatus.SKIPPED, NodeStatus.CANCELLED}),
     NodeStatus.READY: frozenset(
-        {NodeStatus.DISPATCHED, NodeStatus.WAITING, NodeStatus.COMPLETED, NodeStatus.CANCELLED}
+        {
+            NodeStatus.DISPATCHED,
+            NodeStatus.WAITING,
+            NodeStatus.COMPLETED,
+            NodeStatus.FAILED,  # a template or aggregate error before anything ran
+            NodeStatus.SKIPPED,
+            NodeStatus.CANCELLED,
+        }
     ),
     NodeStatus.DISPATCHED: frozenset({NodeStatus.RUNNING, NodeStatus.RETRYING} | _ENDINGS),
     NodeStatus.RUNNING: frozenset({NodeStatus.RETRYING} | _ENDINGS),

@@ -11,6 +11,7 @@ from handlers.base import (
     RetryableError,
     registry,
 )
+from handlers import builtin as _builtin  # noqa: F401  (registers the built-in handlers)
 
 __all__ = [
     "HandlerContext",

@@ -1,0 +1,127 @@
+"""The `dagmaster` command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from domain.diagram import to_dot, to_mermaid
+from domain.inputs import InputError, parse_cli_value, resolve_inputs
+from domain.loader import WorkflowValidationError, load_workflow_dir, load_workflow_file
+from domain.models import WorkflowDefinition
+from domain.simulate import simulate
+
+app = typer.Typer(help="dagmaster: geospatial workflow engine on Azure Durable Functions.",
+                  no_args_is_help=True, add_completion=False)  # fmt: skip
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOWS = REPO / "workflows"
+
+
+def _handler_names() -> frozenset[str]:
+    import handlers
+
+    return handlers.registry.names()
+
+
+def _load(workflow: str) -> WorkflowDefinition:
+    """A path to a YAML file, or the id of a shipped workflow."""
+    path = Path(workflow)
+    if path.exists():
+        return load_workflow_file(path, handlers=_handler_names())
+    return load_workflow_dir([WORKFLOWS], handlers=_handler_names()).get(workflow)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="workflow files or folders")],
+) -> None:
+    """Validate workflow files; print every problem and exit 1 if any."""
+    try:
+        found = load_workflow_dir(paths, handlers=_handler_names())
+    except WorkflowValidationError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"{len(exc.problems)} problem(s) found", err=True)
+        raise typer.Exit(1) from exc
+    for (wid, version), source in sorted(found.sources.items()):
+        typer.echo(f"ok  {wid} v{version}  ({source})")
+
+
+@app.command()
+def graph(
+    workflow: Annotated[str, typer.Argument(help="a workflow file or shipped workflow id")],
+    dot: Annotated[bool, typer.Option("--dot", help="Graphviz DOT instead of Mermaid")] = False,
+) -> None:
+    """Print a workflow's DAG as Mermaid (or DOT)."""
+    definition = _load_or_exit(workflow)
+    typer.echo(to_dot(definition) if dot else to_mermaid(definition))
+
+
+def _load_or_exit(workflow: str) -> WorkflowDefinition:
+    try:
+        return _load(workflow)
+    except WorkflowValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except KeyError as exc:
+        typer.echo(f"unknown workflow '{workflow}' (not a file, not in {WORKFLOWS})", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _pairs(values: list[str], what: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            typer.echo(f"bad {what} {value!r}: expected key=value", err=True)
+            raise typer.Exit(2)
+        parsed[key] = parse_cli_value(text)
+    return parsed
+
+
+@app.command()
+def plan(
+    workflow: Annotated[str, typer.Argument(help="a workflow file or shipped workflow id")],
+    input: Annotated[list[str], typer.Option("--input", "-i", help="k=v (JSON values)")] = [],  # noqa: B006
+    output: Annotated[list[str], typer.Option("--output", "-o",
+                      help="node=JSON: simulated output of a node (default: echo params)")] = [],  # noqa: B006  # fmt: skip
+) -> None:
+    """Dry run: the order nodes would run in, which are skipped and why."""
+    definition = _load_or_exit(workflow)
+    try:
+        inputs = resolve_inputs(definition, _pairs(input, "input"))
+    except InputError as exc:
+        for field, problem in exc.problems.items():
+            typer.echo(f"inputs.{field}: {problem}", err=True)
+        raise typer.Exit(1) from exc
+    result = simulate(definition, inputs, _pairs(output, "output"))
+    typer.echo(f"plan of {definition.workflow_id} v{definition.version}")
+    for number, rnd in enumerate(result.rounds, 1):
+        for node, target in rnd.choices.items():
+            typer.echo(f"  {node}: takes branch -> {target or '(none)'}")
+        if rnd.dispatched:
+            typer.echo(f"round {number}:")
+        for d in rnd.dispatched:
+            what = f"{d.handler} on {d.queue}" if d.kind == "task" else d.kind
+            typer.echo(f"  run  {d.node_id}  [{what}]  {json.dumps(d.params, default=str)}")
+        for node, reason in rnd.skipped.items():
+            typer.echo(f"  skip {node}: {reason}")
+    state = result.state
+    typer.echo(f"job would end {state.status.value}")
+    if state.error:
+        typer.echo(f"  error: {state.error.message}")
+    typer.echo(f"  output: {json.dumps(state.output, default=str)}")
+    if state.status.value != "completed":
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

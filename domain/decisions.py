@@ -1,0 +1,99 @@
+"""What the orchestrator tells the evaluator (`Result`s) and what it is told back (`Step`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.events import JobEvent
+from domain.state import NodeError
+from domain.status import JobStatus
+
+
+class NodeCompleted(BaseModel):
+    kind: Literal["completed"] = "completed"
+    node_id: str
+    attempt: int
+    output: Any = None
+
+
+class NodeFailed(BaseModel):
+    kind: Literal["failed"] = "failed"
+    node_id: str
+    attempt: int
+    error: NodeError
+    timed_out: bool = False
+
+
+class RetryDue(BaseModel):
+    """The back-off timer before ``attempt`` fired: dispatch it."""
+
+    kind: Literal["retry_due"] = "retry_due"
+    node_id: str
+    attempt: int
+
+
+class ApprovalReceived(BaseModel):
+    kind: Literal["approval"] = "approval"
+    node_id: str
+    approved: bool
+    by: str | None = None
+    reason: str | None = None
+
+
+class CancelRequested(BaseModel):
+    kind: Literal["cancel"] = "cancel"
+    by: str | None = None
+    reason: str | None = None
+
+
+class JobTimedOut(BaseModel):
+    kind: Literal["job_timeout"] = "job_timeout"
+
+
+Result = Annotated[
+    NodeCompleted | NodeFailed | RetryDue | ApprovalReceived | CancelRequested | JobTimedOut,
+    Field(discriminator="kind"),
+]
+
+
+class Dispatch(BaseModel):
+    """Start ``attempt`` of a node: a handler (task), a wait (approval) or a sub-workflow."""
+
+    node_id: str
+    attempt: int
+    kind: Literal["task", "approval", "sub_workflow"]
+    handler: str | None = None
+    queue: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: float | None = None
+    event_name: str | None = None
+    workflow_id: str | None = None
+    workflow_version: int | None = None
+
+
+class ScheduleRetry(BaseModel):
+    node_id: str
+    attempt: int  # the attempt that will run after the wait
+    delay_seconds: float
+
+
+class Finish(BaseModel):
+    status: JobStatus
+    output: Any = None
+    error: NodeError | None = None
+
+
+class Step(BaseModel):
+    """Everything one evaluation decided, in the order it decided it."""
+
+    dispatch: list[Dispatch] = Field(default_factory=list)
+    retries: list[ScheduleRetry] = Field(default_factory=list)
+    abandon: list[str] = Field(default_factory=list)  # in-flight nodes no longer awaited
+    skipped: dict[str, str] = Field(default_factory=dict)  # node -> reason
+    choices: dict[str, str | None] = Field(default_factory=dict)  # conditional -> target
+    fan_outs: dict[str, int] = Field(default_factory=dict)  # fan-out -> children created
+    aggregates: dict[str, Any] = Field(default_factory=dict)  # fan-in -> value
+    events: list[JobEvent] = Field(default_factory=list)
+    finished: Finish | None = None

@@ -1,0 +1,288 @@
+"""Load workflow YAML and report every problem at once, each with file, line and node id.
+
+    load_workflow_text(text, source)   -> WorkflowDefinition   (or WorkflowValidationError)
+    load_workflow_file(path)           -> WorkflowDefinition
+    load_workflow_dir(paths)           -> WorkflowSet          (cross-file checks too)
+
+YAML is parsed with `yaml.safe_load`; a second, safe `yaml.compose` pass keeps the line of
+every mapping key and sequence item so that Pydantic's error locations map back to lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from domain.models import NodeDefinition, SubWorkflowNode, WorkflowDefinition
+from domain.validation import Issue, check_workflow
+
+Location = tuple[str | int, ...]
+_NODE = TypeAdapter(NodeDefinition)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    node_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        node = f" node '{self.node_id}':" if self.node_id else ""
+        return f"{where}:{node} {self.message}"
+
+
+class WorkflowValidationError(ValueError):
+    """All the problems of one or more workflow files."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"invalid workflow ({count}):\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _line_map(text: str) -> dict[Location, int]:
+    """The 1-based line of every key and item, by its path from the document root."""
+    lines: dict[Location, int] = {}
+
+    def walk(node: yaml.Node, path: Location) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, key.value)
+                lines[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+class _Locator:
+    def __init__(self, source: str, data: dict[str, Any], lines: dict[Location, int]) -> None:
+        self.source = source
+        self.lines = lines
+        raw_nodes = data.get("nodes")
+        self.raw_nodes: list[Any] = raw_nodes if isinstance(raw_nodes, list) else []
+        self.index_of: dict[str, int] = {}
+        for i, raw in enumerate(self.raw_nodes):
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                self.index_of.setdefault(raw["id"], i)
+
+    def line(self, loc: Location) -> int | None:
+        """The line of the longest prefix of ``loc`` present in the YAML."""
+        present = tuple(p for p in loc if not self._is_synthetic(p))
+        for end in range(len(present), -1, -1):
+            if present[:end] in self.lines:
+                return self.lines[present[:end]]
+        return None
+
+    @staticmethod
+    def _is_synthetic(part: str | int) -> bool:
+        # Pydantic adds the discriminator tag and union member names to locations.
+        return part in {
+            "start",
+            "end",
+            "task",
+            "conditional",
+            "fan_out",
+            "fan_in",
+            "approval",
+            "sub_workflow",
+            "list[str]",
+            "AnyOf",
+        } and not isinstance(part, int)
+
+    def from_pydantic(self, loc: Location, message: str) -> Problem:
+        node_id = None
+        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+            raw = self.raw_nodes[loc[1]] if loc[1] < len(self.raw_nodes) else None
+            node_id = raw.get("id") if isinstance(raw, dict) else None
+            node_id = node_id if isinstance(node_id, str) else f"#{loc[1] + 1}"
+        field = ".".join(str(p) for p in loc if not self._is_synthetic(p))
+        line = self._line_for_node_field(loc)
+        return Problem(self.source, line, node_id, f"{field}: {message}")
+
+    def _line_for_node_field(self, loc: Location) -> int | None:
+        line = self.line(loc)
+        return line
+
+    def from_issue(self, issue: Issue) -> Problem:
+        if issue.node_id is None:
+            return Problem(self.source, self.line(issue.field), None, issue.message)
+        index = self.index_of.get(issue.node_id)
+        loc: Location = ("nodes", index, *issue.field) if index is not None else ("nodes",)
+        return Problem(self.source, self.line(loc), issue.node_id, issue.message)
+
+
+def _pydantic_message(error: Any) -> str:
+    msg = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    return msg.removeprefix("Value error, ")
+
+
+def _structural(
+    data: dict[str, Any], locator: _Locator
+) -> tuple[WorkflowDefinition | None, list[Problem]]:
+    try:
+        return WorkflowDefinition.model_validate(data), []
+    except ValidationError as exc:
+        return None, [
+            locator.from_pydantic(tuple(e["loc"]), _pydantic_message(e))
+            for e in exc.errors(include_url=False)
+        ]
+
+
+def _parsed_nodes(raw_nodes: list[Any]) -> tuple[list[NodeDefinition], list[str]]:
+    """Nodes that validate on their own, and the ids of the ones that don't."""
+    good: list[NodeDefinition] = []
+    bad_ids: list[str] = []
+    for raw in raw_nodes:
+        try:
+            good.append(_NODE.validate_python(raw))
+        except ValidationError:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                bad_ids.append(raw["id"])
+    return good, bad_ids
+
+
+def load_workflow_text(
+    text: str, source: str = "<string>", *, handlers: Collection[str] | None = None
+) -> WorkflowDefinition:
+    """Parse and validate one workflow; raise `WorkflowValidationError` listing every problem."""
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_map(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise WorkflowValidationError(
+            [Problem(source, line, None, f"YAML syntax: {reason}")]
+        ) from exc
+    if not isinstance(data, dict):
+        raise WorkflowValidationError(
+            [Problem(source, 1, None, "a workflow file must be a YAML mapping")]
+        )
+    locator = _Locator(source, data, lines)
+    definition, problems = _structural(data, locator)
+    nodes, bad_ids = _parsed_nodes(locator.raw_nodes)
+    raw_inputs = data.get("inputs")
+    defaults = data.get("defaults")
+    issues = check_workflow(
+        nodes,
+        input_names=raw_inputs.keys() if isinstance(raw_inputs, dict) else (),
+        other_ids=bad_ids,
+        default_queue=isinstance(defaults, dict) and defaults.get("queue") is not None,
+        handlers=handlers,
+    )
+    problems += [locator.from_issue(issue) for issue in issues]
+    if problems or definition is None:
+        raise WorkflowValidationError(sorted(problems, key=lambda p: (p.line or 0, p.message)))
+    return definition
+
+
+def load_workflow_file(
+    path: Path | str, *, handlers: Collection[str] | None = None
+) -> WorkflowDefinition:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkflowValidationError([Problem(str(path), None, None, str(exc))]) from exc
+    return load_workflow_text(text, str(path), handlers=handlers)
+
+
+@dataclass
+class WorkflowSet:
+    """Workflows by (id, version), with where each came from."""
+
+    workflows: dict[tuple[str, int], WorkflowDefinition] = field(default_factory=dict)
+    sources: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def get(self, workflow_id: str, version: int | None = None) -> WorkflowDefinition:
+        """The given version, or the latest when ``version`` is None; KeyError if absent."""
+        if version is not None:
+            return self.workflows[(workflow_id, version)]
+        versions = [v for (wid, v) in self.workflows if wid == workflow_id]
+        if not versions:
+            raise KeyError(workflow_id)
+        return self.workflows[(workflow_id, max(versions))]
+
+    def latest(self) -> list[WorkflowDefinition]:
+        ids = sorted({wid for wid, _ in self.workflows})
+        return [self.get(wid) for wid in ids]
+
+
+def workflow_files(paths: Iterable[Path | str]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+        else:
+            files.append(p)
+    return files
+
+
+def load_workflow_dir(
+    paths: Iterable[Path | str], *, handlers: Collection[str] | None = None
+) -> WorkflowSet:
+    """Load every workflow under ``paths``; also check that (id, version) pairs are unique
+    and that every `sub_workflow` node names a workflow in the set."""
+    result = WorkflowSet()
+    problems: list[Problem] = []
+    for file in workflow_files(paths):
+        try:
+            definition = load_workflow_file(file, handlers=handlers)
+        except WorkflowValidationError as exc:
+            problems += exc.problems
+            continue
+        key = (definition.workflow_id, definition.version)
+        if key in result.workflows:
+            problems.append(
+                Problem(
+                    str(file),
+                    None,
+                    None,
+                    f"workflow '{key[0]}' version {key[1]} is also defined in {result.sources[key]}",
+                )
+            )
+            continue
+        result.workflows[key] = definition
+        result.sources[key] = str(file)
+    problems += _sub_workflow_problems(result)
+    if problems:
+        raise WorkflowValidationError(problems)
+    return result
+
+
+def _sub_workflow_problems(found: WorkflowSet) -> list[Problem]:
+    problems: list[Problem] = []
+    for key, definition in found.workflows.items():
+        for node in definition.nodes:
+            if not isinstance(node, SubWorkflowNode):
+                continue
+            try:
+                found.get(node.workflow_id, node.version)
+            except KeyError:
+                version = f" version {node.version}" if node.version else ""
+                problems.append(
+                    Problem(
+                        found.sources[key],
+                        None,
+                        node.id,
+                        f"sub_workflow '{node.workflow_id}'{version} is not defined",
+                    )
+                )
+    return problems
