@@ -10,7 +10,12 @@ import typer
 
 from domain.diagram import to_dot, to_mermaid
 from domain.inputs import InputError, parse_cli_value, resolve_inputs
-from domain.loader import WorkflowValidationError, load_workflow_dir, load_workflow_file
+from domain.loader import (
+    WorkflowValidationError,
+    find_workflow_file,
+    load_workflow_dir,
+    load_workflow_file,
+)
 from domain.models import WorkflowDefinition
 from domain.simulate import simulate
 
@@ -32,7 +37,7 @@ def _load(workflow: str) -> WorkflowDefinition:
     path = Path(workflow)
     if path.exists():
         return load_workflow_file(path, handlers=_handler_names())
-    return load_workflow_dir([WORKFLOWS], handlers=_handler_names()).get(workflow)
+    return load_workflow_file(find_workflow_file(WORKFLOWS, workflow), handlers=_handler_names())
 
 
 @app.command()

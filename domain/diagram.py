@@ -74,13 +74,20 @@ def _edges(definition: WorkflowDefinition) -> list[tuple[str, str, str | None, b
     return edges
 
 
+def _mermaid_id(node_id: str) -> str:
+    # Mermaid reserves words such as `end`; prefixed ids never collide with them.
+    return f"n_{node_id.replace('-', '_')}"
+
+
 def to_mermaid(definition: WorkflowDefinition) -> str:
     lines = ["flowchart TD"]
     for node in definition.nodes:
-        lines.append(f"  {node.id}{_mermaid_shape(node, _label(node, definition))}")
+        shape = _mermaid_shape(node, _label(node, definition))
+        lines.append(f"  {_mermaid_id(node.id)}{shape}")
     for src, dst, label, any_of in _edges(definition):
         arrow = "-.->" if any_of else "-->"
-        lines.append(f'  {src} {arrow}|"{label}"| {dst}' if label else f"  {src} {arrow} {dst}")
+        a, b = _mermaid_id(src), _mermaid_id(dst)
+        lines.append(f'  {a} {arrow}|"{label}"| {b}' if label else f"  {a} {arrow} {b}")
     return "\n".join(lines)
 
 

@@ -99,14 +99,14 @@ class _Run:
         self.settled: deque[str] = deque()  # nodes that became final; dependents to examine
 
     def emit(self, kind: EventKind, node_id: str | None = None, attempt: int | None = None,
-             **data: Any) -> None:  # fmt: skip
+             /, **data: Any) -> None:  # fmt: skip
         state = self.state
         event = JobEvent(job_id=state.job.id, seq=state.seq, kind=kind, at=self.now,
                          node_id=node_id, attempt=attempt, data=data)  # fmt: skip
         state.seq += 1
         self.step.events.append(event)
 
-    def set_status(self, node_id: str, new: NodeStatus, **data: Any) -> NodeState:
+    def set_status(self, node_id: str, new: NodeStatus, /, **data: Any) -> NodeState:
         node = self.state.nodes[node_id]
         check_node_transition(node_id, node.status, new)
         self.state.counts[node.status] -= 1
@@ -117,7 +117,7 @@ class _Run:
             self.settled.append(node_id)
         return node
 
-    def set_job_status(self, new: JobStatus, **data: Any) -> None:
+    def set_job_status(self, new: JobStatus, /, **data: Any) -> None:
         check_job_transition(self.state.job.id, self.state.status, new)
         self.state.status = new
         self.emit(_JOB_EVENT[new], **data)
@@ -146,7 +146,7 @@ class Evaluator:
             state.nodes[nid] = NodeState()
         state.counts[NodeStatus.PENDING] = len(self.nodes)
         run = _Run(state, now)
-        run.set_job_status(JobStatus.RUNNING, workflow_hash=None)
+        run.set_job_status(JobStatus.RUNNING)
         self._activate(run, self.start_id)
         self._propagate(run)
         return state, run.step

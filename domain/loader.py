@@ -19,7 +19,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from domain.models import NodeDefinition, SubWorkflowNode, WorkflowDefinition
-from domain.validation import Issue, check_workflow
+from domain.validation import InvalidNode, Issue, check_workflow
 
 Location = tuple[str | int, ...]
 _NODE = TypeAdapter(NodeDefinition)
@@ -109,13 +109,10 @@ class _Locator:
             raw = self.raw_nodes[loc[1]] if loc[1] < len(self.raw_nodes) else None
             node_id = raw.get("id") if isinstance(raw, dict) else None
             node_id = node_id if isinstance(node_id, str) else f"#{loc[1] + 1}"
-        field = ".".join(str(p) for p in loc if not self._is_synthetic(p))
-        line = self._line_for_node_field(loc)
-        return Problem(self.source, line, node_id, f"{field}: {message}")
-
-    def _line_for_node_field(self, loc: Location) -> int | None:
-        line = self.line(loc)
-        return line
+        inner = loc[2:] if node_id is not None else loc
+        field = ".".join(str(p) for p in inner if not self._is_synthetic(p))
+        text = f"{field}: {message}" if field else message
+        return Problem(self.source, self.line(loc), node_id, text)
 
     def from_issue(self, issue: Issue) -> Problem:
         if issue.node_id is None:
@@ -144,17 +141,18 @@ def _structural(
         ]
 
 
-def _parsed_nodes(raw_nodes: list[Any]) -> tuple[list[NodeDefinition], list[str]]:
-    """Nodes that validate on their own, and the ids of the ones that don't."""
-    good: list[NodeDefinition] = []
-    bad_ids: list[str] = []
+def _parsed_nodes(raw_nodes: list[Any]) -> list[NodeDefinition | InvalidNode]:
+    """Every node: validated, or, when it has structural errors (reported separately), a
+    placeholder keeping its id and dependencies so graph checks do not cascade."""
+    parsed: list[NodeDefinition | InvalidNode] = []
     for raw in raw_nodes:
         try:
-            good.append(_NODE.validate_python(raw))
+            parsed.append(_NODE.validate_python(raw))
         except ValidationError:
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                bad_ids.append(raw["id"])
-    return good, bad_ids
+            placeholder = InvalidNode.from_raw(raw)
+            if placeholder is not None:
+                parsed.append(placeholder)
+    return parsed
 
 
 def load_workflow_text(
@@ -177,13 +175,12 @@ def load_workflow_text(
         )
     locator = _Locator(source, data, lines)
     definition, problems = _structural(data, locator)
-    nodes, bad_ids = _parsed_nodes(locator.raw_nodes)
+    nodes = _parsed_nodes(locator.raw_nodes)
     raw_inputs = data.get("inputs")
     defaults = data.get("defaults")
     issues = check_workflow(
         nodes,
         input_names=raw_inputs.keys() if isinstance(raw_inputs, dict) else (),
-        other_ids=bad_ids,
         default_queue=isinstance(defaults, dict) and defaults.get("queue") is not None,
         handlers=handlers,
     )
@@ -265,6 +262,29 @@ def load_workflow_dir(
     if problems:
         raise WorkflowValidationError(problems)
     return result
+
+
+def find_workflow_file(
+    directory: Path | str, workflow_id: str, version: int | None = None
+) -> Path:
+    """The file defining ``workflow_id`` (the given or the highest version) under
+    ``directory``, found without validating the other files. KeyError if none."""
+    best: tuple[int, Path] | None = None
+    for file in workflow_files([directory]):
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict) or data.get("workflow_id") != workflow_id:
+            continue
+        found = data.get("version")
+        if not isinstance(found, int) or (version is not None and found != version):
+            continue
+        if best is None or found > best[0]:
+            best = (found, file)
+    if best is None:
+        raise KeyError(workflow_id)
+    return best[1]
 
 
 def _sub_workflow_problems(found: WorkflowSet) -> list[Problem]:

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from domain import templates
 from domain.graph import Graph
 from domain.models import (
+    AnyOf,
     ConditionalNode,
     EndNode,
     FanInNode,
     FanOutNode,
+    NodeBase,
     NodeDefinition,
     StartNode,
     SubWorkflowNode,
@@ -25,6 +27,28 @@ from domain.models import (
 
 TEMPLATE_ROOTS = ("inputs", "nodes", "job")
 FAN_OUT_ROOTS = ("item", "index")
+
+
+class InvalidNode(NodeBase):
+    """Stands in, in graph checks, for a node whose own fields did not validate."""
+
+    type: Literal["invalid"] = "invalid"
+    depends_on: list[str] | AnyOf = []
+    declared_type: str | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> InvalidNode | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            return None
+        deps = raw.get("depends_on")
+        if isinstance(deps, dict) and isinstance(deps.get("any_of"), list):
+            deps = AnyOf.model_construct(any_of=[d for d in deps["any_of"] if isinstance(d, str)])
+        elif isinstance(deps, list):
+            deps = [d for d in deps if isinstance(d, str)]
+        else:
+            deps = []
+        declared = raw.get("type") if isinstance(raw.get("type"), str) else None
+        return cls.model_construct(id=raw["id"], depends_on=deps, declared_type=declared)
 
 
 @dataclass(frozen=True)
@@ -38,23 +62,21 @@ class Issue:
 
 
 def check_workflow(
-    nodes: Sequence[NodeDefinition],
+    nodes: Sequence[NodeDefinition | InvalidNode],
     *,
     input_names: Collection[str],
-    other_ids: Collection[str] = (),
     default_queue: bool = False,
     handlers: Collection[str] | None = None,
 ) -> list[Issue]:
-    """Every graph and template issue of ``nodes``.
-
-    ``other_ids`` are ids of nodes that exist but failed structural validation (so they are
-    not reported as unknown dependencies). ``handlers``, when given, is the handler registry.
-    """
-    graph = Graph(nodes)
-    known = set(graph.nodes) | set(other_ids)
-    issues = [*_duplicate_ids(nodes), *_unknown_references(graph, known)]
+    """Every graph and template issue of ``nodes`` (``handlers``: the handler registry)."""
+    graph = Graph(nodes)  # type: ignore[arg-type]
+    known = set(graph.nodes)
+    unknown = [*_unknown_references(graph, known)]
+    issues = [*_duplicate_ids(nodes), *unknown]
     issues += _cycles(graph)
-    issues += _start_and_end(graph)
+    # Nodes cut off by an unknown dependency are already reported; don't report them twice.
+    cut_off = graph.reachable_from({i.node_id for i in unknown if i.node_id})
+    issues += _start_and_end(graph, cut_off)
     issues += _branches(graph)
     issues += _fan_ins(graph)
     issues += _tasks(graph, default_queue, handlers)
@@ -62,7 +84,7 @@ def check_workflow(
     return issues
 
 
-def _duplicate_ids(nodes: Sequence[NodeDefinition]) -> Iterator[Issue]:
+def _duplicate_ids(nodes: Sequence[NodeDefinition | InvalidNode]) -> Iterator[Issue]:
     seen: set[str] = set()
     for node in nodes:
         if node.id in seen:
@@ -92,9 +114,9 @@ def _cycles(graph: Graph) -> Iterator[Issue]:
             yield Issue(f"cycle: {' -> '.join(cycle)}", cycle[0], ("depends_on",))
 
 
-def _start_and_end(graph: Graph) -> Iterator[Issue]:
-    starts = [nid for nid, n in graph.nodes.items() if isinstance(n, StartNode)]
-    ends = [nid for nid, n in graph.nodes.items() if isinstance(n, EndNode)]
+def _start_and_end(graph: Graph, cut_off: set[str]) -> Iterator[Issue]:
+    starts = [nid for nid, n in graph.nodes.items() if _is(n, StartNode, "start")]
+    ends = [nid for nid, n in graph.nodes.items() if _is(n, EndNode, "end")]
     if len(starts) != 1:
         found = ", ".join(f"'{s}'" for s in starts) or "none"
         yield Issue(f"a workflow needs exactly one start node (found {found})", None, ("nodes",))
@@ -104,9 +126,13 @@ def _start_and_end(graph: Graph) -> Iterator[Issue]:
         return
     reachable = graph.reachable_from(starts)
     for nid in graph.nodes:
-        if nid not in reachable:
+        if nid not in reachable and nid not in cut_off:
             what = "end node" if nid in ends else "node"
             yield Issue(f"{what} '{nid}' is not reachable from start '{starts[0]}'", nid)
+
+
+def _is(node: NodeBase, kind: type, name: str) -> bool:
+    return isinstance(node, kind) or (isinstance(node, InvalidNode) and node.declared_type == name)
 
 
 def _branches(graph: Graph) -> Iterator[Issue]:
