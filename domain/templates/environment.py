@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, nodes
 from jinja2.environment import TemplateExpression
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -266,14 +266,33 @@ def _is_blank(node: nodes.Node) -> bool:
     return isinstance(node, nodes.TemplateData) and not node.data.strip()
 
 
+_LOADING_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Extends: "extends",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from ... import",
+}
+
+
+def _reject_loading(ast: nodes.Template) -> None:
+    # There is no loader: say so before anything runs rather than fail at render time.
+    for node in ast.find_all(tuple(_LOADING_TAGS)):
+        tag = _LOADING_TAGS[type(node)]
+        raise TemplateSyntaxError(
+            f"'{{% {tag} %}}' is not available in workflow templates", node.lineno
+        )
+
+
 @lru_cache(maxsize=4096)
 def compile_template(source: str) -> Compiled:
-    """Parse and compile ``source`` once; raises Jinja's ``TemplateSyntaxError``.
+    """Parse and compile ``source`` once; raises Jinja's ``TemplateSyntaxError``, also for
+    ``extends``/``include``/``import`` (there is nothing to load templates from).
 
     A lone expression is compiled the way ``compile_expression`` does it (assign to
     ``result``), from the already parsed AST, so its value keeps its native type.
     """
     ast = ENV.parse(source)
+    _reject_loading(ast)
     expr = single_expression(ast)
     if expr is None:
         return Compiled(native=None, text=ENV.from_string(ast))

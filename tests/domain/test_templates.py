@@ -357,6 +357,15 @@ def test_unknown_filter_is_a_syntax_problem() -> None:
     assert check_syntax("{{ inputs.a | nope }}") == "line 1: No filter named 'nope'."
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['{% include "x" %}', '{% extends "x" %}', '{% import "x" as y %}', '{% from "x" import y %}'],
+)
+def test_loading_other_templates_is_a_syntax_problem(text: str) -> None:
+    message = check_syntax(text)
+    assert message is not None and "not available in workflow templates" in message
+
+
 def test_render_of_bad_syntax_raises_syntax_problem_with_location() -> None:
     with pytest.raises(TemplateSyntaxProblem) as info:
         render({"a": "{% if %}"})
