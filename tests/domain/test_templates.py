@@ -159,6 +159,22 @@ def test_dict_methods_still_callable_when_no_key_shadows_them() -> None:
     assert render("{{ inputs.get('a', 0) }}", make_ctx({"b": 1})) == 0
 
 
+def test_optional_input_via_default_filter() -> None:
+    assert render("{{ inputs.tile_size | default(512) }}", make_ctx({})) == 512
+
+
+def test_skipped_upstream_can_be_tested_with_is_defined() -> None:
+    ctx = make_ctx(nodes={"cog": {"href": "a.tif"}})
+    text = "{{ nodes.merge.output if nodes.merge is defined else nodes.cog.output.href }}"
+    assert render(text, ctx) == "a.tif"
+
+
+def test_whole_nodes_mapping_renders_as_plain_data() -> None:
+    ctx = make_ctx(nodes={"a": {"n": 1}})
+    assert render("{{ nodes }}", ctx) == {"a": {"output": {"n": 1}}}
+    assert render("n={{ nodes }}", ctx) == "n={'a': {'output': {'n': 1}}}"
+
+
 def test_job_fields_available() -> None:
     assert render("{{ job.workflow_id }}@{{ job.version }}/{{ job.id }}") == "raster_ingest@3/job-1"
 
