@@ -299,6 +299,10 @@ ESCAPES = [
     "{{ '{x.__class__}'.format_map({'x': inputs}) }}",
     "{{ inputs.x.__init__.__globals__ }}",
     "x {{ inputs.__class__ }} y",
+    "{{ inputs | attr('__class__') }}",
+    "{{ inputs.get.__self__ }}",
+    "{{ self.__init__ }}",
+    "{{ range.__globals__ }}",
 ]
 
 
