@@ -37,7 +37,6 @@ from domain.templates.analysis import (
     references,
 )
 from domain.templates.context import JobInfo, TemplateContext
-from domain.templates.environment import Resolver
 from domain.templates.errors import (
     TemplateProblem,
     TemplateRenderError,
@@ -45,6 +44,7 @@ from domain.templates.errors import (
     TemplateSyntaxProblem,
 )
 from domain.templates.render import evaluate_condition, render_value
+from domain.templates.views import Resolver
 
 __all__ = [
     "CONTEXT_ROOTS",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from domain.templates.environment import NodesView, Resolver
+from domain.templates.views import NodesView, Resolver
 
 
 class _NoItem:

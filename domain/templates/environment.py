@@ -1,4 +1,4 @@
-"""The one Jinja environment of the workflow language, and the values it evaluates over.
+"""The one Jinja environment of the workflow language, and the compiled-template cache.
 
 Why a subclass of ``ImmutableSandboxedEnvironment``:
 
@@ -14,110 +14,25 @@ Why a subclass of ``ImmutableSandboxedEnvironment``:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, nodes
 from jinja2.environment import TemplateExpression
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-Resolver = Callable[[dict[str, Any]], Any]
+from domain.templates.data import to_data
+from domain.templates.views import View
 
 _KEPT_GLOBALS = frozenset({"range", "namespace"})
 _REMOVED_FILTERS = ("random",)
 _VIEW_METHODS = frozenset({"get", "keys", "items", "values"})
 MAX_POWER_BITS = 1 << 16
 MAX_REPEAT_LENGTH = 1_000_000
-REFERENCE_KEY = "$ref"
-
-
-class ResolverFailure(Exception):
-    """Carries an exception raised by a resolver through Jinja, to be re-raised unwrapped."""
-
-    def __init__(self, original: BaseException) -> None:
-        super().__init__(repr(original))
-        self.original = original
-
-
-def is_output_reference(value: Any) -> bool:
-    """A large-output reference is a dict with a string ``"$ref"`` (e.g. ``blob://c/p``)."""
-    return isinstance(value, dict) and isinstance(value.get(REFERENCE_KEY), str)
-
-
-class _View(Mapping[str, Any]):
-    """Read-only mapping placed in the context; says what is missing in its own words."""
-
-    __slots__ = ()
-
-    def missing_hint(self, key: object) -> str:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return repr(to_data(self))
-
-
-class NodeView(_View):
-    """``nodes.<id>``: one key, ``output``, materialised through the resolver on first access."""
-
-    __slots__ = ("_node_id", "_output", "_resolved", "_resolver")
-
-    def __init__(self, node_id: str, output: Any, resolver: Resolver | None) -> None:
-        self._node_id = node_id
-        self._output = output
-        self._resolver = resolver
-        self._resolved = False
-
-    def __getitem__(self, key: str) -> Any:
-        if key != "output":
-            raise KeyError(key)
-        if not self._resolved:
-            if self._resolver is not None and is_output_reference(self._output):
-                try:
-                    self._output = self._resolver(self._output)
-                except Exception as exc:
-                    raise ResolverFailure(exc) from exc
-            self._resolved = True
-        return self._output
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(("output",))
-
-    def __len__(self) -> int:
-        return 1
-
-    def missing_hint(self, key: object) -> str:
-        return f"'nodes.{self._node_id}' has no attribute {key!r} (only 'output')"
-
-
-class NodesView(_View):
-    """``nodes``: completed upstream node id → :class:`NodeView`."""
-
-    __slots__ = ("_outputs", "_resolver", "_views")
-
-    def __init__(self, outputs: Mapping[str, Any], resolver: Resolver | None) -> None:
-        self._outputs = outputs
-        self._resolver = resolver
-        self._views: dict[str, NodeView] = {}
-
-    def __getitem__(self, node_id: str) -> NodeView:
-        if node_id not in self._views:
-            if node_id not in self._outputs:
-                raise KeyError(node_id)
-            self._views[node_id] = NodeView(node_id, self._outputs[node_id], self._resolver)
-        return self._views[node_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._outputs)
-
-    def __len__(self) -> int:
-        return len(self._outputs)
-
-    def missing_hint(self, key: object) -> str:
-        return f"no completed upstream node {key!r} in 'nodes'"
 
 
 def _has_key(mapping: Mapping[Any, Any], key: Any) -> bool:
@@ -136,7 +51,7 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
         if isinstance(obj, Mapping):
             if _has_key(obj, attribute):
                 return obj[attribute]
-            if isinstance(obj, _View) and attribute not in _VIEW_METHODS:
+            if isinstance(obj, View) and attribute not in _VIEW_METHODS:
                 return self.undefined(obj.missing_hint(attribute), obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
@@ -145,7 +60,7 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
             return super().getitem(obj, argument)
         if _has_key(obj, argument):
             return obj[argument]
-        if isinstance(obj, _View):
+        if isinstance(obj, View):
             return self.undefined(obj.missing_hint(argument), obj=obj, name=argument)
         return self.undefined(obj=obj, name=argument)
 
@@ -171,47 +86,11 @@ def _check_repeat(left: Any, right: Any) -> None:
             raise SecurityError(f"repetition longer than {MAX_REPEAT_LENGTH} items")
 
 
-def to_data(value: Any) -> Any:
-    """Turn an expression's result into plain JSON-like data (fresh containers, no aliasing).
-
-    Tuples and iterators (e.g. the generator of ``|map``) become lists; views become dicts.
-    Raises ``UndefinedError``/``SecurityError`` for undefined results and ``TypeError`` for
-    anything that is not data (callables, sets, arbitrary objects).
-    """
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Undefined):
-        str(value)  # StrictUndefined raises its own error (UndefinedError or SecurityError)
-        raise TypeError("expression is undefined")
-    if isinstance(value, Mapping):
-        return {_data_key(k): to_data(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        raise TypeError("a set has no stable order; make it a list (e.g. |sort)")
-    if callable(value):
-        raise TypeError(
-            f"expression evaluated to a callable ({type(value).__name__}), not data; "
-            "a missing key named like a dict method (items, keys, ...) falls back to the method"
-        )
-    if isinstance(value, list | tuple | range | Iterator):
-        return [to_data(v) for v in value]
-    if isinstance(value, Iterable) and type(value).__module__ == "builtins":
-        return [to_data(v) for v in value]  # dict views and the like
-    raise TypeError(f"expression evaluated to a {type(value).__name__}, not JSON-like data")
-
-
-def _data_key(key: Any) -> Any:
-    if key is None or isinstance(key, str | bool | int | float):
-        return key
-    raise TypeError(f"mapping key of type {type(key).__name__} is not JSON-like data")
-
-
 def _finalize(value: Any) -> Any:
     """Applied to every ``{{ }}`` in text templates: no addresses or methods in the output."""
     if isinstance(value, Undefined):
         return value
-    if isinstance(value, _View | Iterator):
+    if isinstance(value, View | Iterator):
         return to_data(value)
     if callable(value):
         return to_data(value)  # raises
@@ -266,14 +145,33 @@ def _is_blank(node: nodes.Node) -> bool:
     return isinstance(node, nodes.TemplateData) and not node.data.strip()
 
 
+_LOADING_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Extends: "extends",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from ... import",
+}
+
+
+def _reject_loading(ast: nodes.Template) -> None:
+    # There is no loader: say so before anything runs rather than fail at render time.
+    for node in ast.find_all(tuple(_LOADING_TAGS)):
+        tag = _LOADING_TAGS[type(node)]
+        raise TemplateSyntaxError(
+            f"'{{% {tag} %}}' is not available in workflow templates", node.lineno
+        )
+
+
 @lru_cache(maxsize=4096)
 def compile_template(source: str) -> Compiled:
-    """Parse and compile ``source`` once; raises Jinja's ``TemplateSyntaxError``.
+    """Parse and compile ``source`` once; raises Jinja's ``TemplateSyntaxError``, also for
+    ``extends``/``include``/``import`` (there is nothing to load templates from).
 
     A lone expression is compiled the way ``compile_expression`` does it (assign to
     ``result``), from the already parsed AST, so its value keeps its native type.
     """
     ast = ENV.parse(source)
+    _reject_loading(ast)
     expr = single_expression(ast)
     if expr is None:
         return Compiled(native=None, text=ENV.from_string(ast))

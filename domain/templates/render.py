@@ -8,12 +8,13 @@ from typing import Any
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 
 from domain.templates.context import TemplateContext
-from domain.templates.environment import Resolver, ResolverFailure, compile_template
+from domain.templates.environment import compile_template
 from domain.templates.errors import (
     TemplateRenderError,
     TemplateSandboxViolation,
     TemplateSyntaxProblem,
 )
+from domain.templates.views import Resolver, ResolverFailure
 
 _FALSE_STRINGS = frozenset({"", "false", "0"})
 
