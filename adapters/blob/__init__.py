@@ -1,0 +1,49 @@
+"""Blob storage access for handlers and the rest of dagmaster.
+
+Public surface:
+
+    BlobSettings.from_env()          typed settings (see `adapters.blob.settings` for the env)
+    open_blob_store(settings)        the configured `BlobStore` (`AzureBlobStore`)
+    BlobStore                        the interface: ref / ref_from_url / url / read_url /
+                                     write_url / gdal_path / info / exists / upload_* / download_*
+    BlobRef                          a validated (account, container, path)
+    errors                           BlobError > InvalidBlobRef, BlobNotFound, BlobAccessDenied,
+                                     BlobUnavailable
+"""
+
+from adapters.blob.azure import AzureBlobStore
+from adapters.blob.errors import (
+    BlobAccessDenied,
+    BlobError,
+    BlobNotFound,
+    BlobUnavailable,
+    InvalidBlobRef,
+)
+from adapters.blob.refs import BlobRef
+from adapters.blob.settings import BlobSettings, BlobSettingsError
+from adapters.blob.signers import AccountKeySigner, SasSigner, UserDelegationSigner
+from adapters.blob.store import BlobInfo, BlobStore
+
+
+def open_blob_store(settings: BlobSettings) -> BlobStore:
+    """The store the settings describe (Azure Blob Storage or Azurite)."""
+    return AzureBlobStore.from_settings(settings)
+
+
+__all__ = [
+    "AccountKeySigner",
+    "AzureBlobStore",
+    "BlobAccessDenied",
+    "BlobError",
+    "BlobInfo",
+    "BlobNotFound",
+    "BlobRef",
+    "BlobSettings",
+    "BlobSettingsError",
+    "BlobStore",
+    "BlobUnavailable",
+    "InvalidBlobRef",
+    "SasSigner",
+    "UserDelegationSigner",
+    "open_blob_store",
+]

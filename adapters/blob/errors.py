@@ -1,0 +1,30 @@
+"""Errors of the blob adapter. Handlers map them to retryable / non-retryable failures.
+
+BlobError                   base
+├── InvalidBlobRef          a container, path or URL we refuse (traversal, foreign account)
+├── BlobNotFound            the blob or container does not exist
+├── BlobAccessDenied        the identity may not do this (RBAC, expired SAS)
+└── BlobUnavailable         transient: throttling, 5xx, connection failures
+"""
+
+from __future__ import annotations
+
+
+class BlobError(Exception):
+    """Base of every error raised by `adapters.blob`."""
+
+
+class InvalidBlobRef(BlobError, ValueError):
+    """A container name, blob path or URL that must never reach storage; names the bad value."""
+
+
+class BlobNotFound(BlobError):
+    pass
+
+
+class BlobAccessDenied(BlobError):
+    pass
+
+
+class BlobUnavailable(BlobError):
+    pass

@@ -1,0 +1,93 @@
+"""Writing Cloud Optimized GeoTIFFs with GDAL's COG driver, shared by create_cog and cog_tile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import rasterio
+import rasterio.shutil
+from pydantic import BaseModel, Field, field_validator
+from rasterio.errors import RasterioError
+from rio_cogeo.cogeo import cog_validate
+
+from handlers.base import NonRetryableError
+from handlers.raster.models import CogValidation
+
+Compression = Literal["deflate", "lzw", "zstd", "lerc", "jpeg", "webp", "packbits", "none"]
+Resampling = Literal["nearest", "average", "bilinear", "cubic", "cubicspline", "lanczos", "mode"]
+_PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
+# GDAL's block cache: enough to keep a few rows of 512x512 blocks of a wide raster; the COG
+# driver streams, so more cache does not make it faster, only bigger. Override with the
+# usual GDAL_CACHEMAX environment variable (MB).
+DEFAULT_CACHE_MB = 256
+
+
+class CogOptions(BaseModel):
+    """How to write a COG. Defaults match ``rio cogeo create``'s deflate profile."""
+
+    compression: Compression = "deflate"
+    level: int | None = Field(default=None, ge=1, le=22, description="compression level")
+    predictor: Literal[1, 2, 3] | None = Field(
+        default=None, description="1 none, 2 horizontal (integers), 3 floating point"
+    )
+    blocksize: int = Field(default=512, ge=64, le=4096)
+    overview_count: int | None = Field(
+        default=None, ge=0, le=30, description="None: until the raster fits one block"
+    )
+    overview_resampling: Resampling = "nearest"
+
+    @field_validator("blocksize")
+    @classmethod
+    def _multiple_of_16(cls, value: int) -> int:
+        if value % 16:
+            raise ValueError(f"blocksize must be a multiple of 16, got {value}")
+        return value
+
+    def creation_options(self) -> dict[str, str]:
+        """COG driver creation options."""
+        options = {
+            "COMPRESS": self.compression.upper(),
+            "BLOCKSIZE": str(self.blocksize),
+            "OVERVIEW_RESAMPLING": self.overview_resampling.upper(),
+            "NUM_THREADS": "ALL_CPUS",
+            "BIGTIFF": "IF_SAFER",
+        }
+        if self.level is not None:
+            options["LEVEL"] = str(self.level)
+        if self.predictor is not None:
+            options["PREDICTOR"] = _PREDICTORS[self.predictor]
+        if self.overview_count == 0:
+            options["OVERVIEWS"] = "NONE"
+        elif self.overview_count is not None:
+            options["OVERVIEW_COUNT"] = str(self.overview_count)
+        return options
+
+
+def write_cog(source: str, destination: Path, options: CogOptions, **config: str) -> None:
+    """Copy ``source`` (any GDAL path) to a COG at ``destination``.
+
+    The COG driver writes overviews to a temporary file next to ``destination`` and then
+    streams blocks, so memory stays near GDAL_CACHEMAX whatever the raster's size.
+    """
+    env: dict[str, str | int] = {"GDAL_CACHEMAX": _cache_mb(), **config}
+    try:
+        with rasterio.Env(**env):
+            options_ = options.creation_options()
+            rasterio.shutil.copy(source, str(destination), driver="COG", **options_)
+    except RasterioError as exc:
+        # The source opened, so GDAL refusing the copy means incompatible options
+        # (e.g. JPEG on uint16) or unreadable pixels: retrying would fail the same way.
+        raise NonRetryableError(f"writing the COG failed: {exc}", kind="cog_write_failed") from exc
+
+
+def validate_cog(path: Path) -> CogValidation:
+    is_valid, errors, warnings = cog_validate(str(path), quiet=True)
+    return CogValidation(is_valid=is_valid, errors=errors, warnings=warnings)
+
+
+def _cache_mb() -> int:
+    value = os.environ.get("GDAL_CACHEMAX")
+    # GDAL also accepts "25%" or bytes; only a plain MB count is passed through here.
+    return int(value) if value and value.isdigit() else DEFAULT_CACHE_MB

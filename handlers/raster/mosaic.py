@@ -1,0 +1,101 @@
+"""mosaic: one VRT over the tile COGs written by cog_tile."""
+
+from __future__ import annotations
+
+import posixpath
+
+from affine import Affine
+from pydantic import BaseModel, Field
+
+from adapters.blob import BlobStore
+from handlers.base import HandlerContext, NonRetryableError, registry
+from handlers.raster.gdal import open_blob_raster
+from handlers.raster.grid import Window, cover_problems
+from handlers.raster.models import StoredBlob
+from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.tiles import CogTileResult
+from handlers.raster.vrt import VrtBand, VrtGrid, VrtSource, bands_of, render_vrt
+
+VRT_MEDIA_TYPE = "application/xml"
+
+
+class MosaicParams(BaseModel):
+    tiles: list[CogTileResult] = Field(min_length=1)
+    output_container: str = Field(min_length=3, max_length=63)
+    output_path: str = Field(min_length=1, max_length=1024, pattern=r"\.vrt$")
+
+
+class MosaicResult(BaseModel):
+    output: StoredBlob
+    width: int
+    height: int
+    tile_count: int
+
+
+@registry.register("mosaic", MosaicParams)
+def mosaic(params: MosaicParams, ctx: HandlerContext) -> MosaicResult:
+    """Write a VRT that presents the tile COGs as the original raster.
+
+    Tiles must be in ``output_container`` and cover their grid exactly once. Their paths in
+    the VRT are relative to it and carry no credentials, so the VRT works wherever it and
+    the tiles are read together: ``/vsiaz/``, a download, or a copy. Band layout, CRS and
+    geotransform come from the first tile; the grid's origin is that tile's minus its offset.
+    """
+    tiles = sorted(params.tiles, key=lambda t: t.tile.index)
+    width, height = _check_cover(tiles)
+    store = blob_store()
+    with storage_errors():
+        out = store.ref(params.output_container, params.output_path)
+        for t in tiles:
+            store.ref(t.output.container, t.output.blob_path)  # rejects foreign or bad paths
+        _require_same_container(tiles, params.output_container)
+        grid, bands = _layout(store, tiles[0], width, height)
+        sources = [_source(t, posixpath.dirname(out.path)) for t in tiles]
+        store.upload_bytes(out, render_vrt(grid, bands, sources).encode(), VRT_MEDIA_TYPE)
+        output = StoredBlob(
+            container=out.container, blob_path=out.path, url=store.url(out),
+            size_bytes=store.info(out).size,
+        )  # fmt: skip
+    return MosaicResult(output=output, width=width, height=height, tile_count=len(tiles))
+
+
+def _window(t: CogTileResult) -> Window:
+    return Window(t.tile.col_off, t.tile.row_off, t.tile.width, t.tile.height)
+
+
+def _check_cover(tiles: list[CogTileResult]) -> tuple[int, int]:
+    windows = [_window(t) for t in tiles]
+    width = max(w.col_off + w.width for w in windows)
+    height = max(w.row_off + w.height for w in windows)
+    problems = cover_problems(windows, width, height)
+    if problems:
+        raise NonRetryableError(
+            f"the {len(tiles)} tiles do not form a mosaic: {'; '.join(problems)}",
+            kind="invalid_mosaic",
+        )
+    return width, height
+
+
+def _require_same_container(tiles: list[CogTileResult], container: str) -> None:
+    elsewhere = sorted({t.output.container for t in tiles} - {container})
+    if elsewhere:
+        raise NonRetryableError(
+            f"tiles in containers {elsewhere} cannot be referenced by a VRT in {container!r}",
+            kind="invalid_mosaic",
+        )
+
+
+def _layout(
+    store: BlobStore, first: CogTileResult, width: int, height: int
+) -> tuple[VrtGrid, list[VrtBand]]:
+    ref = store.ref(first.output.container, first.output.blob_path)
+    with open_blob_raster(store, ref) as src:
+        origin = src.transform * Affine.translation(-first.tile.col_off, -first.tile.row_off)
+        grid = VrtGrid(width, height, src.crs.to_wkt() if src.crs else None, origin)
+        return grid, bands_of(src)
+
+
+def _source(t: CogTileResult, vrt_dir: str) -> VrtSource:
+    w = _window(t)
+    relative = posixpath.relpath(t.output.blob_path, vrt_dir or ".")
+    return VrtSource(relative, True, Window(0, 0, w.width, w.height), w)

@@ -1,0 +1,128 @@
+"""stac_item: a validated STAC Item for a raster (normally a COG), stored next to it as JSON."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pystac
+from pydantic import AwareDatetime, BaseModel, Field
+from rasterio.io import DatasetReader
+from rio_cogeo.cogeo import cog_validate
+from rio_stac import create_stac_item
+from stac_validator.validate import StacValidate
+
+from adapters.blob import BlobRef, BlobStore
+from handlers.base import HandlerContext, NonRetryableError, registry
+from handlers.raster.gdal import gdal_config, open_blob_raster
+from handlers.raster.models import BlobLocation, StoredBlob
+from handlers.raster.storage import blob_store, storage_errors
+
+STAC_MEDIA_TYPE = "application/geo+json"
+_STAC_SPEC = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema"
+_EXTENSIONS = "https://stac-extensions.github.io"
+
+
+class StacItemParams(BlobLocation):
+    item_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,256}$")
+    collection: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,256}$")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    datetime: AwareDatetime | None = Field(
+        default=None, description="acquisition time; None: the file's tags, else now"
+    )
+
+
+class StacItemResult(BaseModel):
+    item: dict[str, Any]
+    item_blob: StoredBlob
+
+
+@registry.register("stac_item", StacItemParams)
+def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
+    """Build a STAC Item (proj + raster extensions) for the raster, validate it offline, and
+    store it as ``<blob path without suffix>.stac.json`` in the same container.
+
+    The asset's href is the blob's unsigned URL; readers bring their own credentials. A
+    raster without a CRS cannot have a geometry: NonRetryableError.
+    """
+    store = blob_store()
+    with storage_errors():
+        ref = store.ref(params.container, params.blob_path)
+        item_ref = ref.sibling(posixpath.splitext(ref.path)[0] + ".stac.json")
+        with open_blob_raster(store, ref) as src:
+            item = _build_item(src, store, ref, params)
+        item.set_self_href(store.url(item_ref))
+        item_dict = item.to_dict(transform_hrefs=False)
+        _validate(item_dict, ref)
+        store.upload_bytes(item_ref, json.dumps(item_dict).encode(), STAC_MEDIA_TYPE)
+        stored = StoredBlob(
+            container=item_ref.container, blob_path=item_ref.path, url=store.url(item_ref),
+            size_bytes=store.info(item_ref).size,
+        )  # fmt: skip
+    return StacItemResult(item=item_dict, item_blob=stored)
+
+
+def _build_item(
+    src: DatasetReader, store: BlobStore, ref: BlobRef, params: StacItemParams
+) -> pystac.Item:
+    if src.crs is None:
+        raise NonRetryableError(
+            f"blob {ref} has no CRS: a STAC Item needs a georeferenced raster",
+            kind="not_georeferenced",
+        )
+    return create_stac_item(
+        src,
+        input_datetime=params.datetime,
+        id=params.item_id or Path(ref.path).stem,
+        collection=params.collection,
+        properties=params.properties or None,
+        asset_name="data",
+        asset_roles=["data"],
+        asset_media_type=_media_type(src.name, ref),
+        asset_href=store.url(ref),
+        with_proj=True,
+        with_raster=True,
+        # Densify the footprint so a reprojected edge stays close to the true curve.
+        geom_densify_pts=21,
+        geom_precision=7,
+    )
+
+
+def _media_type(gdal_path: str, ref: BlobRef) -> str:
+    is_cog, _, _ = cog_validate(gdal_path, config=gdal_config(ref.path), quiet=True)
+    return str(pystac.MediaType.COG if is_cog else pystac.MediaType.GEOTIFF)
+
+
+def _validate(item: dict[str, Any], ref: BlobRef) -> None:
+    """Validate with stac-validator against local schemas only (no network).
+
+    stac-validator would fetch the core and extension schemas over HTTPS; its ``schema_map``
+    redirects each URL to a local file: pystac's bundled STAC 1.1.0 and GeoJSON schemas, and
+    our own extension schemas (see schemas/README.md).
+    """
+    validator = StacValidate(schema_map=local_schema_map())
+    if not validator.validate_dict(item):
+        raise NonRetryableError(
+            f"the STAC Item built for blob {ref} is invalid: {validator.message}",
+            kind="invalid_stac_item",
+        )
+
+
+@cache
+def local_schema_map() -> dict[str, str]:
+    """Schema URL -> local file, for every schema a proj+raster Item refers to."""
+    bundled = files("pystac.validation") / "jsonschemas"
+    ours = Path(__file__).with_name("schemas")
+    names = ("item", "basics", "bands", "common", "data-values", "datetime", "instrument",
+             "licensing", "provider")  # fmt: skip
+    mapping = {f"{_STAC_SPEC}/{n}.json": str(bundled / f"stac-spec/v1.1.0/{n}.json") for n in names}
+    for name in ("Feature", "Geometry"):
+        mapping[f"https://geojson.org/schema/{name}.json"] = str(bundled / f"geojson/{name}.json")
+    for ext in ("projection-v1.1.0", "raster-v1.1.0"):
+        name, version = ext.rsplit("-", 1)
+        mapping[f"{_EXTENSIONS}/{name}/{version}/schema.json"] = str(ours / f"{ext}.json")
+    return mapping

@@ -1,0 +1,148 @@
+"""plan_tiles and cog_tile: the parallel COG path for rasters too big for one worker."""
+
+from __future__ import annotations
+
+import posixpath
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from rasterio.io import DatasetReader
+from rasterio.windows import Window as RioWindow
+from rasterio.windows import bounds as window_bounds
+
+from adapters.blob import BlobRef, BlobStore
+from handlers.base import HandlerContext, NonRetryableError, registry
+from handlers.raster.cog import COG_MEDIA_TYPE
+from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
+from handlers.raster.gdal import gdal_config, open_blob_raster
+from handlers.raster.grid import Window, tile_windows
+from handlers.raster.models import BlobLocation, CogValidation, StoredBlob, TileWindow
+from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.vrt import VrtGrid, VrtSource, bands_of, render_vrt
+
+
+class PlanTilesParams(BlobLocation):
+    tile_size: int = Field(default=8192, ge=256, le=65536)
+
+    @field_validator("tile_size")
+    @classmethod
+    def _whole_blocks(cls, value: int) -> int:
+        # Tiles aligned on 256-pixel blocks never split a source block of 256 or 512 pixels
+        # (the usual sizes) between two tile workers.
+        if value % 256:
+            raise ValueError(f"tile_size must be a multiple of 256, got {value}")
+        return value
+
+
+class TilePlan(BaseModel):
+    container: str
+    blob_path: str
+    width: int
+    height: int
+    tile_size: int
+    tiles: list[TileWindow]
+
+
+@registry.register("plan_tiles", PlanTilesParams)
+def plan_tiles(params: PlanTilesParams, ctx: HandlerContext) -> TilePlan:
+    """Split the raster into row-major tiles of ``tile_size`` pixels (edges may be smaller).
+
+    ``tiles`` is meant as a fan-out list: each item is the ``tile`` param of ``cog_tile``.
+    """
+    store = blob_store()
+    with storage_errors():
+        ref = store.ref(params.container, params.blob_path)
+        with open_blob_raster(store, ref) as src:
+            tiles = [_tile(src, i, w) for i, w in enumerate(_windows(src, params.tile_size))]
+            width, height = src.width, src.height
+    return TilePlan(
+        container=params.container,
+        blob_path=params.blob_path,
+        width=width,
+        height=height,
+        tile_size=params.tile_size,
+        tiles=tiles,
+    )
+
+
+def _windows(src: DatasetReader, tile_size: int) -> list[Window]:
+    return tile_windows(src.width, src.height, tile_size)
+
+
+def _tile(src: DatasetReader, index: int, w: Window) -> TileWindow:
+    rio_window = RioWindow(w.col_off, w.row_off, w.width, w.height)  # type: ignore[call-arg]
+    bounds = window_bounds(rio_window, src.transform) if src.crs else None
+    return TileWindow(
+        index=index, col_off=w.col_off, row_off=w.row_off, width=w.width, height=w.height,
+        bounds=bounds,
+    )  # fmt: skip
+
+
+class CogTileParams(BlobLocation, CogOptions):
+    tile: TileWindow
+    output_container: str = Field(min_length=3, max_length=63)
+    output_prefix: str = Field(min_length=1, max_length=900)
+
+
+class CogTileResult(BaseModel):
+    """One converted tile; a list of these is the input of ``mosaic``."""
+
+    tile: TileWindow
+    output: StoredBlob
+    validation: CogValidation
+
+
+@registry.register("cog_tile", CogTileParams)
+def cog_tile(params: CogTileParams, ctx: HandlerContext) -> CogTileResult:
+    """Convert one tile window of the source to its own COG at ``<prefix>/tile_<index>.tif``.
+
+    Only the window's blocks are read, over HTTP range reads through a window VRT: a tile
+    worker never downloads the whole source. Idempotent: a retry overwrites the same blob.
+    """
+    store = blob_store()
+    with storage_errors():
+        src = store.ref(params.container, params.blob_path)
+        dst = store.ref(params.output_container, tile_blob_path(params.output_prefix, params.tile))
+        with tempfile.TemporaryDirectory(prefix="cog_tile-") as scratch:
+            local = _convert_tile(store, src, params, Path(scratch))
+            validation = validate_cog(local)
+            store.upload_file(dst, local, content_type=COG_MEDIA_TYPE)
+        output = StoredBlob(
+            container=dst.container, blob_path=dst.path, url=store.url(dst),
+            size_bytes=store.info(dst).size,
+        )  # fmt: skip
+    ctx.report_progress(100, f"tile {params.tile.index} done")
+    return CogTileResult(tile=params.tile, output=output, validation=validation)
+
+
+def tile_blob_path(prefix: str, tile: TileWindow) -> str:
+    return posixpath.join(prefix.rstrip("/"), f"tile_{tile.index:06d}.tif")
+
+
+def _convert_tile(store: BlobStore, src: BlobRef, params: CogTileParams, scratch: Path) -> Path:
+    t = params.tile
+    window = Window(t.col_off, t.row_off, t.width, t.height)
+    with open_blob_raster(store, src) as dataset:
+        _check_inside(dataset, window, src)
+        rio_window = RioWindow(t.col_off, t.row_off, t.width, t.height)  # type: ignore[call-arg]
+        grid = VrtGrid(
+            t.width, t.height,
+            dataset.crs.to_wkt() if dataset.crs else None,
+            dataset.window_transform(rio_window),
+        )  # fmt: skip
+        source = VrtSource(dataset.name, False, window, Window(0, 0, t.width, t.height))
+        vrt_xml = render_vrt(grid, bands_of(dataset), [source])
+    vrt_path = scratch / "tile.vrt"
+    vrt_path.write_text(vrt_xml)
+    local = scratch / "tile.tif"
+    write_cog(str(vrt_path), local, params, **gdal_config(src.path))
+    return local
+
+
+def _check_inside(dataset: DatasetReader, w: Window, ref: BlobRef) -> None:
+    if w.col_off + w.width > dataset.width or w.row_off + w.height > dataset.height:
+        raise NonRetryableError(
+            f"tile {w} lies outside blob {ref} ({dataset.width}x{dataset.height} pixels)",
+            kind="invalid_tile",
+        )

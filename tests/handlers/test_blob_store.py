@@ -1,0 +1,84 @@
+"""AzureBlobStore against a real Azurite."""
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from adapters.blob import BlobNotFound, BlobStore, InvalidBlobRef
+from tests.handlers.conftest import OUTPUTS
+
+
+def test_bytes_uploaded_are_downloaded_unchanged(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/roundtrip.bin")
+    store.upload_bytes(ref, b"\x00\x01payload", content_type="application/octet-stream")
+    assert store.download_bytes(ref) == b"\x00\x01payload"
+    assert store.info(ref).content_type == "application/octet-stream"
+
+
+def test_file_upload_and_download_stream_through_local_files(store: BlobStore, tmp_path: Path):
+    source = tmp_path / "in.bin"
+    source.write_bytes(bytes(range(256)) * 4096)
+    ref = store.ref(OUTPUTS, "store/file.bin")
+    store.upload_file(ref, source)
+    store.download_file(ref, tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == source.read_bytes()
+    assert store.info(ref).size == 256 * 4096
+
+
+def test_read_url_reads_the_blob_without_other_credentials(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/readable.txt")
+    store.upload_bytes(ref, b"hello")
+    with urllib.request.urlopen(store.read_url(ref)) as response:
+        assert response.read() == b"hello"
+
+
+def test_read_url_cannot_write(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/read-only.txt")
+    store.upload_bytes(ref, b"original")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        _put(store.read_url(ref), b"overwritten")
+    assert raised.value.code == 403
+    assert store.download_bytes(ref) == b"original"
+
+
+def test_write_url_creates_the_blob(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/written-by-url.txt")
+    _put(store.write_url(ref), b"from a SAS")
+    assert store.download_bytes(ref) == b"from a SAS"
+
+
+def test_missing_blob_is_blob_not_found_naming_it(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/absent.tif")
+    with pytest.raises(BlobNotFound, match=r"store/absent\.tif"):
+        store.info(ref)
+    assert not store.exists(ref)
+
+
+def test_url_on_the_configured_account_resolves_to_its_blob(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/some dir/scene.tif")
+    assert store.ref_from_url(store.read_url(ref)) == ref
+
+
+def test_url_on_a_foreign_account_is_rejected(store: BlobStore):
+    with pytest.raises(InvalidBlobRef, match="not on an allowed storage account"):
+        store.ref_from_url("https://evil.blob.core.windows.net/rasters/scene.tif")
+
+
+def test_url_with_traversal_is_rejected_naming_the_path(store: BlobStore):
+    url = store.url(store.ref(OUTPUTS, "x.tif")).replace("x.tif", "a/../../x.tif")
+    with pytest.raises(InvalidBlobRef, match=r"'a/\.\./\.\./x\.tif'"):
+        store.ref_from_url(url)
+
+
+def test_ref_on_an_account_not_allowed_is_rejected(store: BlobStore):
+    with pytest.raises(InvalidBlobRef, match="'otheraccount' is not allowed"):
+        store.ref(OUTPUTS, "x.tif", account="otheraccount")
+
+
+def _put(url: str, data: bytes) -> None:
+    request = urllib.request.Request(
+        url, data=data, method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
+    )
+    urllib.request.urlopen(request).close()
