@@ -19,8 +19,11 @@ from domain.loader import (
 from domain.models import WorkflowDefinition
 from domain.simulate import simulate
 
-app = typer.Typer(help="dagmaster: geospatial workflow engine on Azure Durable Functions.",
-                  no_args_is_help=True, add_completion=False)  # fmt: skip
+app = typer.Typer(
+    help="dagmaster: geospatial workflow engine on Azure Durable Functions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / "workflows"
@@ -92,8 +95,12 @@ def _pairs(values: list[str], what: str) -> dict[str, Any]:
 def plan(
     workflow: Annotated[str, typer.Argument(help="a workflow file or shipped workflow id")],
     input: Annotated[list[str], typer.Option("--input", "-i", help="k=v (JSON values)")] = [],  # noqa: B006
-    output: Annotated[list[str], typer.Option("--output", "-o",
-                      help="node=JSON: simulated output of a node (default: echo params)")] = [],  # noqa: B006  # fmt: skip
+    output: Annotated[
+        list[str],
+        typer.Option(
+            "--output", "-o", help="node=JSON: simulated output of a node (default: echo params)"
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Dry run: the order nodes would run in, which are skipped and why."""
     definition = _load_or_exit(workflow)
@@ -106,10 +113,9 @@ def plan(
     result = simulate(definition, inputs, _pairs(output, "output"))
     typer.echo(f"plan of {definition.workflow_id} v{definition.version}")
     for number, rnd in enumerate(result.rounds, 1):
+        typer.echo(f"round {number}:")
         for node, target in rnd.choices.items():
             typer.echo(f"  {node}: takes branch -> {target or '(none)'}")
-        if rnd.dispatched:
-            typer.echo(f"round {number}:")
         for d in rnd.dispatched:
             what = f"{d.handler} on {d.queue}" if d.kind == "task" else d.kind
             typer.echo(f"  run  {d.node_id}  [{what}]  {json.dumps(d.params, default=str)}")

@@ -64,9 +64,7 @@ def _branch_labels(node: ConditionalNode) -> dict[str, str]:
 
 def _edges(definition: WorkflowDefinition) -> list[tuple[str, str, str | None, bool]]:
     """(from, to, label, any_of) for every dependency."""
-    branches = {
-        n.id: _branch_labels(n) for n in definition.nodes if isinstance(n, ConditionalNode)
-    }
+    branches = {n.id: _branch_labels(n) for n in definition.nodes if isinstance(n, ConditionalNode)}
     edges = []
     for node in definition.nodes:
         for dep in node.dependency_ids():

@@ -1,4 +1,4 @@
-"""Durations as workflow authors write them: `30s`, `10m`, `2h`, `1d`, `500ms` or ISO 8601 (`PT1H30M`)."""
+"""Durations as authors write them: `30s`, `10m`, `2h`, `1d`, `500ms`, or ISO 8601 (`PT1H30M`)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,7 @@ def parse_duration(value: object) -> timedelta:
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"invalid duration {value!r}: expected a string like '30s' or 'PT30S'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        seconds = _parse_text(value)
+    seconds = float(value) if isinstance(value, int | float) else _parse_text(value)
     if seconds <= 0:
         raise ValueError(f"invalid duration {value!r}: must be positive")
     return timedelta(seconds=seconds)

@@ -39,13 +39,13 @@ from domain.events import EventKind, JobEvent
 from domain.fan_in import AggregateError, aggregate
 from domain.graph import Graph
 from domain.models import (
+    NO_RETRY,
     ApprovalNode,
     ConditionalNode,
     EndNode,
     FanInNode,
     FanOutNode,
     NodeDefinition,
-    NO_RETRY,
     OnFailure,
     RetryPolicy,
     StartNode,
@@ -98,11 +98,24 @@ class _Run:
         self.step = Step()
         self.settled: deque[str] = deque()  # nodes that became final; dependents to examine
 
-    def emit(self, kind: EventKind, node_id: str | None = None, attempt: int | None = None,
-             /, **data: Any) -> None:  # fmt: skip
+    def emit(
+        self,
+        kind: EventKind,
+        node_id: str | None = None,
+        attempt: int | None = None,
+        /,
+        **data: Any,
+    ) -> None:
         state = self.state
-        event = JobEvent(job_id=state.job.id, seq=state.seq, kind=kind, at=self.now,
-                         node_id=node_id, attempt=attempt, data=data)  # fmt: skip
+        event = JobEvent(
+            job_id=state.job.id,
+            seq=state.seq,
+            kind=kind,
+            at=self.now,
+            node_id=node_id,
+            attempt=attempt,
+            data=data,
+        )
         state.seq += 1
         self.step.events.append(event)
 
@@ -138,9 +151,7 @@ class Evaluator:
 
     # --- entry points -------------------------------------------------------------------
 
-    def start(
-        self, job: JobInfo, inputs: dict[str, Any], now: datetime
-    ) -> tuple[JobState, Step]:
+    def start(self, job: JobInfo, inputs: dict[str, Any], now: datetime) -> tuple[JobState, Step]:
         state = JobState(job=job, inputs=inputs)
         for nid in self.nodes:
             state.nodes[nid] = NodeState()
@@ -168,8 +179,9 @@ class Evaluator:
             self._abort(run, JobStatus.CANCELLED, None, reason=result.reason, by=result.by)
             return
         if isinstance(result, JobTimedOut):
-            error = NodeError(kind="job_timeout", message="the job exceeded its timeout",
-                              retryable=False)  # fmt: skip
+            error = NodeError(
+                kind="job_timeout", message="the job exceeded its timeout", retryable=False
+            )
             self._abort(run, JobStatus.FAILED, error, reason="job timed out")
             return
         node = run.state.nodes.get(result.node_id)
@@ -198,7 +210,9 @@ class Evaluator:
             node.output = decision
             run.set_status(result.node_id, NodeStatus.COMPLETED, **decision)
             return
-        why = f"rejected by {result.by or 'unknown'}" + (f": {result.reason}" if result.reason else "")
+        why = f"rejected by {result.by or 'unknown'}" + (
+            f": {result.reason}" if result.reason else ""
+        )
         node.error = NodeError(kind="rejected", message=why, retryable=False)
         self._fail_for_good(run, result.node_id, NodeStatus.FAILED)
 
@@ -209,10 +223,16 @@ class Evaluator:
         retryable = result.error.retryable and result.error.kind not in policy.non_retryable
         if retryable and node.attempt < policy.max_attempts:
             delay = policy.delay_before(node.attempt + 1).total_seconds()
-            run.set_status(result.node_id, NodeStatus.RETRYING, error=result.error.model_dump(),
-                           next_attempt=node.attempt + 1, delay_seconds=delay)  # fmt: skip
-            run.step.retries.append(ScheduleRetry(node_id=result.node_id,
-                                                  attempt=node.attempt + 1, delay_seconds=delay))  # fmt: skip
+            run.set_status(
+                result.node_id,
+                NodeStatus.RETRYING,
+                error=result.error.model_dump(),
+                next_attempt=node.attempt + 1,
+                delay_seconds=delay,
+            )
+            run.step.retries.append(
+                ScheduleRetry(node_id=result.node_id, attempt=node.attempt + 1, delay_seconds=delay)
+            )
             return
         final = NodeStatus.TIMED_OUT if result.timed_out else NodeStatus.FAILED
         self._fail_for_good(run, result.node_id, final)
@@ -226,11 +246,22 @@ class Evaluator:
             if node.error:
                 message += f": {node.error.message}"
             kind = node.error.kind if node.error else "failed"
-            self._abort(run, JobStatus.FAILED, NodeError(kind=kind, message=message,
-                                                         retryable=False), reason=message)  # fmt: skip
+            self._abort(
+                run,
+                JobStatus.FAILED,
+                NodeError(kind=kind, message=message, retryable=False),
+                reason=message,
+            )
 
-    def _abort(self, run: _Run, status: JobStatus, error: NodeError | None, *,
-               reason: str | None, by: str | None = None) -> None:  # fmt: skip
+    def _abort(
+        self,
+        run: _Run,
+        status: JobStatus,
+        error: NodeError | None,
+        *,
+        reason: str | None,
+        by: str | None = None,
+    ) -> None:
         """End the job now: in-flight nodes are cancelled, pending ones skipped (failure) or
         cancelled (cancel request)."""
         pending_to = NodeStatus.CANCELLED if status is JobStatus.CANCELLED else NodeStatus.SKIPPED
@@ -308,15 +339,21 @@ class Evaluator:
         ends = [nid for nid, n in self.nodes.items() if isinstance(n, EndNode)]
         done = [nid for nid in ends if run.state.nodes[nid].status is NodeStatus.COMPLETED]
         if not done:
-            error = NodeError(kind="end_not_reached", retryable=False,
-                              message="no end node completed: " + ", ".join(
-                                  f"'{e}' {run.state.nodes[e].reason or 'skipped'}" for e in ends))  # fmt: skip
+            error = NodeError(
+                kind="end_not_reached",
+                retryable=False,
+                message="no end node completed: "
+                + ", ".join(f"'{e}' {run.state.nodes[e].reason or 'skipped'}" for e in ends),
+            )
             run.state.error = error
             run.set_job_status(JobStatus.FAILED, error=error.model_dump())
             run.step.finished = Finish(status=JobStatus.FAILED, error=error)
             return
-        output = (run.state.nodes[done[0]].output if len(done) == 1
-                  else {e: run.state.nodes[e].output for e in done})  # fmt: skip
+        output = (
+            run.state.nodes[done[0]].output
+            if len(done) == 1
+            else {e: run.state.nodes[e].output for e in done}
+        )
         run.state.output = output
         run.set_job_status(JobStatus.COMPLETED)
         run.step.finished = Finish(status=JobStatus.COMPLETED, output=output)
@@ -342,7 +379,11 @@ class Evaluator:
                     self._dispatch(run, node_id)
         except (templates.TemplateRenderError, AggregateError) as exc:
             node = run.state.nodes[node_id]
-            kind = "template_error" if isinstance(exc, templates.TemplateRenderError) else "aggregate_error"
+            kind = (
+                "template_error"
+                if isinstance(exc, templates.TemplateRenderError)
+                else "aggregate_error"
+            )
             node.error = NodeError(kind=kind, message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
 
@@ -351,21 +392,29 @@ class Evaluator:
         run.set_status(node_id, NodeStatus.COMPLETED)
 
     def _context(self, state: JobState, node: NodeState | None = None) -> templates.TemplateContext:
-        outputs = {nid: state.nodes[nid].output for nid in self.nodes
-                   if state.nodes[nid].status is NodeStatus.COMPLETED}  # fmt: skip
+        outputs = {
+            nid: state.nodes[nid].output
+            for nid in self.nodes
+            if state.nodes[nid].status is NodeStatus.COMPLETED
+        }
         extra: dict[str, Any] = {}
         if node is not None and node.parent is not None:
             extra = {"item": node.item, "index": node.index}
-        job = templates.JobInfo(id=state.job.id, workflow_id=state.job.workflow_id,
-                                version=state.job.version)  # fmt: skip
+        job = templates.JobInfo(
+            id=state.job.id, workflow_id=state.job.workflow_id, version=state.job.version
+        )
         return templates.TemplateContext(inputs=state.inputs, nodes=outputs, job=job, **extra)
 
     def _end_result(self, state: JobState, node: EndNode) -> Any:
         if node.result is not None:
-            return templates.render_value(node.result, self._context(state), node_id=node.id,
-                                          path="result")  # fmt: skip
-        return {d: state.nodes[d].output for d in node.dependency_ids()
-                if state.nodes[d].status is NodeStatus.COMPLETED}  # fmt: skip
+            return templates.render_value(
+                node.result, self._context(state), node_id=node.id, path="result"
+            )
+        return {
+            d: state.nodes[d].output
+            for d in node.dependency_ids()
+            if state.nodes[d].status is NodeStatus.COMPLETED
+        }
 
     def _choose(self, run: _Run, node: ConditionalNode) -> None:
         ctx = self._context(run.state)
@@ -381,11 +430,13 @@ class Evaluator:
         self._complete(run, node.id, {"branch": chosen})
 
     def _fan_out(self, run: _Run, node: FanOutNode) -> None:
-        items = templates.render_value(node.over, self._context(run.state), node_id=node.id,
-                                       path="over")  # fmt: skip
+        items = templates.render_value(
+            node.over, self._context(run.state), node_id=node.id, path="over"
+        )
         if not isinstance(items, list):
-            raise templates.TemplateRenderError(node.id, "over", str(node.over),
-                                                f"must be a list, got {type(items).__name__}")  # fmt: skip
+            raise templates.TemplateRenderError(
+                node.id, "over", str(node.over), f"must be a list, got {type(items).__name__}"
+            )
         parent = run.state.nodes[node.id]
         parent.children = len(items)
         run.step.fan_outs[node.id] = len(items)
@@ -393,8 +444,9 @@ class Evaluator:
             self._complete(run, node.id, [])
             return
         for index, item in enumerate(items):
-            run.state.nodes[child_id(node.id, index)] = NodeState(parent=node.id, index=index,
-                                                                  item=item)  # fmt: skip
+            run.state.nodes[child_id(node.id, index)] = NodeState(
+                parent=node.id, index=index, item=item
+            )
         run.state.counts[NodeStatus.PENDING] += len(items)
         run.set_status(node.id, NodeStatus.DISPATCHED, children=len(items))
         self._fill_slots(run, node)
@@ -424,9 +476,12 @@ class Evaluator:
         children = [run.state.nodes[child_id(parent_id, i)] for i in range(parent.children or 0)]
         failed = [i for i, c in enumerate(children) if c.status is not NodeStatus.COMPLETED]
         if failed:
-            parent.error = NodeError(kind="children_failed", retryable=False,
-                                     message=f"{len(failed)} of {len(children)} children did not "
-                                     f"complete (first: {child_id(parent_id, failed[0])})")  # fmt: skip
+            parent.error = NodeError(
+                kind="children_failed",
+                retryable=False,
+                message=f"{len(failed)} of {len(children)} children did not "
+                f"complete (first: {child_id(parent_id, failed[0])})",
+            )
             self._fail_for_good(run, parent_id, NodeStatus.FAILED)
             return
         self._complete(run, parent_id, [c.output for c in children])
@@ -460,28 +515,48 @@ class Evaluator:
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
         status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED
-        run.set_status(node_id, status, kind=dispatch.kind, handler=dispatch.handler,
-                       queue=dispatch.queue)  # fmt: skip
+        run.set_status(
+            node_id, status, kind=dispatch.kind, handler=dispatch.handler, queue=dispatch.queue
+        )
         run.step.dispatch.append(dispatch)
 
-    def _build_dispatch(self, state: JobState, node_id: str, node: NodeState,
-                        definition: NodeDefinition) -> Dispatch:  # fmt: skip
+    def _build_dispatch(
+        self, state: JobState, node_id: str, node: NodeState, definition: NodeDefinition
+    ) -> Dispatch:
         if isinstance(definition, ApprovalNode):
-            return Dispatch(node_id=node_id, attempt=node.attempt, kind="approval",
-                            event_name=definition.event_name(),
-                            timeout_seconds=definition.timeout.total_seconds())  # fmt: skip
+            return Dispatch(
+                node_id=node_id,
+                attempt=node.attempt,
+                kind="approval",
+                event_name=definition.event_name(),
+                timeout_seconds=definition.timeout.total_seconds(),
+            )
         if isinstance(definition, SubWorkflowNode):
-            inputs = templates.render_value(definition.inputs, self._context(state),
-                                            node_id=node_id, path="inputs")  # fmt: skip
+            inputs = templates.render_value(
+                definition.inputs, self._context(state), node_id=node_id, path="inputs"
+            )
             timeout = definition.timeout.total_seconds() if definition.timeout else None
-            return Dispatch(node_id=node_id, attempt=node.attempt, kind="sub_workflow",
-                            params=inputs, workflow_id=definition.workflow_id,
-                            workflow_version=definition.version, timeout_seconds=timeout)  # fmt: skip
+            return Dispatch(
+                node_id=node_id,
+                attempt=node.attempt,
+                kind="sub_workflow",
+                params=inputs,
+                workflow_id=definition.workflow_id,
+                workflow_version=definition.version,
+                timeout_seconds=timeout,
+            )
         spec = definition.task if isinstance(definition, FanOutNode) else definition
         assert isinstance(spec, TaskSpec)
-        params = templates.render_value(spec.params, self._context(state, node), node_id=node_id,
-                                        path="params")  # fmt: skip
+        params = templates.render_value(
+            spec.params, self._context(state, node), node_id=node_id, path="params"
+        )
         timeout = self.definition.timeout_of(spec)
-        return Dispatch(node_id=node_id, attempt=node.attempt, kind="task", handler=spec.handler,
-                        queue=self.definition.queue_of(spec).value, params=params,
-                        timeout_seconds=timeout.total_seconds() if timeout else None)  # fmt: skip
+        return Dispatch(
+            node_id=node_id,
+            attempt=node.attempt,
+            kind="task",
+            handler=spec.handler,
+            queue=self.definition.queue_of(spec).value,
+            params=params,
+            timeout_seconds=timeout.total_seconds() if timeout else None,
+        )

@@ -252,7 +252,8 @@ def load_workflow_dir(
                     str(file),
                     None,
                     None,
-                    f"workflow '{key[0]}' version {key[1]} is also defined in {result.sources[key]}",
+                    f"workflow '{key[0]}' version {key[1]} is also defined in "
+                    f"{result.sources[key]}",
                 )
             )
             continue
@@ -264,9 +265,7 @@ def load_workflow_dir(
     return result
 
 
-def find_workflow_file(
-    directory: Path | str, workflow_id: str, version: int | None = None
-) -> Path:
+def find_workflow_file(directory: Path | str, workflow_id: str, version: int | None = None) -> Path:
     """The file defining ``workflow_id`` (the given or the highest version) under
     ``directory``, found without validating the other files. KeyError if none."""
     best: tuple[int, Path] | None = None

@@ -86,7 +86,7 @@ class RetryPolicy(Strict):
     non_retryable: list[str] = Field(default_factory=list)
 
     def delay_before(self, attempt: int) -> timedelta:
-        """The back-off wait before ``attempt`` (2, 3, ...): initial × coefficient^(n-2), capped."""
+        """The back-off wait before ``attempt`` (2, 3, ...): initial * coefficient^(n-2), capped."""
         seconds = self.initial_interval.total_seconds() * self.backoff_coefficient ** (attempt - 2)
         return min(timedelta(seconds=seconds), self.max_interval)
 

@@ -43,15 +43,18 @@ class PinnedWorkflow(BaseModel):
     def sub_workflow(self, workflow_id: str, version: int | None) -> PinnedWorkflow:
         if version is not None:
             return self.sub_workflows[workflow_key(workflow_id, version)]
-        matches = [p for p in self.sub_workflows.values()
-                   if p.definition.workflow_id == workflow_id]  # fmt: skip
+        matches = [
+            p for p in self.sub_workflows.values() if p.definition.workflow_id == workflow_id
+        ]
         return max(matches, key=lambda p: p.definition.version)
 
 
 Resolve = Callable[[str, int | None], WorkflowDefinition]
 
 
-def pin(definition: WorkflowDefinition, resolve: Resolve, _seen: frozenset[str] = frozenset()) -> PinnedWorkflow:
+def pin(
+    definition: WorkflowDefinition, resolve: Resolve, _seen: frozenset[str] = frozenset()
+) -> PinnedWorkflow:
     """Snapshot ``definition`` and, through ``resolve``, every sub-workflow it names.
 
     A sub-workflow that (indirectly) runs itself is rejected: it would never end."""

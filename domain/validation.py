@@ -9,6 +9,8 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import Field
+
 from domain import templates
 from domain.graph import Graph
 from domain.models import (
@@ -33,7 +35,7 @@ class InvalidNode(NodeBase):
     """Stands in, in graph checks, for a node whose own fields did not validate."""
 
     type: Literal["invalid"] = "invalid"
-    depends_on: list[str] | AnyOf = []
+    depends_on: list[str] | AnyOf = Field(default_factory=list)
     declared_type: str | None = None
 
     @classmethod

@@ -3,6 +3,9 @@
 Importing this package registers every built-in handler.
 """
 
+# Importing these modules registers their handlers.
+from handlers import builtin as _builtin  # noqa: F401
+from handlers import raster as _raster  # noqa: F401
 from handlers.base import (
     HandlerContext,
     HandlerError,
@@ -11,7 +14,6 @@ from handlers.base import (
     RetryableError,
     registry,
 )
-from handlers import builtin as _builtin  # noqa: F401  (registers the built-in handlers)
 
 __all__ = [
     "HandlerContext",

@@ -10,7 +10,7 @@ from domain.decisions import NodeCompleted, NodeFailed, Step
 from domain.evaluator import Evaluator
 from domain.loader import load_workflow_text
 from domain.models import WorkflowDefinition
-from domain.state import JobInfo, JobState, NodeError
+from domain.state import JobInfo, NodeError
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -35,19 +35,25 @@ class Run:
         self.steps: list[Step] = [self.last]
 
     def in_flight(self) -> list[str]:
-        return [d.node_id for s in self.steps for d in s.dispatch
-                if not self.state.nodes[d.node_id].status.is_final]  # fmt: skip
+        return [
+            d.node_id
+            for s in self.steps
+            for d in s.dispatch
+            if not self.state.nodes[d.node_id].status.is_final
+        ]
 
     def complete(self, node_id: str, output: Any = None) -> Step:
         attempt = self.state.nodes[node_id].attempt
         return self.feed(NodeCompleted(node_id=node_id, attempt=attempt, output=output))
 
-    def fail(self, node_id: str, kind: str = "boom", retryable: bool = True,
-             timed_out: bool = False) -> Step:  # fmt: skip
+    def fail(
+        self, node_id: str, kind: str = "boom", retryable: bool = True, timed_out: bool = False
+    ) -> Step:
         attempt = self.state.nodes[node_id].attempt
         error = NodeError(kind=kind, message=f"{node_id} failed", retryable=retryable)
-        return self.feed(NodeFailed(node_id=node_id, attempt=attempt, error=error,
-                                    timed_out=timed_out))  # fmt: skip
+        return self.feed(
+            NodeFailed(node_id=node_id, attempt=attempt, error=error, timed_out=timed_out)
+        )
 
     def feed(self, *results: Any) -> Step:
         self.last = self.evaluator.step(self.state, list(results), NOW)
@@ -64,6 +70,10 @@ class Run:
         """Complete every dispatched node with its params as output, until nothing is left."""
         pending = list(self.last.dispatch)
         while pending and not self.state.status.is_final:
-            step = self.feed(*[NodeCompleted(node_id=d.node_id, attempt=d.attempt,
-                                             output=d.params) for d in pending])  # fmt: skip
+            step = self.feed(
+                *[
+                    NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=d.params)
+                    for d in pending
+                ]
+            )
             pending = list(step.dispatch)

@@ -26,8 +26,9 @@ def test_chain_runs_one_node_after_another():
 
 
 def test_diamond_joins_after_both_branches():
-    wf = workflow(START + task("a", "[start]") + task("b", "[start]") + task("c", "[a, b]")
-                  + end("[c]"))  # fmt: skip
+    wf = workflow(
+        START + task("a", "[start]") + task("b", "[start]") + task("c", "[a, b]") + end("[c]")
+    )
     run = Run(wf)
     assert sorted(run.dispatched()) == ["a", "b"]
     run.complete("a")
@@ -37,8 +38,13 @@ def test_diamond_joins_after_both_branches():
 
 
 def test_node_starts_when_its_own_dependencies_are_done_not_a_whole_wave():
-    wf = workflow(START + task("slow", "[start]") + task("fast", "[start]")
-                  + task("after_fast", "[fast]") + end("[slow, after_fast]"))  # fmt: skip
+    wf = workflow(
+        START
+        + task("slow", "[start]")
+        + task("fast", "[start]")
+        + task("after_fast", "[fast]")
+        + end("[slow, after_fast]")
+    )
     run = Run(wf)
     run.complete("fast")
     assert run.dispatched() == ["after_fast"]
@@ -47,18 +53,22 @@ def test_node_starts_when_its_own_dependencies_are_done_not_a_whole_wave():
 
 def test_params_are_rendered_from_inputs_and_upstream_outputs():
     wf = workflow(
-        START + task("a", "[start]", "  params: {n: '{{ inputs.n }}'}\n")
+        START
+        + task("a", "[start]", "  params: {n: '{{ inputs.n }}'}\n")
         + task("b", "[a]", "  params: {double: '{{ nodes.a.output.n * 2 }}', j: '{{ job.id }}'}\n")
         + end("[b]"),
         inputs="n: {type: integer, required: true}\n",
-    )  # fmt: skip
+    )
     run = Run(wf, {"n": 21})
     assert run.last.dispatch[0].params == {"n": 21}
     run.complete("a", {"n": 21})
     assert run.last.dispatch[0].params == {"double": 42, "j": "job-1"}
 
 
-CONDITIONAL = START + task("measure", "[start]") + """\
+CONDITIONAL = (
+    START
+    + task("measure", "[start]")
+    + """\
 - id: route
   type: conditional
   depends_on: [measure]
@@ -67,7 +77,11 @@ CONDITIONAL = START + task("measure", "[start]") + """\
       next: big
     - default: true
       next: small
-""" + task("big", "[route]") + task("small", "[route]") + task("after_big", "[big]")
+"""
+    + task("big", "[route]")
+    + task("small", "[route]")
+    + task("after_big", "[big]")
+)
 
 
 def test_conditional_takes_the_first_true_branch_and_skips_the_rest():
@@ -112,8 +126,13 @@ def test_any_of_join_runs_once_every_dependency_is_final_and_one_completed():
 
 
 def test_any_of_join_waits_for_all_dependencies_to_be_final():
-    wf = workflow(START + task("a", "[start]") + task("b", "[start]")
-                  + task("j", "{any_of: [a, b]}") + end("[j]"))  # fmt: skip
+    wf = workflow(
+        START
+        + task("a", "[start]")
+        + task("b", "[start]")
+        + task("j", "{any_of: [a, b]}")
+        + end("[j]")
+    )
     run = Run(wf)
     run.complete("a")
     assert run.dispatched() == []
@@ -122,9 +141,14 @@ def test_any_of_join_waits_for_all_dependencies_to_be_final():
 
 
 def test_any_of_join_with_no_completed_dependency_is_skipped():
-    wf = workflow(START + task("a", "[start]") + task("b", "[start]")
-                  + task("j", "{any_of: [a, b]}") + end("[j]"),
-                  extra="on_failure: continue\n")  # fmt: skip
+    wf = workflow(
+        START
+        + task("a", "[start]")
+        + task("b", "[start]")
+        + task("j", "{any_of: [a, b]}")
+        + end("[j]"),
+        extra="on_failure: continue\n",
+    )
     run = Run(wf)
     run.fail("a", retryable=False)
     run.fail("b", retryable=False)
@@ -151,34 +175,45 @@ def fan_in(mode: str, node_id: str = "merge", select: str = "") -> str:
 
 
 def test_fan_out_creates_one_child_per_item():
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
-                  inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": ["a", "b", "c"]})
     assert run.dispatched() == ["fan[0]", "fan[1]", "fan[2]"]
     assert [d.params for d in run.last.dispatch] == [
-        {"value": "a", "index": 0}, {"value": "b", "index": 1}, {"value": "c", "index": 2}]
+        {"value": "a", "index": 0},
+        {"value": "b", "index": 1},
+        {"value": "c", "index": 2},
+    ]
     assert run.last.fan_outs == {"fan": 3}
 
 
 def test_fan_out_with_no_items_completes_at_once():
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
-                  inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": []})
     assert run.state.status == "completed"
     assert run.state.output == {"merge": []}
 
 
 def test_fan_out_with_one_item():
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in("first") + end("[merge]"),
-                  inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("first") + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": [7]})
     run.complete("fan[0]", 49)
     assert run.state.output == {"merge": 49}
 
 
 def test_fan_in_aggregates_in_index_order_whatever_the_completion_order():
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
-                  inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": [1, 2, 3]})
     run.complete("fan[2]", "c")
     run.complete("fan[0]", "a")
@@ -187,8 +222,10 @@ def test_fan_in_aggregates_in_index_order_whatever_the_completion_order():
 
 
 def run_fan_in(mode: str, outputs: list, select: str = ""):
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in(mode, select=select)
-                  + end("[merge]"), inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in(mode, select=select) + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": list(range(len(outputs)))})
     for i, out in enumerate(outputs):
         run.complete(f"fan[{i}]", out)
@@ -224,8 +261,13 @@ def test_fan_in_sum_of_non_numbers_fails_the_node_with_a_clear_error():
 
 
 def test_max_parallel_caps_children_in_flight():
-    wf = workflow(START + fan_out("{{ inputs.xs }}", "  max_parallel: 2\n") + fan_in("collect")
-                  + end("[merge]"), inputs="xs: {type: array}\n")  # fmt: skip
+    wf = workflow(
+        START
+        + fan_out("{{ inputs.xs }}", "  max_parallel: 2\n")
+        + fan_in("collect")
+        + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
     run = Run(wf, {"xs": [0, 1, 2, 3, 4]})
     assert run.dispatched() == ["fan[0]", "fan[1]"]
     run.complete("fan[1]")
@@ -239,16 +281,19 @@ def test_max_parallel_caps_children_in_flight():
 
 
 def test_fan_out_over_a_non_list_fails_the_node():
-    wf = workflow(START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
-                  inputs="xs: {type: object}\n")  # fmt: skip
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: object}\n",
+    )
     run = Run(wf, {"xs": {"a": 1}})
     assert run.status("fan") == "failed"
     assert "must be a list, got dict" in run.state.nodes["fan"].error.message
 
 
 def test_failure_with_no_retries_fails_the_job_and_skips_downstream():
-    wf = workflow(START + task("a", "[start]") + task("b", "[start]") + task("c", "[a]")
-                  + end("[b, c]"))  # fmt: skip
+    wf = workflow(
+        START + task("a", "[start]") + task("b", "[start]") + task("c", "[a]") + end("[b, c]")
+    )
     run = Run(wf)
     step = run.fail("a", kind="boom")
     assert run.status("a") == "failed"
@@ -260,8 +305,14 @@ def test_failure_with_no_retries_fails_the_job_and_skips_downstream():
 
 
 def test_on_failure_continue_keeps_independent_branches_running():
-    wf = workflow(START + task("a", "[start]") + task("b", "[start]") + task("c", "[a]")
-                  + end("{any_of: [b, c]}"), extra="on_failure: continue\n")  # fmt: skip
+    wf = workflow(
+        START
+        + task("a", "[start]")
+        + task("b", "[start]")
+        + task("c", "[a]")
+        + end("{any_of: [b, c]}"),
+        extra="on_failure: continue\n",
+    )
     run = Run(wf)
     run.fail("a", retryable=False)
     assert run.status("c") == "skipped"
@@ -308,8 +359,11 @@ def test_error_marked_non_retryable_is_not_retried():
 
 
 def test_timed_out_attempt_is_retried_then_ends_timed_out():
-    run = Run(workflow(START + task("a", "[start]", "  retry: {max_attempts: 2}\n  timeout: 5s\n")
-                       + end("[a]")))  # fmt: skip
+    run = Run(
+        workflow(
+            START + task("a", "[start]", "  retry: {max_attempts: 2}\n  timeout: 5s\n") + end("[a]")
+        )
+    )
     assert run.last.dispatch[0].timeout_seconds == 5.0
     run.fail("a", kind="timeout", timed_out=True)
     run.feed(RetryDue(node_id="a", attempt=2))
@@ -345,20 +399,27 @@ def test_job_timeout_fails_the_job():
     assert step.finished.error.kind == "job_timeout"
 
 
-APPROVAL = START + """\
+APPROVAL = (
+    START
+    + """\
 - id: approve
   type: approval
   depends_on: [start]
   event: publish_ok
   timeout: 1h
-""" + end("[approve]")
+"""
+    + end("[approve]")
+)
 
 
 def test_approval_waits_for_its_event():
     run = Run(workflow(APPROVAL))
     (dispatch,) = run.last.dispatch
     assert (dispatch.kind, dispatch.event_name, dispatch.timeout_seconds) == (
-        "approval", "publish_ok", 3600.0)
+        "approval",
+        "publish_ok",
+        3600.0,
+    )
     assert run.status("approve") == "waiting"
 
 
@@ -382,23 +443,36 @@ def test_approval_timeout_ends_timed_out():
 
 
 def test_sub_workflow_is_dispatched_with_rendered_inputs():
-    wf = workflow(START + """\
+    wf = workflow(
+        START
+        + """\
 - id: child
   type: sub_workflow
   depends_on: [start]
   workflow_id: other
   version: 2
   inputs: {n: "{{ inputs.n }}"}
-""" + end("[child]"), inputs="n: {type: integer}\n")  # fmt: skip
+"""
+        + end("[child]"),
+        inputs="n: {type: integer}\n",
+    )
     run = Run(wf, {"n": 3})
     (dispatch,) = run.last.dispatch
     assert (dispatch.kind, dispatch.workflow_id, dispatch.workflow_version, dispatch.params) == (
-        "sub_workflow", "other", 2, {"n": 3})
+        "sub_workflow",
+        "other",
+        2,
+        {"n": 3},
+    )
 
 
 def test_render_error_fails_the_node_naming_the_param():
-    wf = workflow(START + task("a", "[start]") +
-                  task("b", "[a]", "  params: {x: '{{ nodes.a.output.missing }}'}\n") + end("[b]"))
+    wf = workflow(
+        START
+        + task("a", "[start]")
+        + task("b", "[a]", "  params: {x: '{{ nodes.a.output.missing }}'}\n")
+        + end("[b]")
+    )
     run = Run(wf)
     run.complete("a", {})
     assert run.status("b") == "failed"
@@ -408,8 +482,11 @@ def test_render_error_fails_the_node_naming_the_param():
 
 
 def test_end_result_template_is_the_job_output():
-    wf = workflow(START + task("a", "[start]") +
-                  "- id: end\n  type: end\n  depends_on: [a]\n  result: '{{ nodes.a.output.v }}'\n")
+    wf = workflow(
+        START
+        + task("a", "[start]")
+        + "- id: end\n  type: end\n  depends_on: [a]\n  result: '{{ nodes.a.output.v }}'\n"
+    )
     run = Run(wf)
     run.complete("a", {"v": [1, 2]})
     assert run.state.output == [1, 2]
@@ -422,11 +499,15 @@ def test_every_transition_is_an_event_with_increasing_seq():
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert [(e.kind.value, e.node_id) for e in events] == [
         ("job.started", None),
-        ("node.ready", "start"), ("node.completed", "start"),
-        ("node.ready", "a"), ("node.dispatched", "a"), ("node.completed", "a"),
-        ("node.ready", "end"), ("node.completed", "end"),
+        ("node.ready", "start"),
+        ("node.completed", "start"),
+        ("node.ready", "a"),
+        ("node.dispatched", "a"),
+        ("node.completed", "a"),
+        ("node.ready", "end"),
+        ("node.completed", "end"),
         ("job.completed", None),
-    ]  # fmt: skip
+    ]
 
 
 def test_progress_counts_nodes_by_status():

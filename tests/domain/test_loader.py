@@ -51,7 +51,9 @@ def test_yaml_syntax_error_names_the_line():
 
 
 def test_a_file_that_is_not_a_mapping_is_rejected():
-    assert problems_of("- just\n- a list\n") == ["wf.yaml:1: a workflow file must be a YAML mapping"]
+    assert problems_of("- just\n- a list\n") == [
+        "wf.yaml:1: a workflow file must be a YAML mapping"
+    ]
 
 
 def test_unknown_field_is_reported_with_node_and_line():
@@ -123,8 +125,10 @@ def test_cycle_is_printed_as_a_path():
 
 
 def test_missing_start_is_rejected():
-    text = nodes("- id: a\n  type: task\n  handler: echo\n  depends_on: [end]\n"
-                 "- id: end\n  type: end\n  depends_on: [a]\n")
+    text = nodes(
+        "- id: a\n  type: task\n  handler: echo\n  depends_on: [end]\n"
+        "- id: end\n  type: end\n  depends_on: [a]\n"
+    )
     assert any("exactly one start node (found none)" in p for p in problems_of(text))
 
 
@@ -139,8 +143,10 @@ def test_two_starts_are_rejected():
 
 
 def test_missing_end_is_rejected():
-    text = nodes("- id: start\n  type: start\n- id: a\n  type: task\n  handler: echo\n"
-                 "  depends_on: [start]\n")
+    text = nodes(
+        "- id: start\n  type: start\n- id: a\n  type: task\n  handler: echo\n"
+        "  depends_on: [start]\n"
+    )
     assert any("needs an end node (found none)" in p for p in problems_of(text))
 
 
@@ -214,7 +220,9 @@ def test_branch_target_must_be_a_direct_dependent():
 
 
 def test_template_syntax_error_is_reported():
-    text = nodes(CHAIN.replace("  handler: echo\n", "  handler: echo\n  params: {x: '{{ inputs. }}'}\n"))
+    text = nodes(
+        CHAIN.replace("  handler: echo\n", "  handler: echo\n  params: {x: '{{ inputs. }}'}\n")
+    )
     (problem,) = problems_of(text)
     assert problem.startswith("wf.yaml:10: node 'a': template syntax error in '{{ inputs. }}'")
 
@@ -252,20 +260,27 @@ def test_template_reference_to_a_node_not_upstream_is_rejected():
 
 
 def test_item_outside_a_fan_out_is_rejected():
-    text = nodes(CHAIN.replace("  handler: echo\n", "  handler: echo\n  params: {x: '{{ item }}'}\n"))
+    text = nodes(
+        CHAIN.replace("  handler: echo\n", "  handler: echo\n  params: {x: '{{ item }}'}\n")
+    )
     (problem,) = problems_of(text)
     assert "'item' is only defined in a fan_out task's params" in problem
 
 
 def test_fan_in_must_follow_a_fan_out():
     text = nodes(CHAIN + "- id: m\n  type: fan_in\n  depends_on: [a]\n")
-    assert problems_of(text) == ["wf.yaml:16: node 'm': a fan_in depends on a fan_out node; 'a' is a task"]
+    assert problems_of(text) == [
+        "wf.yaml:16: node 'm': a fan_in depends on a fan_out node; 'a' is a task"
+    ]
 
 
 def test_input_default_must_match_its_type():
     text = nodes(CHAIN, inputs="size: {type: integer, default: big}\n")
     (problem,) = problems_of(text)
-    assert problem.startswith("wf.yaml:5: inputs.size:") and "default 'big' is not of type integer" in problem
+    assert (
+        problem.startswith("wf.yaml:5: inputs.size:")
+        and "default 'big' is not of type integer" in problem
+    )
 
 
 def test_duplicate_workflow_versions_in_a_folder_are_rejected(tmp_path):
@@ -278,7 +293,11 @@ def test_duplicate_workflow_versions_in_a_folder_are_rejected(tmp_path):
 
 def test_sub_workflow_must_exist_in_the_folder(tmp_path):
     (tmp_path / "a.yaml").write_text(
-        nodes(CHAIN.replace("  type: task\n  handler: echo\n", "  type: sub_workflow\n  workflow_id: missing\n"))
+        nodes(
+            CHAIN.replace(
+                "  type: task\n  handler: echo\n", "  type: sub_workflow\n  workflow_id: missing\n"
+            )
+        )
     )
     with pytest.raises(WorkflowValidationError) as info:
         load_workflow_dir([tmp_path])
