@@ -83,6 +83,7 @@ class Finish(BaseModel):
     status: JobStatus
     output: Any = None
     error: NodeError | None = None
+    provenance: dict[str, Any] | None = None
 
 
 class Step(BaseModel):

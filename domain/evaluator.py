@@ -354,9 +354,13 @@ class Evaluator:
             if len(done) == 1
             else {e: run.state.nodes[e].output for e in done}
         )
+        job = run.state.job
+        provenance = {"workflow_id": job.workflow_id, "version": job.version,
+                      "hash": job.workflow_hash, "job_id": job.id,
+                      "completed_at": run.now.isoformat()}  # fmt: skip
         run.state.output = output
-        run.set_job_status(JobStatus.COMPLETED)
-        run.step.finished = Finish(status=JobStatus.COMPLETED, output=output)
+        run.set_job_status(JobStatus.COMPLETED, output={"result": output, "provenance": provenance})
+        run.step.finished = Finish(status=JobStatus.COMPLETED, output=output, provenance=provenance)
 
     # --- activation ---------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ class JobInfo(BaseModel):
     id: str
     workflow_id: str
     version: int
+    workflow_hash: str = ""
 
 
 class NodeError(BaseModel):

@@ -1,0 +1,127 @@
+"""The generic job orchestrator: runs any pinned workflow.
+
+It loops: apply the evaluator's decisions as durable tasks, wait for the first in-flight
+task to finish (`task_any`), feed what it means back to the evaluator. Each wake-up's
+timeline events go to the catalog in one `record_events` activity call. All decisions come
+from `domain.evaluator`; this module only speaks the Durable Functions API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+from azure.durable_functions.models.Task import TaskBase
+
+from domain.decisions import CancelRequested, JobTimedOut, Result, Step
+from domain.evaluator import Evaluator
+from domain.events import JobEvent
+from domain.jobs import CANCEL_EVENT, JobFailed, JobStart, RecordEvents
+from domain.state import JobInfo, JobState
+from domain.status import JobStatus
+from orchestrations.names import JOB_ORCHESTRATOR, RECORD_EVENTS
+from orchestrations.work import Pending, Work
+
+bp = df.Blueprint()
+
+# The catalog write is retried by the host; a job does not fail because a write was slow.
+_RECORD_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=5)
+
+
+class JobRun:
+    def __init__(self, context: df.DurableOrchestrationContext, start: JobStart) -> None:
+        self.context = context
+        self.start = start
+        self.evaluator = Evaluator(start.workflow.definition)
+        self.work = Work(context, start)
+        self.records: list[TaskBase] = []
+
+    def run(self) -> Generator[Any, Any, dict[str, Any]]:
+        definition = self.start.workflow.definition
+        job = JobInfo(id=self.start.job_id, workflow_id=definition.workflow_id,
+                      version=definition.version, workflow_hash=self.start.workflow.hash)  # fmt: skip
+        state, step = self.evaluator.start(job, self.start.inputs, self.context.current_utc_datetime)
+        self._listen_for_cancel()
+        self._job_timer()
+        first = True
+        while True:
+            self._apply(step, state, create=first and self.start.parent_job_id is not None)
+            first = False
+            if step.finished is not None:
+                break
+            winner = yield self.context.task_any(self.work.tasks())
+            results = self.work.take(winner)
+            if results:
+                step = self.evaluator.step(state, results, self.context.current_utc_datetime)
+            else:
+                step = Step()
+        self.work.cancel_timers()
+        unwritten = [t for t in self.records if not t.is_completed]
+        if unwritten:
+            yield self.context.task_all(unwritten)
+        return self._finish(state, step)
+
+    def _listen_for_cancel(self) -> None:
+        event = self.context.wait_for_external_event(CANCEL_EVENT)
+
+        def interpret(t: TaskBase) -> list[Result]:
+            body = t.result if isinstance(t.result, dict) else {}
+            return [CancelRequested(by=body.get("by"), reason=body.get("reason"))]
+
+        self.work.add(event, Pending("", interpret))
+
+    def _job_timer(self) -> None:
+        timeout = self.start.workflow.definition.timeout
+        if timeout is None:
+            return
+        timer = self.context.create_timer(self.context.current_utc_datetime + timeout)
+        self.work.add(timer, Pending("", lambda _t: [JobTimedOut()]))
+
+    def _apply(self, step: Step, state: JobState, *, create: bool) -> None:
+        self.work.abandon(step.abandon)
+        for retry in step.retries:
+            self.work.retry_timer(retry)
+        for dispatch in step.dispatch:
+            self.work.dispatch(dispatch)
+        self.context.set_custom_status(state.progress())
+        if step.events or create:
+            self._record(step.events, state, create)
+
+    def _record(self, events: list[JobEvent], state: JobState, create: bool) -> None:
+        batch = RecordEvents(job_id=self.start.job_id, events=events, progress=state.progress(),
+                             create=self._job_row() if create else None)  # fmt: skip
+        task = self.context.call_activity_with_retry(
+            RECORD_EVENTS, _RECORD_RETRY, batch.model_dump(mode="json")
+        )
+        # Not awaited on its own: it is scheduled with the next wait (the SDK schedules a task
+        # only when it is yielded), written while the work runs, awaited before the job ends.
+        self.records.append(task)
+        self.work.add(task, Pending("", lambda _t: []))
+
+    def _job_row(self) -> dict[str, Any]:
+        definition = self.start.workflow.definition
+        return {"job_id": self.start.job_id, "workflow_id": definition.workflow_id,
+                "workflow_version": definition.version, "workflow_hash": self.start.workflow.hash,
+                "asset_id": self.start.asset_id, "inputs": self.start.inputs,
+                "parent_job_id": self.start.parent_job_id}  # fmt: skip
+
+    def _finish(self, state: JobState, step: Step) -> dict[str, Any]:
+        finished = step.finished
+        assert finished is not None
+        if finished.status is JobStatus.FAILED:
+            message = finished.error.message if finished.error else "job failed"
+            raise JobFailed(f"job {self.start.job_id} failed: {message}")
+        return {"status": finished.status.value, "result": finished.output,
+                "provenance": finished.provenance,
+                "error": finished.error.model_dump() if finished.error else None}  # fmt: skip
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=JOB_ORCHESTRATOR)
+def job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    start = JobStart.model_validate(context.get_input())
+    return (yield from JobRun(context, start).run())
+
+
+__all__ = ["bp", "job_orchestrator", "timedelta"]

@@ -1,0 +1,6 @@
+"""Function names that cross the durable boundary, in one place (STYLE: no repeated strings)."""
+
+JOB_ORCHESTRATOR = "job_orchestrator"
+RUN_HANDLER = "run_handler"
+DISPATCH_TASK = "dispatch_task"
+RECORD_EVENTS = "record_events"
