@@ -112,6 +112,9 @@ def test_process_pool_is_created_once(monkeypatch, catalog_db):
         close_pool()
 
 
+STARTED = "SELECT extract(epoch FROM pg_postmaster_start_time())"
+
+
 def test_second_process_shares_the_embedded_server_and_leaves_it_running(embedded_pg):
     script = textwrap.dedent(
         f"""
@@ -119,7 +122,7 @@ def test_second_process_shares_the_embedded_server_and_leaves_it_running(embedde
         from adapters.catalog.settings import CatalogSettings
         with open_pool(CatalogSettings(DAGMASTER_DATA_DIR={str(embedded_pg.data_dir)!r})) as p:
             with p.connection() as conn:
-                print(conn.execute("SELECT extract(epoch FROM pg_postmaster_start_time())").fetchone()[0])
+                print(conn.execute({STARTED!r}).fetchone()[0])
         """
     )
     with psycopg.connect(embedded_pg.admin_url) as conn:

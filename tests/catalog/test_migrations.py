@@ -25,7 +25,7 @@ def recorded_versions(handle: CatalogHandle) -> list[str]:
 
 
 def test_migration_files_are_numbered_in_order():
-    assert ALL_VERSIONS == sorted(ALL_VERSIONS)
+    assert sorted(ALL_VERSIONS) == ALL_VERSIONS
     assert ALL_VERSIONS[:3] == ["0001", "0002", "0003"]
 
 
@@ -74,6 +74,6 @@ def test_edited_applied_migration_is_refused(empty_db, monkeypatch):
 def test_failing_migration_is_rolled_back_and_not_recorded(empty_db, monkeypatch):
     broken = [*load_migrations(), migrate.Migration("9999", "broken", "CREATE TABLE x (;")]
     monkeypatch.setattr(migrate, "load_migrations", lambda: broken)
-    with pytest.raises(MigrationError, match="9999_broken.sql failed"):
+    with pytest.raises(MigrationError, match=r"9999_broken\.sql failed"):
         upgrade(empty_db.pool)
     assert recorded_versions(empty_db) == ALL_VERSIONS

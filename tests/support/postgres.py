@@ -13,6 +13,8 @@ Wire into a conftest::
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,10 +106,22 @@ def fresh_catalog(server: EmbeddedPostgres, *, migrated: bool = True) -> Iterato
         server.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(schema))
 
 
+@contextlib.contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: as root, pgserver runs postgres as user "pgserver", which
+    # must traverse every parent of pgdata, and each pytest start resets
+    # /tmp/pytest-of-root to mode 0700 (initdb then fails with "Permission denied").
+    path = Path(tempfile.mkdtemp(prefix="dagmaster-pg-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def embedded_pg() -> Iterator[EmbeddedPostgres]:
     """The session's embedded PostgreSQL (started once, about a second)."""
-    with run_embedded_postgres(tmp_path_factory.mktemp("pg")) as server:
+    with _scratch_dir() as data_dir, run_embedded_postgres(data_dir) as server:
         yield server
 
 
