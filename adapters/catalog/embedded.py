@@ -1,0 +1,95 @@
+"""The embedded PostgreSQL (PyPI ``pgserver``) used when no server is configured.
+
+pgserver runs one real ``postgres`` per data directory, listening on a Unix socket only
+(no TCP port). Every process that opens the directory registers its pid in
+``pgdata/.handle_pids.json`` under an inter-process file lock; the server is stopped when
+the last registered process exits. So the Functions host, the CLI and a test run can share
+one data directory: the second process attaches to the running server.
+
+One gap is closed here: a process killed without running its exit hooks (SIGKILL, OOM)
+stays registered for ever, and the server is then never stopped. ``start_embedded`` drops
+the pids of dead processes before registering, so the last live process stops it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import warnings
+from pathlib import Path
+
+import psutil
+import psycopg
+from psycopg import sql
+
+DATABASE = "dagmaster"
+
+
+def _pgserver():  # noqa: ANN202 - pgserver ships no useful types
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); the fallback is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    return pgserver
+
+
+def _drop_dead_handles(pgdata: Path) -> None:
+    """Forget registered processes that no longer exist (under pgserver's own lock)."""
+    pgserver = _pgserver()
+    handles = pgdata / ".handle_pids.json"
+    with pgserver.PostgresServer._lock:
+        if not handles.exists():
+            return
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
+    """Start (or attach to) the server for ``pgdata`` and return the URL of its ``postgres`` db.
+
+    Creates the directory and runs ``initdb`` the first time. The server stays up while any
+    process that called this is alive. ``delete_on_exit`` removes the data directory when the
+    last such process exits (tests).
+    """
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if pgdata.exists():
+        _drop_dead_handles(pgdata)
+    server = _pgserver().get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+    return str(server.get_uri())
+
+
+def stop_embedded(pgdata: Path) -> None:
+    """Drop this process's handle; stops the server if no other live process holds one."""
+    pgdata = pgdata.expanduser().resolve()
+    server = _pgserver().PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup()
+
+
+def ensure_database(admin_url: str, name: str = DATABASE) -> str:
+    """Create database ``name`` unless it exists (race-safe) and return its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(
+                psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+            ):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return database_url(admin_url, name)
+
+
+def database_url(url: str, name: str) -> str:
+    """``url`` with its database replaced by ``name``."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+def embedded_url(pgdata: Path) -> str:
+    """The URL of the ``dagmaster`` database on the embedded server, starting it if needed."""
+    return ensure_database(start_embedded(pgdata))

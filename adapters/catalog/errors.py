@@ -1,0 +1,30 @@
+"""Errors of the job catalog.
+
+CatalogError
+├── CatalogUnavailable   cannot connect; the message names the setting to fix
+├── MigrationError       a migration failed, or an applied one was edited afterwards
+├── UnknownJob           a write referred to a job that was never created
+└── JobConflict          create_job with an existing job_id but another request_id
+"""
+
+from __future__ import annotations
+
+
+class CatalogError(Exception):
+    pass
+
+
+class CatalogUnavailable(CatalogError):
+    pass
+
+
+class MigrationError(CatalogError):
+    pass
+
+
+class UnknownJob(CatalogError, LookupError):
+    pass
+
+
+class JobConflict(CatalogError):
+    pass
