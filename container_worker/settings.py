@@ -13,7 +13,7 @@ Besides the task-queue settings (`adapters.taskqueue.settings`):
                                                 third of it (default 60)
     DAGMASTER_WORKER_POLL_SECONDS               idle wait between receives (default 1)
     DAGMASTER_WORKER_TASK_MEMORY_MB             address-space limit per task process (none)
-    DAGMASTER_WORKER_PROGRESS_SINK              ``module:factory`` making a `ProgressSink` (default log)
+    DAGMASTER_WORKER_PROGRESS_SINK              ``module:factory`` of a progress sink (default: log)
     DAGMASTER_WORKER_CALLBACK_ATTEMPTS          raise-event attempts before giving up (default 6)
     DAGMASTER_WORKER_CALLBACK_BACKOFF_SECONDS   first retry wait, doubled up to 30 s (default 1)
 """
