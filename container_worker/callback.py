@@ -81,8 +81,9 @@ class EventCallback:
         retrying = Retrying(
             stop=stop_after_attempt(self._settings.max_attempts),
             wait=wait_exponential_jitter(
-                initial=self._settings.backoff_initial_seconds,
+                multiplier=self._settings.backoff_initial_seconds,
                 max=self._settings.backoff_max_seconds,
+                jitter=self._settings.backoff_initial_seconds,
             ),
             retry=retry_if_exception_type(_Transient),
             before_sleep=before_sleep_log(log, logging.WARNING),

@@ -52,6 +52,9 @@ class TaskStore:
     def save_result(self, result: TaskResult) -> None:
         self._blobs.put(result_ref(result.task_id), result.model_dump(mode="json"))
 
+    def close(self) -> None:
+        self._blobs.close()
+
     @staticmethod
     def _checkpoint_ref(message: TaskMessage) -> str:
         return message.checkpoint_ref or checkpoint_ref(message.task_id)

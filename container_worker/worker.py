@@ -330,8 +330,9 @@ class Worker:
             self._guard(slot, self._hand_back)
         self._slots = []
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with contextlib.suppress(Exception):
-            self._queue.close()
+        for close in (self._queue.close, self._store.close, self._callback.close):
+            with contextlib.suppress(Exception):
+                close()
         log.info("worker stopped")
 
     def _hand_back(self, slot: Slot) -> None:

@@ -102,8 +102,8 @@ class TaskQueue(ABC):
     def delivery_count(self, received: ReceivedTask) -> int:
         return received.delivery_count
 
-    def close(self) -> None:  # noqa: B027  # optional hook: not every queue holds connections
-        pass
+    def close(self) -> None:
+        self.payloads.close()
 
     def _body_size(self, body: str) -> int:
         return len(body.encode())

@@ -62,6 +62,9 @@ class JsonBlobs:
         with contextlib.suppress(ResourceNotFoundError):
             self._service.get_blob_client(container, name).delete_blob()
 
+    def close(self) -> None:
+        self._service.close()
+
     def _ensure(self, container: str) -> None:
         if container in self._known_containers:
             return

@@ -110,6 +110,7 @@ class ServiceBusTaskQueue(TaskQueue):
         self._receiver.close()
         self._sender.close()
         self._client.close()
+        super().close()
 
     def _settle(self, operation: str, received: ReceivedTask, **kwargs: str) -> None:
         try:

@@ -69,6 +69,11 @@ class StorageTaskQueue(TaskQueue):
             max_deliveries,
         )
 
+    def close(self) -> None:
+        self._queue.close()
+        self._poison.close()
+        super().close()
+
     def _body_size(self, body: str) -> int:
         return len(escape(body).encode())
 
