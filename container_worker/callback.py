@@ -1,0 +1,131 @@
+"""Raises a task's result as an external event on its orchestration (Durable HTTP API).
+
+``POST {base}/runtime/webhooks/durabletask/instances/{id}/raiseEvent/{event}?taskHub=&code=``
+with the `TaskResult` as the JSON body. Outcomes:
+
+    202                       accepted                     -> `Delivery.ACCEPTED`
+    404 / 410                 instance unknown or finished -> `Delivery.INSTANCE_GONE`
+    connection error, 5xx,    transient: retried with exponential back-off and jitter;
+    429, timeout              when attempts run out        -> raises `CallbackUnavailable`
+    any other status          permanent                    -> raises `CallbackRejected`
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from domain.tasks import ReplyTo, TaskResult
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+
+
+class CallbackSettings(BaseModel):
+    base_url: str
+    system_key: str | None = None
+    task_hub: str | None = None
+    max_attempts: int = 6
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    request_timeout_seconds: float = 30.0
+
+
+class Delivery(enum.Enum):
+    ACCEPTED = "accepted"
+    INSTANCE_GONE = "instance_gone"
+
+
+class CallbackError(RuntimeError):
+    """Base of the callback failures."""
+
+
+class CallbackRejected(CallbackError):
+    """The host refused the event for a reason that retrying will not fix."""
+
+
+class CallbackUnavailable(CallbackError):
+    """The host stayed unreachable or failing through every retry."""
+
+
+class _Transient(Exception):
+    pass
+
+
+class EventCallback:
+    """Thread-safe: the worker raises events from a thread pool."""
+
+    def __init__(self, settings: CallbackSettings, client: httpx.Client | None = None) -> None:
+        self._settings = settings
+        self._client = client or httpx.Client(timeout=settings.request_timeout_seconds)
+
+    def url(self, reply_to: ReplyTo) -> str:
+        base = self._settings.base_url.rstrip("/")
+        instance = quote(reply_to.instance_id, safe="")
+        event = quote(reply_to.event_name, safe="")
+        return f"{base}/runtime/webhooks/durabletask/instances/{instance}/raiseEvent/{event}"
+
+    def raise_event(self, reply_to: ReplyTo, result: TaskResult) -> Delivery:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._settings.max_attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self._settings.backoff_initial_seconds,
+                max=self._settings.backoff_max_seconds,
+                jitter=self._settings.backoff_initial_seconds,
+            ),
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+        try:
+            return retrying(self._post, reply_to, result)
+        except _Transient as exc:
+            raise CallbackUnavailable(
+                f"raising {reply_to.event_name} on {reply_to.instance_id} failed "
+                f"{self._settings.max_attempts} times; last: {exc}"
+            ) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _params(self, reply_to: ReplyTo) -> dict[str, str]:
+        params: dict[str, str] = {}
+        task_hub = reply_to.task_hub or self._settings.task_hub
+        if task_hub:
+            params["taskHub"] = task_hub
+        if self._settings.system_key:
+            params["code"] = self._settings.system_key
+        return params
+
+    def _post(self, reply_to: ReplyTo, result: TaskResult) -> Delivery:
+        try:
+            response = self._client.post(
+                self.url(reply_to),
+                params=self._params(reply_to),
+                json=result.model_dump(mode="json"),
+            )
+        except httpx.TransportError as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if status == 202:
+            return Delivery.ACCEPTED
+        if status in (404, 410):
+            return Delivery.INSTANCE_GONE
+        if status in TRANSIENT_STATUSES:
+            raise _Transient(f"HTTP {status}: {response.text[:200]}")
+        raise CallbackRejected(
+            f"raising {reply_to.event_name} on {reply_to.instance_id} was refused: "
+            f"HTTP {status}: {response.text[:500]}"
+        )

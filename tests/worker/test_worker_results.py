@@ -1,0 +1,140 @@
+"""The worker runs a task and tells the orchestration: results, errors, retries, duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.worker.support import (
+    EventHost,
+    make_task,
+    queue_length,
+    raw_queue,
+    running_worker,
+    wait_until,
+)
+
+
+def test_task_runs_and_its_result_event_is_raised_with_the_task_result(
+    queue, worker_env, event_host
+):
+    task = make_task("test.echo", {"colour": "red"})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+        wait_until(lambda: queue_length(worker_env) == 0, 10, "the message to be completed")
+
+    assert event.event_name == "task:heavy:1"
+    assert event.query == {"taskHub": "TestHub", "code": "test-system-key"}
+    assert event.content_type.startswith("application/json")
+    result = event.result()
+    assert result.task_id == task.task_id
+    assert result.status == "completed"
+    assert result.output == {"params": {"colour": "red"}, "attempt": 1, "checkpoint": None}
+
+
+def test_non_retryable_handler_error_arrives_as_failed_result_with_its_kind(
+    queue, worker_env, event_host
+):
+    task = make_task("test.fail", {"kind": "corrupt_raster", "message": "not a GeoTIFF"})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    result = event.result()
+    assert result.status == "failed"
+    assert result.output is None
+    assert result.error is not None
+    assert (result.error.kind, result.error.message) == ("corrupt_raster", "not a GeoTIFF")
+    assert result.error.retryable is False
+
+
+def test_unknown_handler_fails_without_retry(queue, worker_env, event_host):
+    task = make_task("test.no_such_handler")
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    assert event.result().error.kind == "unknown_handler"
+    assert event.result().error.retryable is False
+
+
+def test_message_is_completed_only_after_the_event_is_accepted(
+    queue, worker_env, event_host: EventHost, tmp_path: Path
+):
+    runs = tmp_path / "runs.txt"
+    task = make_task("test.count", {"record": str(runs)})
+    event_host.fail_next(503, 503)
+    queue.send(task)
+
+    with running_worker(worker_env):
+        event_host.wait_accepted(task.reply_to.instance_id)
+        wait_until(lambda: queue_length(worker_env) == 0, 10, "the message to be completed")
+
+    attempts = [c.status for c in event_host.calls_for(task)]
+    assert attempts == [503, 503, 202]
+    assert len(runs.read_text().splitlines()) == 1
+
+
+def test_message_stays_queued_while_the_event_endpoint_keeps_failing(
+    queue, worker_env, event_host: EventHost, tmp_path: Path
+):
+    runs = tmp_path / "runs.txt"
+    task = make_task("test.count", {"record": str(runs)})
+    event_host.fail_next(*[500] * 4)  # as many as the worker's attempts
+    queue.send(task)
+
+    with running_worker(worker_env):
+        wait_until(lambda: len(event_host.calls_for(task)) >= 4, 10, "four failed attempts")
+        # The message was abandoned, not completed: it comes back and only the event is re-sent.
+        event_host.wait_accepted(task.reply_to.instance_id)
+        wait_until(lambda: queue_length(worker_env) == 0, 10, "the message to be completed")
+
+    assert len(runs.read_text().splitlines()) == 1
+
+
+def test_duplicate_delivery_of_a_finished_task_does_not_rerun_the_handler(
+    queue, worker_env, event_host, tmp_path: Path
+):
+    runs = tmp_path / "runs.txt"
+    task = make_task("test.count", {"record": str(runs)})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        event_host.wait_accepted(task.reply_to.instance_id)
+        queue.send(task)  # e.g. the dispatch activity ran twice
+        events = event_host.wait_accepted(task.reply_to.instance_id, count=2)
+        wait_until(lambda: queue_length(worker_env) == 0, 10, "both messages to be completed")
+
+    assert len(runs.read_text().splitlines()) == 1
+    assert events[0].body == events[1].body
+
+
+def test_event_for_a_finished_orchestration_is_dropped_and_the_message_completed(
+    queue, worker_env, event_host
+):
+    task = make_task("test.echo")
+    event_host.gone.add(task.reply_to.instance_id)
+    queue.send(task)
+
+    with running_worker(worker_env):
+        wait_until(lambda: [c.status for c in event_host.calls_for(task)] == [410], 20, "a 410")
+        wait_until(lambda: queue_length(worker_env) == 0, 10, "the message to be completed")
+
+
+def test_large_params_travel_through_blob_storage(queue, worker_env, event_host):
+    big = {"tiles": [f"tile-{i:06d}-" + "x" * 40 for i in range(2000)]}  # ~100 KB
+    task = make_task("test.echo", big)
+    queue.send(task)
+
+    with raw_queue(worker_env) as client:
+        [peeked] = client.peek_messages()
+    assert len(peeked.content) < 2000
+    assert '"params_ref":"dagmaster-payloads/' in peeked.content
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    assert event.result().output["params"] == big
