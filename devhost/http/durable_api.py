@@ -274,8 +274,8 @@ class DurableApi:
         else:
             input_json = json.dumps(raw.decode("utf-8"))
         op = request.query_params.get("op") or ""
-        await self.engine.signal_entity(self._entity_id(request), op,
-                                        None if input_json is None else json.dumps(input_json))
+        # The operation input is the body token serialised once more, as the host does.
+        await self.engine.signal_entity(self._entity_id(request), op, input_json)
         return Response(status_code=202)
 
     async def delete_entity(self, request: Request) -> Response:
