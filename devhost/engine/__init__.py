@@ -1,0 +1,1 @@
+"""The durable engine: orchestration episodes, activities, entities, timers."""

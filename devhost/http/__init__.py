@@ -1,0 +1,1 @@
+"""devhost's HTTP surface: function triggers, the Durable HTTP API, admin endpoints."""

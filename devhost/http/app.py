@@ -1,0 +1,63 @@
+"""The Starlette application: admin endpoints, the Durable HTTP API, the RPC endpoint the
+client binding points at, and the function triggers (matched last)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from devhost.engine.core import Engine
+from devhost.http.durable_api import DurableApi
+from devhost.http.triggers import TriggerDispatcher, provided_key
+from devhost.keys import HostKeys
+from devhost.settings import DevhostSettings
+
+log = logging.getLogger("devhost")
+WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
+RPC_PREFIX = "/durabletask"
+
+
+def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Starlette:
+    triggers = TriggerDispatcher(settings, keys, engine.invoker, engine.index.http)
+    api = DurableApi(settings, keys, engine)
+    prefix = settings.host_json.route_prefix.strip("/")
+
+    async def host_status(request: Request) -> Response:
+        if settings.require_keys and not keys.allows("admin", provided_key(request)):
+            return Response(status_code=401)
+        return JSONResponse({"id": "devhost", "state": "Running", "version": "devhost",
+                             "processUptime": 0})
+
+    async def function_trigger(request: Request) -> Response:
+        path = request.path_params.get("path", "")
+        if prefix:
+            head, _, rest = path.partition("/")
+            if head.lower() != prefix.lower():
+                return Response(status_code=404)
+            path = rest
+        return await triggers.handle(request, path)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await engine.start()
+        for line in triggers.urls():
+            log.info("function %s", line)
+        log.info("devhost ready on %s (task hub %s)", settings.origin,
+                 settings.host_json.hub_name)
+        yield
+        await engine.stop()
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+    routes = [
+        Route("/admin/host/status", host_status, methods=["GET"]),
+        *api.routes(WEBHOOK_PREFIX, require_key=True),
+        *api.routes(RPC_PREFIX, require_key=False),
+        Route("/{path:path}", function_trigger, methods=methods),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

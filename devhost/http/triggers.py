@@ -1,0 +1,131 @@
+"""HTTP-triggered functions served like `func start`: `/<routePrefix>/<route>`.
+
+Contract: the request becomes a `func.HttpRequest` (route_params set); the function gets
+its trigger argument, the durable client binding string for each `durableClient` binding,
+and a `context` if it declares one. The return value (`func.HttpResponse`, str, bytes,
+JSON-able value or None) becomes the response. With `--require-keys`, `authLevel` is
+enforced with the `x-functions-key` header or the `code` query parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import azure.functions as func
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from devhost.app_loader import FunctionInfo
+from devhost.client_binding import client_binding_json
+from devhost.engine.invoker import InvocationContext, Invoker, wants_context
+from devhost.http.routes import RouteTemplate, compile_route
+from devhost.keys import HostKeys
+from devhost.settings import DevhostSettings
+
+log = logging.getLogger("devhost")
+
+
+@dataclass
+class HttpFunction:
+    info: FunctionInfo
+    route: RouteTemplate
+    methods: frozenset[str] | None
+    auth_level: str
+
+
+def build_http_functions(functions: list[FunctionInfo]) -> list[HttpFunction]:
+    result = []
+    for info in functions:
+        trigger = info.trigger
+        methods = trigger.get("methods")
+        result.append(HttpFunction(
+            info=info,
+            route=compile_route(trigger.get("route") or info.name),
+            methods=frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None,
+            auth_level=str(trigger.get("authLevel") or "function"),
+        ))
+    # More literal segments win, as in ASP.NET routing precedence.
+    result.sort(key=lambda f: -f.route.literal_segments)
+    return result
+
+
+def provided_key(request: Request) -> str | None:
+    return request.headers.get("x-functions-key") or request.query_params.get("code")
+
+
+class TriggerDispatcher:
+    def __init__(self, settings: DevhostSettings, keys: HostKeys, invoker: Invoker,
+                 functions: list[FunctionInfo]) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.invoker = invoker
+        self.functions = build_http_functions(functions)
+
+    def urls(self) -> list[str]:
+        prefix = self._prefix()
+        return [f"{f.info.name}: [{','.join(sorted(f.methods or {'ALL'}))}] "
+                f"{self.settings.origin}{prefix}/{f.route.template}" for f in self.functions]
+
+    def _prefix(self) -> str:
+        prefix = self.settings.host_json.route_prefix.strip("/")
+        return f"/{prefix}" if prefix else ""
+
+    def find(self, path: str, method: str) -> tuple[HttpFunction, dict[str, str]] | None:
+        for function in self.functions:
+            params = function.route.match(path)
+            if params is not None and (function.methods is None or method in function.methods):
+                return function, params
+        return None
+
+    async def handle(self, request: Request, path: str) -> Response:
+        found = self.find(path, request.method.upper())
+        if found is None:
+            return Response(status_code=404)
+        function, params = found
+        if self.settings.require_keys and not self.keys.allows(function.auth_level,
+                                                               provided_key(request)):
+            return Response(status_code=401)
+        req = func.HttpRequest(
+            method=request.method.upper(),
+            url=str(request.url),
+            headers=dict(request.headers),
+            params=dict(request.query_params),
+            route_params=params,
+            body=await request.body(),
+        )
+        try:
+            result = await self.invoker.call(function.info.fn, self._kwargs(function.info, req),
+                                             self.invoker.http_pool)
+        except Exception:
+            log.exception("HTTP function %s failed", function.info.name)
+            return Response(status_code=500)
+        return to_response(result)
+
+    def _kwargs(self, info: FunctionInfo, req: func.HttpRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for binding in info.bindings:
+            kind, name = binding.get("type"), binding.get("name")
+            if kind == "httpTrigger":
+                kwargs[name] = req
+            elif kind == "durableClient":
+                kwargs[name] = client_binding_json(self.settings, self.keys,
+                                                   binding.get("taskHub"))
+        if wants_context(info.fn) and "context" not in kwargs:
+            kwargs["context"] = InvocationContext(info.name, str(self.settings.app_dir))
+        return kwargs
+
+
+def to_response(result: Any) -> Response:
+    if isinstance(result, func.HttpResponse):
+        headers = {k: v for k, v in result.headers.items() if k.lower() != "content-length"}
+        has_type = any(k.lower() == "content-type" for k in headers)
+        return Response(content=result.get_body(), status_code=result.status_code,
+                        headers=headers, media_type=None if has_type else result.mimetype)
+    if result is None:
+        return Response(status_code=204)
+    if isinstance(result, bytes | str):
+        return Response(content=result, status_code=200)
+    return JSONResponse(json.loads(json.dumps(result)))
