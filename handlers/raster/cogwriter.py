@@ -10,6 +10,7 @@ import rasterio
 import rasterio.shutil
 from pydantic import BaseModel, Field, field_validator
 from rasterio.errors import RasterioError
+from rasterio.io import DatasetReader
 from rio_cogeo.cogeo import cog_validate
 
 from handlers.base import NonRetryableError
@@ -18,6 +19,7 @@ from handlers.raster.models import CogValidation
 Compression = Literal["deflate", "lzw", "zstd", "lerc", "jpeg", "webp", "packbits", "none"]
 Resampling = Literal["nearest", "average", "bilinear", "cubic", "cubicspline", "lanczos", "mode"]
 _PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
+_BYTE_ONLY = {"jpeg", "webp"}
 # GDAL's block cache: enough to keep a few rows of 512x512 blocks of a wide raster; the COG
 # driver streams, so more cache does not make it faster, only bigger. Override with the
 # usual GDAL_CACHEMAX environment variable (MB).
@@ -73,13 +75,32 @@ def write_cog(source: str, destination: Path, options: CogOptions, **config: str
     """
     env: dict[str, str | int] = {"GDAL_CACHEMAX": _cache_mb(), **config}
     try:
-        with rasterio.Env(**env):
-            options_ = options.creation_options()
-            rasterio.shutil.copy(source, str(destination), driver="COG", **options_)
+        with rasterio.Env(**env), rasterio.open(source) as src:
+            _check_compatible(src, options)
+            copy_options = options.creation_options()
+            rasterio.shutil.copy(src, str(destination), driver="COG", **copy_options)
     except RasterioError as exc:
-        # The source opened, so GDAL refusing the copy means incompatible options
-        # (e.g. JPEG on uint16) or unreadable pixels: retrying would fail the same way.
+        # The caller opened the source already, so a failure here means unreadable pixels
+        # or options GDAL refuses: retrying would fail the same way.
         raise NonRetryableError(f"writing the COG failed: {exc}", kind="cog_write_failed") from exc
+
+
+def _check_compatible(src: DatasetReader, options: CogOptions) -> None:
+    """Refuse what the codecs cannot encode before GDAL tries.
+
+    With NUM_THREADS, GDAL compresses in worker threads whose errors never reach the caller:
+    an impossible codec would leave a file with empty tiles instead of an exception.
+    """
+    if options.compression in _BYTE_ONLY and set(src.dtypes) != {"uint8"}:
+        raise NonRetryableError(
+            f"{options.compression} compression needs uint8 bands, the source has "
+            f"{', '.join(sorted(set(src.dtypes)))}",
+            kind="cog_write_failed",
+        )
+    if options.predictor == 3 and not all(d.startswith("float") for d in src.dtypes):
+        raise NonRetryableError(
+            "predictor 3 (floating point) needs float bands", kind="cog_write_failed"
+        )
 
 
 def validate_cog(path: Path) -> CogValidation:

@@ -19,6 +19,7 @@ def run(name: str, params: dict[str, Any], ctx: LocalContext | None = None) -> A
 
 
 def download(store: BlobStore, container: str, blob_path: str, into: Path) -> Path:
+    """Fetch a blob into ``into``, keeping its path (so relative VRT sources still resolve)."""
     local = into / blob_path
     local.parent.mkdir(parents=True, exist_ok=True)
     store.download_file(store.ref(container, blob_path), local)
