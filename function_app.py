@@ -3,4 +3,23 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.dispatch_task import bp as dispatch_task
+from activities.record_events import bp as record_events
+from activities.run_handler import bp as run_handler
+from api.health import bp as health
+from api.jobs import bp as jobs
+from api.workflows import bp as workflows
+from orchestrations.job import bp as job_orchestrator
+
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+for blueprint in (
+    job_orchestrator,
+    run_handler,
+    dispatch_task,
+    record_events,
+    jobs,
+    workflows,
+    health,
+):
+    app.register_functions(blueprint)

@@ -519,9 +519,9 @@ class Evaluator:
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
         status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED
-        run.set_status(
-            node_id, status, kind=dispatch.kind, handler=dispatch.handler, queue=dispatch.queue
-        )
+        details = {"kind": dispatch.kind, "handler": dispatch.handler, "queue": dispatch.queue,
+                   "event_name": dispatch.event_name}  # fmt: skip
+        run.set_status(node_id, status, **{k: v for k, v in details.items() if v is not None})
         run.step.dispatch.append(dispatch)
 
     def _build_dispatch(

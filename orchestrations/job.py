@@ -40,9 +40,15 @@ class JobRun:
 
     def run(self) -> Generator[Any, Any, dict[str, Any]]:
         definition = self.start.workflow.definition
-        job = JobInfo(id=self.start.job_id, workflow_id=definition.workflow_id,
-                      version=definition.version, workflow_hash=self.start.workflow.hash)  # fmt: skip
-        state, step = self.evaluator.start(job, self.start.inputs, self.context.current_utc_datetime)
+        job = JobInfo(
+            id=self.start.job_id,
+            workflow_id=definition.workflow_id,
+            version=definition.version,
+            workflow_hash=self.start.workflow.hash,
+        )
+        state, step = self.evaluator.start(
+            job, self.start.inputs, self.context.current_utc_datetime
+        )
         self._listen_for_cancel()
         self._job_timer()
         first = True
@@ -90,8 +96,12 @@ class JobRun:
             self._record(step.events, state, create)
 
     def _record(self, events: list[JobEvent], state: JobState, create: bool) -> None:
-        batch = RecordEvents(job_id=self.start.job_id, events=events, progress=state.progress(),
-                             create=self._job_row() if create else None)  # fmt: skip
+        batch = RecordEvents(
+            job_id=self.start.job_id,
+            events=events,
+            progress=state.progress(),
+            create=self._job_row() if create else None,
+        )
         task = self.context.call_activity_with_retry(
             RECORD_EVENTS, _RECORD_RETRY, batch.model_dump(mode="json")
         )
@@ -102,10 +112,15 @@ class JobRun:
 
     def _job_row(self) -> dict[str, Any]:
         definition = self.start.workflow.definition
-        return {"job_id": self.start.job_id, "workflow_id": definition.workflow_id,
-                "workflow_version": definition.version, "workflow_hash": self.start.workflow.hash,
-                "asset_id": self.start.asset_id, "inputs": self.start.inputs,
-                "parent_job_id": self.start.parent_job_id}  # fmt: skip
+        return {
+            "job_id": self.start.job_id,
+            "workflow_id": definition.workflow_id,
+            "workflow_version": definition.version,
+            "workflow_hash": self.start.workflow.hash,
+            "asset_id": self.start.asset_id,
+            "inputs": self.start.inputs,
+            "parent_job_id": self.start.parent_job_id,
+        }
 
     def _finish(self, state: JobState, step: Step) -> dict[str, Any]:
         finished = step.finished
@@ -113,9 +128,12 @@ class JobRun:
         if finished.status is JobStatus.FAILED:
             message = finished.error.message if finished.error else "job failed"
             raise JobFailed(f"job {self.start.job_id} failed: {message}")
-        return {"status": finished.status.value, "result": finished.output,
-                "provenance": finished.provenance,
-                "error": finished.error.model_dump() if finished.error else None}  # fmt: skip
+        return {
+            "status": finished.status.value,
+            "result": finished.output,
+            "provenance": finished.provenance,
+            "error": finished.error.model_dump() if finished.error else None,
+        }
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=JOB_ORCHESTRATOR)

@@ -101,8 +101,9 @@ class Work:
         else:
             self._light(d)
 
-    def _race(self, d: Dispatch, work: TaskBase, interpret: Interpret,
-              extra: list[TaskBase] | None = None) -> None:  # fmt: skip
+    def _race(
+        self, d: Dispatch, work: TaskBase, interpret: Interpret, extra: list[TaskBase] | None = None
+    ) -> None:
         """Wait for ``work``; with a timeout, race a durable timer against it."""
         extra = extra or []
         if d.timeout_seconds is None:
@@ -112,22 +113,34 @@ class Work:
         timer = self.context.create_timer(fire_at)
         self.add(work, Pending(d.node_id, interpret, [timer, *extra]))
         timed_out = NodeFailed(
-            node_id=d.node_id, attempt=d.attempt, timed_out=True,
-            error=NodeError(kind="timeout", message=f"attempt {d.attempt} timed out after "
-                            f"{d.timeout_seconds:g}s"),
-        )  # fmt: skip
+            node_id=d.node_id,
+            attempt=d.attempt,
+            timed_out=True,
+            error=NodeError(
+                kind="timeout",
+                message=f"attempt {d.attempt} timed out after {d.timeout_seconds:g}s",
+            ),
+        )
         self.add(timer, Pending(d.node_id, lambda _t: [timed_out], [work, *extra]))
 
     def _light(self, d: Dispatch) -> None:
-        message = RunHandler(job_id=self.start.job_id, node_id=d.node_id, attempt=d.attempt,
-                             handler=d.handler or "", params=d.params,
-                             large_output_bytes=self.start.engine.large_output_bytes)  # fmt: skip
+        message = RunHandler(
+            job_id=self.start.job_id,
+            node_id=d.node_id,
+            attempt=d.attempt,
+            handler=d.handler or "",
+            params=d.params,
+            large_output_bytes=self.start.engine.large_output_bytes,
+        )
         task = self.context.call_activity(RUN_HANDLER, message.model_dump(mode="json"))
 
         def interpret(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:
-                return [NodeFailed(node_id=d.node_id, attempt=d.attempt,
-                                   error=failure(t, "activity_failed"))]  # fmt: skip
+                return [
+                    NodeFailed(
+                        node_id=d.node_id, attempt=d.attempt, error=failure(t, "activity_failed")
+                    )
+                ]
             return [outcome_result(d, t.result)]
 
         self._race(d, task, interpret)
@@ -136,18 +149,26 @@ class Work:
         event_name = task_event_name(d.node_id, d.attempt)
         message = TaskMessage(
             task_id=TaskId(job_id=self.start.job_id, node_id=d.node_id, attempt=d.attempt),
-            handler=d.handler or "", params=d.params, timeout_seconds=d.timeout_seconds,
-            reply_to=ReplyTo(instance_id=self.context.instance_id, event_name=event_name,
-                             task_hub=self.start.engine.task_hub),
-        )  # fmt: skip
+            handler=d.handler or "",
+            params=d.params,
+            timeout_seconds=d.timeout_seconds,
+            reply_to=ReplyTo(
+                instance_id=self.context.instance_id,
+                event_name=event_name,
+                task_hub=self.start.engine.task_hub,
+            ),
+        )
         sent = self.context.call_activity(DISPATCH_TASK, message.model_dump(mode="json"))
         result = self.context.wait_for_external_event(event_name)
 
         def on_sent(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:
                 self.abandon([d.node_id])  # the event wait and its timer
-                return [NodeFailed(node_id=d.node_id, attempt=d.attempt,
-                                   error=failure(t, "dispatch_failed"))]  # fmt: skip
+                return [
+                    NodeFailed(
+                        node_id=d.node_id, attempt=d.attempt, error=failure(t, "dispatch_failed")
+                    )
+                ]
             return []
 
         self.add(sent, Pending(d.node_id, on_sent))
@@ -158,8 +179,14 @@ class Work:
 
         def interpret(t: TaskBase) -> list[Result]:
             body = t.result if isinstance(t.result, dict) else {}
-            return [ApprovalReceived(node_id=d.node_id, approved=bool(body.get("approved")),
-                                     by=body.get("by"), reason=body.get("reason"))]  # fmt: skip
+            return [
+                ApprovalReceived(
+                    node_id=d.node_id,
+                    approved=bool(body.get("approved")),
+                    by=body.get("by"),
+                    reason=body.get("reason"),
+                )
+            ]
 
         self._race(d, event, interpret)
 
@@ -168,18 +195,29 @@ class Work:
             d.workflow_id or "", d.workflow_version
         )
         child_id = f"{self.start.job_id}.{d.node_id}.{d.attempt}"
-        child = JobStart(job_id=child_id, workflow=pinned, inputs=d.params,
-                         parent_job_id=self.start.job_id, asset_id=self.start.asset_id,
-                         engine=self.start.engine)  # fmt: skip
+        child = JobStart(
+            job_id=child_id,
+            workflow=pinned,
+            inputs=d.params,
+            parent_job_id=self.start.job_id,
+            asset_id=self.start.asset_id,
+            engine=self.start.engine,
+        )
         task = self.context.call_sub_orchestrator(
             JOB_ORCHESTRATOR, child.model_dump(mode="json"), child_id
         )
 
         def interpret(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:
-                return [NodeFailed(node_id=d.node_id, attempt=d.attempt,
-                                   error=NodeError(kind="sub_workflow_failed",
-                                                   message=str(t.result), retryable=False))]  # fmt: skip
+                return [
+                    NodeFailed(
+                        node_id=d.node_id,
+                        attempt=d.attempt,
+                        error=NodeError(
+                            kind="sub_workflow_failed", message=str(t.result), retryable=False
+                        ),
+                    )
+                ]
             output = t.result.get("result") if isinstance(t.result, dict) else t.result
             return [NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=output)]
 
@@ -206,7 +244,9 @@ def task_result(d: Dispatch, raw: Any) -> Result:
     if result.status == "completed":
         return NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=result.output)
     err = result.error
-    error = NodeError(kind=err.kind if err else "task_failed",
-                      message=err.message if err else "task failed",
-                      retryable=err.retryable if err else True)  # fmt: skip
+    error = NodeError(
+        kind=err.kind if err else "task_failed",
+        message=err.message if err else "task failed",
+        retryable=err.retryable if err else True,
+    )
     return NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error)

@@ -1,0 +1,33 @@
+"""The adapters activities use, built once per worker process from the app settings.
+
+A missing setting fails the activity with the message that names it (never a silent default).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from adapters.catalog import JobCatalog, get_catalog
+from adapters.taskqueue import (
+    JsonBlobs,
+    StorageSettings,
+    TaskQueue,
+    TaskQueueSettings,
+    blob_service,
+)
+from adapters.taskqueue import open_task_queue as _open_task_queue
+
+
+@cache
+def catalog() -> JobCatalog:
+    return get_catalog()
+
+
+@cache
+def json_blobs() -> JsonBlobs:
+    return JsonBlobs(blob_service(StorageSettings.from_env()))
+
+
+@cache
+def task_queue() -> TaskQueue:
+    return _open_task_queue(TaskQueueSettings.from_env(), json_blobs())

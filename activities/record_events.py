@@ -1,0 +1,33 @@
+"""`record_events`: one episode's timeline events and progress, in one catalog transaction.
+
+Idempotent: events are keyed `job_id:seq`, so a replayed or retried call writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import deps
+from adapters.catalog import JobRecord
+from domain.jobs import RecordEvents
+from orchestrations.names import RECORD_EVENTS
+
+bp = df.Blueprint()
+
+
+def record(batch: RecordEvents) -> int:
+    catalog = deps.catalog()
+    if batch.create is not None:
+        fields = {k: v for k, v in batch.create.items() if k in JobRecord.model_fields}
+        catalog.create_job(JobRecord.model_validate(fields))
+    written = catalog.record_events(batch.events)
+    if batch.progress is not None:
+        catalog.update_progress(batch.job_id, batch.progress)
+    return written
+
+
+@bp.activity_trigger(input_name="batch", activity=RECORD_EVENTS)
+def record_events(batch: dict[str, Any]) -> int:
+    return record(RecordEvents.model_validate(batch))

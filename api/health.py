@@ -1,0 +1,65 @@
+"""Probes: `livez` (the process answers), `readyz` (database and storage reachable), `health`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import azure.functions as func
+
+from activities import deps
+from api.http import json_response
+
+bp = func.Blueprint()
+
+
+def _check_database() -> dict[str, Any]:
+    try:
+        return {"ok": deps.catalog().ping()}
+    except Exception as exc:  # a probe reports, it does not raise
+        return {"ok": False, "error": str(exc)}
+
+
+def _check_storage() -> dict[str, Any]:
+    try:
+        from adapters.taskqueue import StorageSettings, blob_service
+
+        blob_service(StorageSettings.from_env()).get_account_information()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+@bp.route(route="livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def livez(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"status": "ok"})
+
+
+async def _checks() -> dict[str, dict[str, Any]]:
+    database, storage = await asyncio.gather(
+        asyncio.to_thread(_check_database), asyncio.to_thread(_check_storage)
+    )
+    return {"database": database, "storage": storage}
+
+
+@bp.route(route="readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def readyz(req: func.HttpRequest) -> func.HttpResponse:
+    checks = await _checks()
+    ready = all(c["ok"] for c in checks.values())
+    return json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    )
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    from api.workflows import workflows
+
+    checks = await _checks()
+    return json_response(
+        {
+            "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
+            "checks": checks,
+            "workflows": len(workflows().workflows),
+        }
+    )

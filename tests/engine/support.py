@@ -1,0 +1,92 @@
+"""The product app on devhost, with a real Azurite and a real PostgreSQL, for engine tests."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devhost.testing import RunningDevhost, run_devhost
+from tests.support.azurite import Azurite
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_WORKFLOWS = Path(__file__).resolve().parent / "workflows"
+FINAL = {"completed", "failed", "cancelled"}
+
+
+def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "DAGMASTER_TASK_QUEUE": "storage",
+        "DAGMASTER_DATA_DIR": str(data_dir),
+        "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
+    }
+
+
+@dataclass
+class Engine:
+    host: RunningDevhost
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.host.base_url
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}{path}", timeout=30, **kwargs)
+
+    def submit(self, workflow_id: str, inputs: dict[str, Any] | None = None, **extra: Any) -> str:
+        response = self.call(
+            "POST", "/api/jobs", json={"workflow_id": workflow_id, "inputs": inputs or {}, **extra}
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["job_id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.call("GET", f"/api/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wait(
+        self, job_id: str, timeout: float = 60, until: set[str] | None = None
+    ) -> dict[str, Any]:
+        """Poll until the job's catalog status is in ``until`` (default: final)."""
+        until = until or FINAL
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(job_id)
+            if job["status"] in until:
+                return job
+            time.sleep(0.2)
+        raise AssertionError(
+            f"job {job_id} not {until} after {timeout}s: {self.job(job_id)}\n"
+            f"{self.host.log_text()[-4000:]}"
+        )
+
+    def timeline(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/api/jobs/{job_id}/timeline").json()["items"])
+
+    def nodes(self, job_id: str) -> dict[str, dict[str, Any]]:
+        items = self.call("GET", f"/api/jobs/{job_id}/nodes").json()["items"]
+        return {n["node_id"]: n for n in items}
+
+    def durable_status(self, job_id: str, history: bool = False) -> dict[str, Any]:
+        params = {"showHistory": "true"} if history else {}
+        response = self.call(
+            "GET", f"/runtime/webhooks/durabletask/instances/{job_id}", params=params
+        )
+        return dict(response.json())
+
+
+@contextmanager
+def run_engine(azurite: Azurite, database_url: str, data_dir: Path) -> Iterator[Engine]:
+    env = app_env(azurite, database_url, data_dir)
+    with run_devhost(REPO, data_dir / "devhost", env=env) as host:
+        yield Engine(host, env)
