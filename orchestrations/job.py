@@ -22,7 +22,7 @@ from domain.jobs import CANCEL_EVENT, JobFailed, JobStart, RecordEvents
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
 from orchestrations.names import JOB_ORCHESTRATOR, RECORD_EVENTS
-from orchestrations.work import Pending, Work
+from orchestrations.work import Pending, Work, event_payload
 
 bp = df.Blueprint()
 
@@ -73,7 +73,8 @@ class JobRun:
         event = self.context.wait_for_external_event(CANCEL_EVENT)
 
         def interpret(t: TaskBase) -> list[Result]:
-            body = t.result if isinstance(t.result, dict) else {}
+            payload = event_payload(t.result)
+            body = payload if isinstance(payload, dict) else {}
             return [CancelRequested(by=body.get("by"), reason=body.get("reason"))]
 
         self.work.add(event, Pending("", interpret))

@@ -8,6 +8,7 @@ orchestration context's deterministic API.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +40,17 @@ class Pending:
     node_id: str
     interpret: Interpret
     partners: list[TaskBase] = field(default_factory=list)  # forgotten when this one wins
+
+
+def event_payload(value: Any) -> Any:
+    """An external event's data. The Python client's `raise_event` double-encodes (a dict
+    arrives as its JSON text, azure-functions-durable-python#295); the HTTP API does not."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def failure(task: TaskBase, kind: str) -> NodeError:
@@ -172,13 +184,14 @@ class Work:
             return []
 
         self.add(sent, Pending(d.node_id, on_sent))
-        self._race(d, result, lambda t: [task_result(d, t.result)], [sent])
+        self._race(d, result, lambda t: [task_result(d, event_payload(t.result))], [sent])
 
     def _approval(self, d: Dispatch) -> None:
         event = self.context.wait_for_external_event(d.event_name or "")
 
         def interpret(t: TaskBase) -> list[Result]:
-            body = t.result if isinstance(t.result, dict) else {}
+            payload = event_payload(t.result)
+            body = payload if isinstance(payload, dict) else {}
             return [
                 ApprovalReceived(
                     node_id=d.node_id,
