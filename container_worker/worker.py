@@ -89,7 +89,8 @@ class Worker:
         self._next_receive = 0.0
 
     @classmethod
-    def from_settings(cls, settings: WorkerSettings) -> Worker:
+    def from_settings(cls, settings: WorkerSettings, sink: ProgressSink | None = None) -> Worker:
+        """The worker the settings describe; ``sink`` overrides the configured progress sink."""
         for module in settings.handlers_modules:
             if importlib.util.find_spec(module) is None:
                 raise SettingsError(
@@ -101,7 +102,7 @@ class Worker:
             open_task_queue(settings.queue, blobs),
             TaskStore(blobs),
             EventCallback(settings.callback),
-            load_sink(settings.progress_sink),
+            sink or load_sink(settings.progress_sink),
         )
 
     def run(self, stop: threading.Event) -> None:

@@ -21,6 +21,7 @@ from azure.storage.queue import QueueClient
 
 from adapters.taskqueue import TaskQueueSettings, open_task_queue
 from adapters.taskqueue.base import TaskQueue
+from container_worker.progress import ProgressSink
 from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
@@ -115,6 +116,14 @@ class EventHost:
         return Handler
 
 
+class RecordingSink:
+    def __init__(self) -> None:
+        self.updates: list[tuple[TaskId, float, str]] = []
+
+    def update(self, task_id: TaskId, percent: float, message: str) -> None:
+        self.updates.append((task_id, percent, message))
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -162,9 +171,9 @@ def queue_length(env: Mapping[str, str], suffix: str = "") -> int:
 
 
 @contextlib.contextmanager
-def running_worker(env: Mapping[str, str]) -> Iterator[Worker]:
+def running_worker(env: Mapping[str, str], sink: ProgressSink | None = None) -> Iterator[Worker]:
     """A worker in a background thread of the test process, stopped on exit."""
-    worker = Worker.from_settings(WorkerSettings.from_env(env))
+    worker = Worker.from_settings(WorkerSettings.from_env(env), sink)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
