@@ -277,6 +277,11 @@ class Worker:
         if delivery is Delivery.INSTANCE_GONE:
             log.warning("orchestration %s of task %s is gone (404/410): dropping the result",
                         slot.message.reply_to.instance_id, key)  # fmt: skip
+        else:
+            error = slot.result.error
+            log.info("task %s %s: event %s raised", key,
+                     error.kind if error else slot.result.status,
+                     slot.message.reply_to.event_name)  # fmt: skip
         self._finish(slot, self._disposition(slot.result))
         if slot.result.status == "completed":
             with contextlib.suppress(Exception):
