@@ -61,8 +61,9 @@ class EventHost:
 
     def accepted(self, instance_id: str | None = None) -> list[RaisedEvent]:
         with self._lock:
-            return [c for c in self.calls if c.status == 202
-                    and instance_id in (None, c.instance_id)]  # fmt: skip
+            return [
+                c for c in self.calls if c.status == 202 and instance_id in (None, c.instance_id)
+            ]
 
     def calls_for(self, task: TaskMessage) -> list[RaisedEvent]:
         with self._lock:
@@ -71,8 +72,11 @@ class EventHost:
     def wait_accepted(
         self, instance_id: str, count: int = 1, timeout: float = 30
     ) -> list[RaisedEvent]:
-        wait_until(lambda: len(self.accepted(instance_id)) >= count, timeout,
-                   f"{count} accepted event(s) for {instance_id}")  # fmt: skip
+        wait_until(
+            lambda: len(self.accepted(instance_id)) >= count,
+            timeout,
+            f"{count} accepted event(s) for {instance_id}",
+        )
         return self.accepted(instance_id)
 
     def close(self) -> None:
@@ -191,5 +195,8 @@ def worker_process(env: Mapping[str, str], log_path: Path) -> subprocess.Popen[b
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "container_worker"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -58,8 +58,11 @@ def test_killed_worker_message_returns_and_next_worker_resumes_from_checkpoint(
 
     first = worker_process(worker_env, tmp_path / "first.log")
     try:
-        wait_until(lambda: (store.load_checkpoint(task) or {}).get("done", 0) >= 3, 60,
-                   "three checkpointed steps")  # fmt: skip
+        wait_until(
+            lambda: (store.load_checkpoint(task) or {}).get("done", 0) >= 3,
+            60,
+            "three checkpointed steps",
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -94,8 +97,11 @@ def test_sigterm_saves_the_checkpoint_abandons_the_message_and_exits_cleanly(
 
     worker = worker_process(worker_env, log)
     try:
-        wait_until(lambda: (store.load_checkpoint(task) or {}).get("done", 0) >= 2, 60,
-                   "two checkpointed steps")  # fmt: skip
+        wait_until(
+            lambda: (store.load_checkpoint(task) or {}).get("done", 0) >= 2,
+            60,
+            "two checkpointed steps",
+        )
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(15) == 0, log.read_text()
     finally:
