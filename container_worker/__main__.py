@@ -39,6 +39,10 @@ def main(
         level=os.environ.get("DAGMASTER_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
     )
+    # The Azure SDKs log every HTTP request at INFO: far too much for a polling loop; httpx
+    # would log the raise-event URL, system key included.
+    for noisy in ("azure", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = _settings(concurrency, queue, handlers_module)
         worker = Worker.from_settings(settings)

@@ -50,8 +50,9 @@ def classify(exc: BaseException) -> TaskError:
     if isinstance(exc, HandlerError):
         return TaskError(kind=exc.kind, message=exc.message, retryable=exc.retryable)
     if isinstance(exc, MemoryError):
-        return TaskError(kind="out_of_memory", message="the task ran out of memory",
-                         retryable=False)  # fmt: skip
+        return TaskError(
+            kind="out_of_memory", message="the task ran out of memory", retryable=False
+        )
     return TaskError(kind="unexpected", message=f"{type(exc).__name__}: {exc}", retryable=True)
 
 

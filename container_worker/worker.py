@@ -89,7 +89,8 @@ class Worker:
         self._next_receive = 0.0
 
     @classmethod
-    def from_settings(cls, settings: WorkerSettings) -> Worker:
+    def from_settings(cls, settings: WorkerSettings, sink: ProgressSink | None = None) -> Worker:
+        """The worker the settings describe; ``sink`` overrides the configured progress sink."""
         for module in settings.handlers_modules:
             if importlib.util.find_spec(module) is None:
                 raise SettingsError(
@@ -101,13 +102,16 @@ class Worker:
             open_task_queue(settings.queue, blobs),
             TaskStore(blobs),
             EventCallback(settings.callback),
-            load_sink(settings.progress_sink),
+            sink or load_sink(settings.progress_sink),
         )
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, then hand back every held message (see `_shutdown`)."""
-        log.info("worker started: queue=%s concurrency=%d", self._settings.queue.queue_name,
-                 self._settings.concurrency)  # fmt: skip
+        log.info(
+            "worker started: queue=%s concurrency=%d",
+            self._settings.queue.queue_name,
+            self._settings.concurrency,
+        )
         try:
             while not stop.is_set():
                 self._receive()
@@ -143,8 +147,9 @@ class Worker:
             log.info("task %s already finished: re-sending its result", message.task_id.key())
             self._report(slot, stored, store=False)
         elif count > self._queue.max_deliveries:
-            reason = (f"delivered {count} times (maximum {self._queue.max_deliveries}) "
-                      "without finishing")  # fmt: skip
+            reason = (
+                f"delivered {count} times (maximum {self._queue.max_deliveries}) without finishing"
+            )
             self._report(slot, failed(message.task_id, "dead_lettered", reason, retryable=True))
         else:
             self._launch(slot)
@@ -166,9 +171,13 @@ class Worker:
         slot.process = TaskProcess(spec)
         if message.timeout_seconds is not None:
             slot.deadline = time.monotonic() + message.timeout_seconds
-        log.info("task %s started (pid %s, delivery %d, %s)", message.task_id.key(),
-                 slot.process.pid, slot.received.delivery_count,
-                 "resuming from checkpoint" if spec.checkpoint else "fresh")  # fmt: skip
+        log.info(
+            "task %s started (pid %s, delivery %d, %s)",
+            message.task_id.key(),
+            slot.process.pid,
+            slot.received.delivery_count,
+            "resuming from checkpoint" if spec.checkpoint else "fresh",
+        )
 
     # -- supervising --------------------------------------------------------------------
 
@@ -274,8 +283,19 @@ class Worker:
             self._finish(slot, self._queue.abandon)
             return
         if delivery is Delivery.INSTANCE_GONE:
-            log.warning("orchestration %s of task %s is gone (404/410): dropping the result",
-                        slot.message.reply_to.instance_id, key)  # fmt: skip
+            log.warning(
+                "orchestration %s of task %s is gone (404/410): dropping the result",
+                slot.message.reply_to.instance_id,
+                key,
+            )
+        else:
+            error = slot.result.error
+            log.info(
+                "task %s %s: event %s raised",
+                key,
+                error.kind if error else slot.result.status,
+                slot.message.reply_to.event_name,
+            )
         self._finish(slot, self._disposition(slot.result))
         if slot.result.status == "completed":
             with contextlib.suppress(Exception):
@@ -308,8 +328,9 @@ class Worker:
             slot.settled = True
 
     def _idle(self, stop: threading.Event) -> None:
-        pipes = [s.process.conn for s in self._slots
-                 if s.process is not None and s.reporting is None]  # fmt: skip
+        pipes = [
+            s.process.conn for s in self._slots if s.process is not None and s.reporting is None
+        ]
         if pipes:
             wait_for_pipes(pipes, timeout=SUPERVISE_INTERVAL)
         elif self._slots:

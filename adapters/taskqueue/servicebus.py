@@ -85,8 +85,9 @@ class ServiceBusTaskQueue(TaskQueue):
             parsed = parse_body(message_body(raw))
             if isinstance(parsed, str):
                 log.error("dead-lettering Service Bus message %s: %s", raw.message_id, parsed)
-                self._receiver.dead_letter_message(raw, reason="invalid_message",
-                                                   error_description=parsed)  # fmt: skip
+                self._receiver.dead_letter_message(
+                    raw, reason="invalid_message", error_description=parsed
+                )
                 continue
             count = (raw.delivery_count or 0) + 1
             received.append(ReceivedTask(parsed, count, visibility_timeout, raw))
@@ -103,8 +104,7 @@ class ServiceBusTaskQueue(TaskQueue):
 
     def dead_letter(self, received: ReceivedTask, reason: str) -> None:
         log.warning("dead-lettering task %s: %s", received.message.task_id.key(), reason)
-        self._settle("dead_letter_message", received, reason=reason[:200],
-                     error_description=reason)  # fmt: skip
+        self._settle("dead_letter_message", received, reason=reason[:200], error_description=reason)
 
     def close(self) -> None:
         self._receiver.close()

@@ -105,8 +105,12 @@ class StorageTaskQueue(TaskQueue):
         self._update(received, visibility_timeout=math.ceil(received.visibility_timeout))
 
     def dead_letter(self, received: ReceivedTask, reason: str) -> None:
-        log.warning("moving task %s to %s: %s", received.message.task_id.key(),
-                    self._poison.queue_name, reason)  # fmt: skip
+        log.warning(
+            "moving task %s to %s: %s",
+            received.message.task_id.key(),
+            self._poison.queue_name,
+            reason,
+        )
         self._to_poison(received.handle, received)
 
     def _to_poison(self, raw: QueueMessage, received: ReceivedTask | None = None) -> None:

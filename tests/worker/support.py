@@ -21,6 +21,7 @@ from azure.storage.queue import QueueClient
 
 from adapters.taskqueue import TaskQueueSettings, open_task_queue
 from adapters.taskqueue.base import TaskQueue
+from container_worker.progress import ProgressSink
 from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
@@ -60,8 +61,9 @@ class EventHost:
 
     def accepted(self, instance_id: str | None = None) -> list[RaisedEvent]:
         with self._lock:
-            return [c for c in self.calls if c.status == 202
-                    and instance_id in (None, c.instance_id)]  # fmt: skip
+            return [
+                c for c in self.calls if c.status == 202 and instance_id in (None, c.instance_id)
+            ]
 
     def calls_for(self, task: TaskMessage) -> list[RaisedEvent]:
         with self._lock:
@@ -70,8 +72,11 @@ class EventHost:
     def wait_accepted(
         self, instance_id: str, count: int = 1, timeout: float = 30
     ) -> list[RaisedEvent]:
-        wait_until(lambda: len(self.accepted(instance_id)) >= count, timeout,
-                   f"{count} accepted event(s) for {instance_id}")  # fmt: skip
+        wait_until(
+            lambda: len(self.accepted(instance_id)) >= count,
+            timeout,
+            f"{count} accepted event(s) for {instance_id}",
+        )
         return self.accepted(instance_id)
 
     def close(self) -> None:
@@ -113,6 +118,14 @@ class EventHost:
                 pass
 
         return Handler
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.updates: list[tuple[TaskId, float, str]] = []
+
+    def update(self, task_id: TaskId, percent: float, message: str) -> None:
+        self.updates.append((task_id, percent, message))
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -162,9 +175,9 @@ def queue_length(env: Mapping[str, str], suffix: str = "") -> int:
 
 
 @contextlib.contextmanager
-def running_worker(env: Mapping[str, str]) -> Iterator[Worker]:
+def running_worker(env: Mapping[str, str], sink: ProgressSink | None = None) -> Iterator[Worker]:
     """A worker in a background thread of the test process, stopped on exit."""
-    worker = Worker.from_settings(WorkerSettings.from_env(env))
+    worker = Worker.from_settings(WorkerSettings.from_env(env), sink)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
@@ -182,5 +195,8 @@ def worker_process(env: Mapping[str, str], log_path: Path) -> subprocess.Popen[b
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "container_worker"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -100,9 +100,10 @@ class SleepParams(BaseModel):
 
 @registry.register("test.sleep", SleepParams)
 def sleep(params: SleepParams, ctx: HandlerContext) -> dict[str, int]:
-    """Sleeps; records its pid and start/end times."""
-    started = time.time()
+    """Sleeps; records "<pid> start <time>" and "<pid> end <time>"."""
+    if params.record:
+        record(params.record, f"{os.getpid()} start {time.time()}")
     time.sleep(params.seconds)
     if params.record:
-        record(params.record, f"{os.getpid()} {started} {time.time()}")
+        record(params.record, f"{os.getpid()} end {time.time()}")
     return {"pid": os.getpid()}
