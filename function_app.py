@@ -9,12 +9,14 @@ from activities.run_handler import bp as run_handler
 from api.health import bp as health
 from api.jobs import bp as jobs
 from api.workflows import bp as workflows
+from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (
     job_orchestrator,
+    fan_out_batch,
     run_handler,
     dispatch_task,
     record_events,

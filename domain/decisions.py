@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from domain.events import JobEvent
+from domain.jobs import EngineOptions
+from domain.models import RetryPolicy
 from domain.state import NodeError
 from domain.status import JobStatus
 
@@ -42,6 +44,13 @@ class ApprovalReceived(BaseModel):
     reason: str | None = None
 
 
+class BatchFinished(BaseModel):
+    """A fan-out batch sub-orchestration returned the final outcome of each of its children."""
+
+    kind: Literal["batch"] = "batch"
+    result: BatchResult
+
+
 class CancelRequested(BaseModel):
     kind: Literal["cancel"] = "cancel"
     by: str | None = None
@@ -53,9 +62,39 @@ class JobTimedOut(BaseModel):
 
 
 Result = Annotated[
-    NodeCompleted | NodeFailed | RetryDue | ApprovalReceived | CancelRequested | JobTimedOut,
+    NodeCompleted
+    | NodeFailed
+    | RetryDue
+    | ApprovalReceived
+    | BatchFinished
+    | CancelRequested
+    | JobTimedOut,
     Field(discriminator="kind"),
 ]
+
+
+class BatchStart(BaseModel):
+    job_id: str
+    batch_id: str  # `<fan-out id>@<n>`: a node-like id, unique in the job
+    children: list[Dispatch]
+    retry: RetryPolicy
+    max_parallel: int = Field(ge=1)
+    seq_base: int = Field(ge=0)
+    seq_span: int = Field(ge=0)
+    engine: EngineOptions = Field(default_factory=EngineOptions)
+
+
+class ChildOutcome(BaseModel):
+    node_id: str
+    status: Literal["completed", "failed", "timed_out"]
+    attempts: int
+    output: Any = None
+    error: NodeError | None = None
+
+
+class BatchResult(BaseModel):
+    batch_id: str
+    outcomes: list[ChildOutcome]
 
 
 class Dispatch(BaseModel):
@@ -63,7 +102,7 @@ class Dispatch(BaseModel):
 
     node_id: str
     attempt: int
-    kind: Literal["task", "approval", "sub_workflow"]
+    kind: Literal["task", "approval", "sub_workflow", "batch"]
     handler: str | None = None
     queue: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -71,6 +110,7 @@ class Dispatch(BaseModel):
     event_name: str | None = None
     workflow_id: str | None = None
     workflow_version: int | None = None
+    batch: BatchStart | None = None
 
 
 class ScheduleRetry(BaseModel):

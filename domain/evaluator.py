@@ -22,8 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from domain import templates
+from domain.batch import events_per_child
 from domain.decisions import (
     ApprovalReceived,
+    BatchFinished,
+    BatchResult,
+    BatchStart,
     CancelRequested,
     Dispatch,
     Finish,
@@ -119,13 +123,18 @@ class _Run:
         state.seq += 1
         self.step.events.append(event)
 
-    def set_status(self, node_id: str, new: NodeStatus, /, **data: Any) -> NodeState:
+    def set_status(
+        self, node_id: str, new: NodeStatus, /, *, silent: bool = False, **data: Any
+    ) -> NodeState:
+        """Move a node on (checked) and record the event, unless ``silent``: a fan-out batch
+        records its children's events itself."""
         node = self.state.nodes[node_id]
         check_node_transition(node_id, node.status, new)
         self.state.counts[node.status] -= 1
         self.state.counts[new] += 1
         node.status = new
-        self.emit(_NODE_EVENT[new], node_id, node.attempt or None, **data)
+        if not silent:
+            self.emit(_NODE_EVENT[new], node_id, node.attempt or None, **data)
         if new.is_final:
             self.settled.append(node_id)
         return node
@@ -139,8 +148,18 @@ class _Run:
 class Evaluator:
     """Decisions for one pinned workflow definition (build once per orchestration)."""
 
-    def __init__(self, definition: WorkflowDefinition) -> None:
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        *,
+        batch_threshold: int | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        """``batch_threshold``: a fan-out with more children than this runs them in batches of
+        ``batch_size`` (sub-orchestrations); None never batches."""
         self.definition = definition
+        self.batch_threshold = batch_threshold
+        self.batch_size = batch_size
         self.graph = Graph(definition.nodes)
         self.nodes: dict[str, NodeDefinition] = self.graph.nodes
         self.order = {nid: i for i, nid in enumerate(self.nodes)}
@@ -177,6 +196,9 @@ class Evaluator:
     def _apply(self, run: _Run, result: Result) -> None:
         if isinstance(result, CancelRequested):
             self._abort(run, JobStatus.CANCELLED, None, reason=result.reason, by=result.by)
+            return
+        if isinstance(result, BatchFinished):
+            self._batch_finished(run, result.result)
             return
         if isinstance(result, JobTimedOut):
             error = NodeError(
@@ -220,9 +242,8 @@ class Evaluator:
         node = run.state.nodes[result.node_id]
         node.error = result.error
         policy = self._retry_policy(result.node_id)
-        retryable = result.error.retryable and result.error.kind not in policy.non_retryable
-        if retryable and node.attempt < policy.max_attempts:
-            delay = policy.delay_before(node.attempt + 1).total_seconds()
+        delay = policy.retry_delay(result.error.kind, result.error.retryable, node.attempt)
+        if delay is not None:
             run.set_status(
                 result.node_id,
                 NodeStatus.RETRYING,
@@ -237,10 +258,12 @@ class Evaluator:
         final = NodeStatus.TIMED_OUT if result.timed_out else NodeStatus.FAILED
         self._fail_for_good(run, result.node_id, final)
 
-    def _fail_for_good(self, run: _Run, node_id: str, final: NodeStatus) -> None:
+    def _fail_for_good(
+        self, run: _Run, node_id: str, final: NodeStatus, *, silent: bool = False
+    ) -> None:
         node = run.state.nodes[node_id]
         error = node.error.model_dump() if node.error else {}
-        run.set_status(node_id, final, error=error)
+        run.set_status(node_id, final, silent=silent, error=error)
         if self.definition.on_failure is OnFailure.FAIL_FAST:
             message = f"node '{node_id}' {final.value.replace('_', ' ')}"
             if node.error:
@@ -355,9 +378,13 @@ class Evaluator:
             else {e: run.state.nodes[e].output for e in done}
         )
         job = run.state.job
-        provenance = {"workflow_id": job.workflow_id, "version": job.version,
-                      "hash": job.workflow_hash, "job_id": job.id,
-                      "completed_at": run.now.isoformat()}  # fmt: skip
+        provenance = {
+            "workflow_id": job.workflow_id,
+            "version": job.version,
+            "hash": job.workflow_hash,
+            "job_id": job.id,
+            "completed_at": run.now.isoformat(),
+        }
         run.state.output = output
         run.set_job_status(JobStatus.COMPLETED, output={"result": output, "provenance": provenance})
         run.step.finished = Finish(status=JobStatus.COMPLETED, output=output, provenance=provenance)
@@ -452,8 +479,76 @@ class Evaluator:
                 parent=node.id, index=index, item=item
             )
         run.state.counts[NodeStatus.PENDING] += len(items)
-        run.set_status(node.id, NodeStatus.DISPATCHED, children=len(items))
-        self._fill_slots(run, node)
+        if self.batch_threshold is not None and len(items) > self.batch_threshold:
+            batches = -(-len(items) // self.batch_size)
+            run.set_status(node.id, NodeStatus.DISPATCHED, children=len(items), batches=batches)
+            self._dispatch_batches(run, node, batches)
+        else:
+            run.set_status(node.id, NodeStatus.DISPATCHED, children=len(items))
+            self._fill_slots(run, node)
+
+    def _dispatch_batches(self, run: _Run, node: FanOutNode, batches: int) -> None:
+        """Render every child now and hand them out in batches, each with a reserved range of
+        event numbers (the batch records its children's events itself)."""
+        parent = run.state.nodes[node.id]
+        count = parent.children or 0
+        parent.next_child = parent.in_flight = count
+        policy = self.definition.retry_of(node.task)
+        per_batch = max(1, (node.max_parallel or count) // batches)
+        for number in range(batches):
+            children: list[Dispatch] = []
+            for index in range(
+                number * self.batch_size, min(count, (number + 1) * self.batch_size)
+            ):
+                dispatch = self._batch_child(run, child_id(node.id, index))
+                if dispatch is not None:
+                    children.append(dispatch)
+                if run.state.status.is_final:
+                    return
+            if not children:
+                continue
+            span = len(children) * events_per_child(policy)
+            batch = BatchStart(
+                job_id=run.state.job.id,
+                batch_id=f"{node.id}@{number}",
+                children=children,
+                retry=policy,
+                max_parallel=min(per_batch, len(children)),
+                seq_base=run.state.seq,
+                seq_span=span,
+            )
+            run.state.seq += span
+            run.step.dispatch.append(
+                Dispatch(node_id=batch.batch_id, attempt=1, kind="batch", batch=batch)
+            )
+
+    def _batch_child(self, run: _Run, cid: str) -> Dispatch | None:
+        node = run.state.nodes[cid]
+        run.set_status(cid, NodeStatus.READY, silent=True)
+        try:
+            dispatch = self._build_dispatch(run.state, cid, node, self.nodes[node.parent or cid])
+        except templates.TemplateRenderError as exc:
+            node.attempt = 1
+            node.error = NodeError(kind="template_error", message=str(exc), retryable=False)
+            self._fail_for_good(run, cid, NodeStatus.FAILED)
+            return None
+        run.set_status(cid, NodeStatus.DISPATCHED, silent=True)
+        return dispatch
+
+    def _batch_finished(self, run: _Run, result: BatchResult) -> None:
+        for outcome in result.outcomes:
+            node = run.state.nodes.get(outcome.node_id)
+            if node is None or node.status.is_final or run.state.status.is_final:
+                continue
+            node.attempt = outcome.attempts
+            if outcome.status == "completed":
+                node.output = outcome.output
+                run.set_status(outcome.node_id, NodeStatus.COMPLETED, silent=True)
+            else:
+                node.error = outcome.error
+                final = NodeStatus.TIMED_OUT if outcome.status == "timed_out" else NodeStatus.FAILED
+                self._fail_for_good(run, outcome.node_id, final, silent=True)
+            self._propagate(run)
 
     def _fill_slots(self, run: _Run, node: FanOutNode) -> None:
         parent = run.state.nodes[node.id]
@@ -519,8 +614,12 @@ class Evaluator:
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
         status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED
-        details = {"kind": dispatch.kind, "handler": dispatch.handler, "queue": dispatch.queue,
-                   "event_name": dispatch.event_name}  # fmt: skip
+        details = {
+            "kind": dispatch.kind,
+            "handler": dispatch.handler,
+            "queue": dispatch.queue,
+            "event_name": dispatch.event_name,
+        }
         run.set_status(node_id, status, **{k: v for k, v in details.items() if v is not None})
         run.step.dispatch.append(dispatch)
 

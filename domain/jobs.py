@@ -21,6 +21,9 @@ class EngineOptions(BaseModel):
     """Engine limits, fixed when the job is submitted (the orchestrator reads no settings)."""
 
     large_output_bytes: int = Field(default=32 * 1024, ge=1024)
+    # A fan-out wider than this runs its children in sub-orchestrations of `batch_size`.
+    batch_threshold: int | None = Field(default=100, ge=1)
+    batch_size: int = Field(default=100, ge=1, le=1000)
     task_hub: str | None = None
 
 

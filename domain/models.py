@@ -90,6 +90,12 @@ class RetryPolicy(Strict):
         seconds = self.initial_interval.total_seconds() * self.backoff_coefficient ** (attempt - 2)
         return min(timedelta(seconds=seconds), self.max_interval)
 
+    def retry_delay(self, kind: str, retryable: bool, attempt: int) -> float | None:
+        """Seconds to wait before retrying after ``attempt`` failed, or None: no retry."""
+        if not retryable or kind in self.non_retryable or attempt >= self.max_attempts:
+            return None
+        return self.delay_before(attempt + 1).total_seconds()
+
 
 NO_RETRY = RetryPolicy()
 

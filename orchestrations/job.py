@@ -17,26 +17,27 @@ from azure.durable_functions.models.Task import TaskBase
 
 from domain.decisions import CancelRequested, JobTimedOut, Result, Step
 from domain.evaluator import Evaluator
-from domain.events import JobEvent
-from domain.jobs import CANCEL_EVENT, JobFailed, JobStart, RecordEvents
+from domain.jobs import CANCEL_EVENT, JobFailed, JobStart
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR, RECORD_EVENTS
+from orchestrations.names import JOB_ORCHESTRATOR
+from orchestrations.records import Recorder
 from orchestrations.work import Pending, Work, event_payload
 
 bp = df.Blueprint()
-
-# The catalog write is retried by the host; a job does not fail because a write was slow.
-_RECORD_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=5)
 
 
 class JobRun:
     def __init__(self, context: df.DurableOrchestrationContext, start: JobStart) -> None:
         self.context = context
         self.start = start
-        self.evaluator = Evaluator(start.workflow.definition)
-        self.work = Work(context, start)
-        self.records: list[TaskBase] = []
+        self.evaluator = Evaluator(
+            start.workflow.definition,
+            batch_threshold=start.engine.batch_threshold,
+            batch_size=start.engine.batch_size,
+        )
+        self.work = Work(context, start.job_id, start.engine, start.workflow)
+        self.recorder = Recorder(context, self.work, start.job_id)
 
     def run(self) -> Generator[Any, Any, dict[str, Any]]:
         definition = self.start.workflow.definition
@@ -64,7 +65,7 @@ class JobRun:
             else:
                 step = Step()
         self.work.cancel_timers()
-        unwritten = [t for t in self.records if not t.is_completed]
+        unwritten = self.recorder.unwritten()
         if unwritten:
             yield self.context.task_all(unwritten)
         return self._finish(state, step)
@@ -94,22 +95,7 @@ class JobRun:
             self.work.dispatch(dispatch)
         self.context.set_custom_status(state.progress())
         if step.events or create:
-            self._record(step.events, state, create)
-
-    def _record(self, events: list[JobEvent], state: JobState, create: bool) -> None:
-        batch = RecordEvents(
-            job_id=self.start.job_id,
-            events=events,
-            progress=state.progress(),
-            create=self._job_row() if create else None,
-        )
-        task = self.context.call_activity_with_retry(
-            RECORD_EVENTS, _RECORD_RETRY, batch.model_dump(mode="json")
-        )
-        # Not awaited on its own: it is scheduled with the next wait (the SDK schedules a task
-        # only when it is yielded), written while the work runs, awaited before the job ends.
-        self.records.append(task)
-        self.work.add(task, Pending("", lambda _t: []))
+            self.recorder.record(step.events, state.progress(), self._job_row() if create else None)
 
     def _job_row(self) -> dict[str, Any]:
         definition = self.start.workflow.definition

@@ -19,6 +19,9 @@ from azure.durable_functions.models.Task import TaskBase, TaskState
 
 from domain.decisions import (
     ApprovalReceived,
+    BatchFinished,
+    BatchResult,
+    ChildOutcome,
     Dispatch,
     NodeCompleted,
     NodeFailed,
@@ -26,11 +29,11 @@ from domain.decisions import (
     RetryDue,
     ScheduleRetry,
 )
-from domain.jobs import JobStart, RunHandler
+from domain.jobs import EngineOptions, JobStart, RunHandler
 from domain.snapshot import PinnedWorkflow
 from domain.state import NodeError
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
-from orchestrations.names import DISPATCH_TASK, JOB_ORCHESTRATOR, RUN_HANDLER
+from orchestrations.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 
 Interpret = Callable[[TaskBase], list[Result]]
 
@@ -61,9 +64,18 @@ def failure(task: TaskBase, kind: str) -> NodeError:
 class Work:
     """The in-flight durable tasks of one orchestration."""
 
-    def __init__(self, context: df.DurableOrchestrationContext, start: JobStart) -> None:
+    def __init__(
+        self,
+        context: df.DurableOrchestrationContext,
+        job_id: str,
+        engine: EngineOptions,
+        workflow: PinnedWorkflow | None = None,
+    ) -> None:
+        """``workflow`` pins the sub-workflows a `sub_workflow` node may run (jobs only)."""
         self.context = context
-        self.start = start
+        self.job_id = job_id
+        self.engine = engine
+        self.workflow = workflow
         self.pending: dict[TaskBase, Pending] = {}
 
     def tasks(self) -> list[TaskBase]:
@@ -104,7 +116,9 @@ class Work:
         self.add(timer, Pending(retry.node_id, lambda _t: [due]))
 
     def dispatch(self, d: Dispatch) -> None:
-        if d.kind == "approval":
+        if d.kind == "batch":
+            self._batch(d)
+        elif d.kind == "approval":
             self._approval(d)
         elif d.kind == "sub_workflow":
             self._sub_workflow(d)
@@ -137,12 +151,12 @@ class Work:
 
     def _light(self, d: Dispatch) -> None:
         message = RunHandler(
-            job_id=self.start.job_id,
+            job_id=self.job_id,
             node_id=d.node_id,
             attempt=d.attempt,
             handler=d.handler or "",
             params=d.params,
-            large_output_bytes=self.start.engine.large_output_bytes,
+            large_output_bytes=self.engine.large_output_bytes,
         )
         task = self.context.call_activity(RUN_HANDLER, message.model_dump(mode="json"))
 
@@ -160,14 +174,14 @@ class Work:
     def _heavy(self, d: Dispatch) -> None:
         event_name = task_event_name(d.node_id, d.attempt)
         message = TaskMessage(
-            task_id=TaskId(job_id=self.start.job_id, node_id=d.node_id, attempt=d.attempt),
+            task_id=TaskId(job_id=self.job_id, node_id=d.node_id, attempt=d.attempt),
             handler=d.handler or "",
             params=d.params,
             timeout_seconds=d.timeout_seconds,
             reply_to=ReplyTo(
                 instance_id=self.context.instance_id,
                 event_name=event_name,
-                task_hub=self.start.engine.task_hub,
+                task_hub=self.engine.task_hub,
             ),
         )
         sent = self.context.call_activity(DISPATCH_TASK, message.model_dump(mode="json"))
@@ -204,17 +218,16 @@ class Work:
         self._race(d, event, interpret)
 
     def _sub_workflow(self, d: Dispatch) -> None:
-        pinned: PinnedWorkflow = self.start.workflow.sub_workflow(
-            d.workflow_id or "", d.workflow_version
-        )
-        child_id = f"{self.start.job_id}.{d.node_id}.{d.attempt}"
+        assert self.workflow is not None, "sub-workflows run only inside a job"
+        pinned = self.workflow.sub_workflow(d.workflow_id or "", d.workflow_version)
+        child_id = f"{self.job_id}.{d.node_id}.{d.attempt}"
         child = JobStart(
             job_id=child_id,
             workflow=pinned,
             inputs=d.params,
-            parent_job_id=self.start.job_id,
-            asset_id=self.start.asset_id,
-            engine=self.start.engine,
+            parent_job_id=self.job_id,
+            asset_id=None,
+            engine=self.engine,
         )
         task = self.context.call_sub_orchestrator(
             JOB_ORCHESTRATOR, child.model_dump(mode="json"), child_id
@@ -235,6 +248,28 @@ class Work:
             return [NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=output)]
 
         self._race(d, task, interpret)
+
+    def _batch(self, d: Dispatch) -> None:
+        assert d.batch is not None
+        batch = d.batch.model_copy(update={"engine": self.engine})
+        instance = f"{self.job_id}.{batch.batch_id}"
+        task = self.context.call_sub_orchestrator(
+            FAN_OUT_BATCH, batch.model_dump(mode="json"), instance
+        )
+
+        def interpret(t: TaskBase) -> list[Result]:
+            if t.state is TaskState.FAILED:
+                error = NodeError(kind="batch_failed", message=str(t.result), retryable=False)
+                outcomes = [
+                    ChildOutcome(node_id=c.node_id, status="failed", attempts=1, error=error)
+                    for c in batch.children
+                ]
+                return [
+                    BatchFinished(result=BatchResult(batch_id=batch.batch_id, outcomes=outcomes))
+                ]
+            return [BatchFinished(result=BatchResult.model_validate(t.result))]
+
+        self.add(task, Pending(d.node_id, interpret))
 
 
 def outcome_result(d: Dispatch, raw: Any) -> Result:

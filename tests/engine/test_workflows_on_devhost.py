@@ -32,10 +32,13 @@ def test_retries_back_off_and_every_attempt_is_on_the_timeline(engine):
     flaky = [e for e in engine.timeline(job_id) if e["node_id"] == "flaky"]
     assert [(e["kind"], e["attempt"]) for e in flaky] == [
         ("node.ready", None),
-        ("node.dispatched", 1), ("node.retrying", 1),
-        ("node.dispatched", 2), ("node.retrying", 2),
-        ("node.dispatched", 3), ("node.completed", 3),
-    ]  # fmt: skip
+        ("node.dispatched", 1),
+        ("node.retrying", 1),
+        ("node.dispatched", 2),
+        ("node.retrying", 2),
+        ("node.dispatched", 3),
+        ("node.completed", 3),
+    ]
     waits = [e["data"]["delay_seconds"] for e in flaky if e["kind"] == "node.retrying"]
     assert waits == [1.0, 2.0]
     assert "attempt 1 fails on purpose" in flaky[2]["data"]["error"]["message"]

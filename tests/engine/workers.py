@@ -13,17 +13,27 @@ from tests.engine.support import REPO, Engine
 
 
 @contextmanager
-def run_workers(engine: Engine, log_dir: Path, count: int = 1, concurrency: int = 1
-                ) -> Iterator[list[subprocess.Popen[bytes]]]:  # fmt: skip
-    env = {**os.environ, **engine.env, "DAGMASTER_DURABLE_BASE_URL": engine.url,
-           "DAGMASTER_WORKER_POLL_SECONDS": "0.2"}  # fmt: skip
+def run_workers(
+    engine: Engine, log_dir: Path, count: int = 1, concurrency: int = 1
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    env = {
+        **os.environ,
+        **engine.env,
+        "DAGMASTER_DURABLE_BASE_URL": engine.url,
+        "DAGMASTER_WORKER_POLL_SECONDS": "0.2",
+    }
     procs = []
     for i in range(count):
         log = (log_dir / f"worker-{i}.log").open("ab")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "container_worker", "--concurrency", str(concurrency)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        ))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "container_worker", "--concurrency", str(concurrency)],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     try:
         yield procs
     finally:

@@ -1,0 +1,50 @@
+"""The fan-out batch sub-orchestration: runs up to `batch_size` children of a wide fan-out
+with the node's retry policy and timeouts, records their events, returns their outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import azure.durable_functions as df
+
+from domain.batch import BatchRunner, BatchStep
+from domain.decisions import BatchStart, NodeCompleted, NodeFailed, RetryDue
+from orchestrations.names import FAN_OUT_BATCH
+from orchestrations.records import Recorder
+from orchestrations.work import Work
+
+bp = df.Blueprint()
+
+
+def run_batch(
+    context: df.DurableOrchestrationContext, start: BatchStart
+) -> Generator[Any, Any, dict[str, Any]]:
+    runner = BatchRunner(start)
+    work = Work(context, start.job_id, start.engine)
+    recorder = Recorder(context, work, start.job_id)
+    step = runner.begin(context.current_utc_datetime)
+    while True:
+        for retry in step.retries:
+            work.retry_timer(retry)
+        for dispatch in step.dispatch:
+            work.dispatch(dispatch)
+        if step.events:
+            recorder.record(step.events)
+        if step.finished is not None:
+            break
+        winner = yield context.task_any(work.tasks())
+        step = BatchStep()
+        for result in work.take(winner):
+            assert isinstance(result, NodeCompleted | NodeFailed | RetryDue)
+            step = runner.apply(result, context.current_utc_datetime)
+    work.cancel_timers()
+    unwritten = recorder.unwritten()
+    if unwritten:
+        yield context.task_all(unwritten)
+    return step.finished.model_dump(mode="json")
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=FAN_OUT_BATCH)
+def fan_out_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    return (yield from run_batch(context, BatchStart.model_validate(context.get_input())))
