@@ -29,8 +29,7 @@ def run_batch(
             work.retry_timer(retry)
         for dispatch in step.dispatch:
             work.dispatch(dispatch)
-        if step.events:
-            recorder.record(step.events)
+        recorder.record(step.events)
         if step.finished is not None:
             break
         winner = yield context.task_any(work.tasks())
@@ -39,9 +38,8 @@ def run_batch(
             assert isinstance(result, NodeCompleted | NodeFailed | RetryDue)
             step = runner.apply(result, context.current_utc_datetime)
     work.cancel_timers()
-    unwritten = recorder.unwritten()
-    if unwritten:
-        yield context.task_all(unwritten)
+    while (writing := recorder.drain()) is not None:
+        yield writing
     return step.finished.model_dump(mode="json")
 
 

@@ -65,9 +65,8 @@ class JobRun:
             else:
                 step = Step()
         self.work.cancel_timers()
-        unwritten = self.recorder.unwritten()
-        if unwritten:
-            yield self.context.task_all(unwritten)
+        while (writing := self.recorder.drain()) is not None:
+            yield writing
         return self._finish(state, step)
 
     def _listen_for_cancel(self) -> None:
@@ -93,9 +92,9 @@ class JobRun:
             self.work.retry_timer(retry)
         for dispatch in step.dispatch:
             self.work.dispatch(dispatch)
-        self.context.set_custom_status(state.progress())
-        if step.events or create:
-            self.recorder.record(step.events, state.progress(), self._job_row() if create else None)
+        progress = state.progress()
+        self.context.set_custom_status(progress)
+        self.recorder.record(step.events, progress, self._job_row() if create else None)
 
     def _job_row(self) -> dict[str, Any]:
         definition = self.start.workflow.definition

@@ -1,4 +1,8 @@
-"""Timeline writes from orchestrations: one `record_events` activity per wake-up."""
+"""Timeline writes from orchestrations, batched: at most one `record_events` activity is in
+flight; events that arrive meanwhile wait and go out together when it completes.
+
+The rule depends only on the history (did the last write complete?), so it replays the same.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ class Recorder:
         self.context = context
         self.work = work
         self.job_id = job_id
-        self.tasks: list[TaskBase] = []
+        self.buffer: list[JobEvent] = []
+        self.progress: dict[str, Any] | None = None
+        self.create: dict[str, Any] | None = None
+        self.writing: TaskBase | None = None
 
     def record(
         self,
@@ -29,14 +36,31 @@ class Recorder:
         progress: dict[str, Any] | None = None,
         create: dict[str, Any] | None = None,
     ) -> None:
-        batch = RecordEvents(job_id=self.job_id, events=events, progress=progress, create=create)
+        self.buffer += events
+        self.progress = progress if progress is not None else self.progress
+        self.create = create or self.create
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered unless a write is still in flight (it flushes when done)."""
+        if self.writing is not None and not self.writing.is_completed:
+            return
+        if not self.buffer and self.create is None:
+            return
+        batch = RecordEvents(job_id=self.job_id, events=self.buffer, progress=self.progress,
+                             create=self.create)  # fmt: skip
+        self.buffer, self.create = [], None
         task = self.context.call_activity_with_retry(
             RECORD_EVENTS, _RETRY, batch.model_dump(mode="json")
         )
-        # Not awaited on its own: the SDK schedules a task when it is yielded, so it goes out
-        # with the next wait, is written while the work runs, and is awaited at the end.
-        self.tasks.append(task)
+        self.writing = task
+        # Scheduled with the next wait (the SDK schedules a task when it is yielded); when it
+        # completes, the loop wakes and flushes whatever arrived meanwhile.
         self.work.add(task, Pending("", lambda _t: []))
 
-    def unwritten(self) -> list[TaskBase]:
-        return [t for t in self.tasks if not t.is_completed]
+    def drain(self) -> TaskBase | None:
+        """The last write, once everything buffered has been handed to one."""
+        if self.writing is not None and not self.writing.is_completed:
+            return self.writing
+        self.flush()
+        return self.writing if self.writing is not None and not self.writing.is_completed else None
