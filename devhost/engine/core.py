@@ -8,6 +8,7 @@ take that instance's lock, so they never interleave with one of its episodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import json
 import logging
@@ -122,10 +123,8 @@ class Engine:
                 self.orchestrations.kick(instance_id)
             timeout = self._timers[0][0] - now if self._timers else None
             self._timer_wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._timer_wakeup.wait(), timeout)
-            except TimeoutError:
-                pass
 
     # --- instances --------------------------------------------------------------------
     def new_instance_rows(

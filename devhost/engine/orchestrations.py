@@ -84,8 +84,8 @@ class OrchestrationRunner:
         self._dirty: set[str] = set()
         self._running: set[str] = set()
         self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_orchestrators)
-        self.replay_seconds = 0.0
-        self.episodes = 0
+        # Time spent inside the SDK's orchestrator function, per instance: (seconds, episodes).
+        self.replay_stats: dict[str, tuple[float, int]] = {}
 
     def lock(self, instance_id: str) -> asyncio.Lock:
         return self.locks.setdefault(instance_id, asyncio.Lock())
@@ -185,9 +185,10 @@ class OrchestrationRunner:
                 return None, str(exc), time.perf_counter() - started
 
         loop = asyncio.get_running_loop()
-        out, raised, seconds = await loop.run_in_executor(self.engine.invoker.orchestrator_pool, run)
-        self.replay_seconds += seconds
-        self.episodes += 1
+        pool = self.engine.invoker.orchestrator_pool
+        out, raised, seconds = await loop.run_in_executor(pool, run)
+        spent, count = self.replay_stats.get(inst.instance_id, (0.0, 0))
+        self.replay_stats[inst.instance_id] = (spent + seconds, count + 1)
         if raised is None:
             return SdkResult(json.loads(out or "{}"), None, seconds)
         if OUT_OF_PROC_MARKER in raised:
@@ -215,12 +216,13 @@ class OrchestrationRunner:
     def _unknown_targets(self, work: list[Want]) -> str | None:
         index = self.engine.index
         for want in work:
-            if want.kind == EventType.TASK_SCHEDULED and want.name != HTTP_ACTIVITY:
-                if index.activity(want.name or "") is None:
-                    return _unknown_function(want.name, "activity", index.activities)
-            if want.kind == EventType.SUB_ORCHESTRATION_CREATED:
-                if index.orchestrator(want.name or "") is None:
-                    return _unknown_function(want.name, "orchestrator", index.orchestrators)
+            name = want.name or ""
+            is_activity = want.kind == EventType.TASK_SCHEDULED and name != HTTP_ACTIVITY
+            if is_activity and index.activity(name) is None:
+                return _unknown_function(name, "activity", index.activities)
+            is_child = want.kind == EventType.SUB_ORCHESTRATION_CREATED
+            if is_child and index.orchestrator(name) is None:
+                return _unknown_function(name, "orchestrator", index.orchestrators)
         return None
 
     # --- committing -------------------------------------------------------------------
@@ -243,7 +245,8 @@ class OrchestrationRunner:
         stored = [_played(e) for e in new_events + output_events]
         effects = Effects()
         with store.transaction() as db:
-            store.append_history(db, inst.instance_id, len(past.texts), (_compact(e) for e in stored))
+            store.append_history(db, inst.instance_id, len(past.texts),
+                                 (_compact(e) for e in stored))
             store.delete_messages(db, [m.id for m in messages])
             if outcome.status != "Failed":
                 self._schedule(db, inst, replay, effects, now)
@@ -286,7 +289,8 @@ class OrchestrationRunner:
             if want.kind == EventType.TASK_SCHEDULED:
                 activities.append((inst.instance_id, inst.execution_id, want.task_id,
                                    want.name or "", want.input))
-            elif want.kind == EventType.TIMER_CREATED and want.task_id not in replay.canceled_timers:
+            elif (want.kind == EventType.TIMER_CREATED
+                  and want.task_id not in replay.canceled_timers):
                 fire_at = want.fire_at or ""
                 timers.append(NewMessage(inst.instance_id, h.timer_fired(
                     parse_ts(fire_at), want.task_id, fire_at), inst.execution_id,
@@ -373,7 +377,8 @@ class OrchestrationRunner:
         elif kind == EventType.EXECUTION_STARTED:
             log.info("%s (%s): started", inst.name, inst.instance_id)
 
-    def _log_outcome(self, inst: InstanceRecord, outcome: EpisodeOutcome, replay: ReplayResult) -> None:
+    def _log_outcome(self, inst: InstanceRecord, outcome: EpisodeOutcome,
+                     replay: ReplayResult) -> None:
         if replay.new_work:
             log.debug("%s (%s): scheduled %d task(s)", inst.name, inst.instance_id,
                       len(replay.new_work))

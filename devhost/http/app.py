@@ -34,6 +34,14 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
         return JSONResponse({"id": "devhost", "state": "Running", "version": "devhost",
                              "processUptime": 0})
 
+    async def metrics(request: Request) -> Response:
+        if settings.require_keys and not keys.allows("admin", provided_key(request)):
+            return Response(status_code=401)
+        instance_id = request.query_params.get("instanceId", "")
+        seconds, episodes = engine.orchestrations.replay_stats.get(instance_id, (0.0, 0))
+        return JSONResponse({"instanceId": instance_id, "replaySeconds": seconds,
+                             "episodes": episodes})
+
     async def function_trigger(request: Request) -> Response:
         path = request.path_params.get("path", "")
         if prefix:
@@ -56,6 +64,7 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
     routes = [
         Route("/admin/host/status", host_status, methods=["GET"]),
+        Route("/admin/devhost/metrics", metrics, methods=["GET"]),
         *api.routes(WEBHOOK_PREFIX, require_key=True),
         *api.routes(RPC_PREFIX, require_key=False),
         Route("/{path:path}", function_trigger, methods=methods),

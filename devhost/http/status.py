@@ -60,9 +60,8 @@ def history_view(
 ) -> list[dict[str, Any]]:
     """The extension's transformation: scheduling events folded into their completions,
     enum names instead of numbers, ids and replay flags removed."""
-    scheduled = {
-        (e["EventType"], e["EventId"]): e for e in events if e["EventType"] in _SCHEDULED_FOR.values()
-    }
+    kinds = set(_SCHEDULED_FOR.values())
+    scheduled = {(e["EventType"], e["EventId"]): e for e in events if e["EventType"] in kinds}
     view = []
     for ev in events:
         kind = EventType(ev["EventType"])

@@ -44,12 +44,17 @@ def build_http_functions(functions: list[FunctionInfo]) -> list[HttpFunction]:
         result.append(HttpFunction(
             info=info,
             route=compile_route(trigger.get("route") or info.name),
-            methods=frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None,
+            methods=frozenset(_method_name(m) for m in methods) if methods else None,
             auth_level=str(trigger.get("authLevel") or "function"),
         ))
     # More literal segments win, as in ASP.NET routing precedence.
     result.sort(key=lambda f: -f.route.literal_segments)
     return result
+
+
+def _method_name(method: Any) -> str:
+    # The decorator stores func.HttpMethod members; raw function.json gives strings.
+    return str(getattr(method, "value", method)).upper()
 
 
 def provided_key(request: Request) -> str | None:

@@ -89,7 +89,8 @@ def test_require_keys_enforces_auth_levels(keyed_host: RunningDevhost) -> None:
     base = keyed_host.base_url
     assert httpx.get(f"{base}/api/items/1").status_code == 200  # anonymous
     assert httpx.get(f"{base}/api/keyed").status_code == 401
-    assert httpx.get(f"{base}/api/keyed", params={"code": keys["function_default"]}).text == "secret"
+    function_key = {"code": keys["function_default"]}
+    assert httpx.get(f"{base}/api/keyed", params=function_key).text == "secret"
     with_header = httpx.get(f"{base}/api/keyed",
                             headers={"x-functions-key": keys["master"]})
     assert with_header.status_code == 200
@@ -118,6 +119,6 @@ def test_client_urls_carry_the_system_key_when_keys_are_required(
 
 
 def test_missing_function_app_exits_with_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"No function_app.py"):
-        with run_devhost(tmp_path, tmp_path / "data"):
-            pass
+    with pytest.raises(RuntimeError, match=r"No function_app.py"), \
+            run_devhost(tmp_path, tmp_path / "data"):
+        pass

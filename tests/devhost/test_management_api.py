@@ -34,7 +34,7 @@ def test_client_get_status_sees_history(driver: Driver) -> None:
     driver.wait(instance_id)
     body = driver.http.get(f"/api/status/{instance_id}").json()
     assert body["runtimeStatus"] == "Completed"
-    assert [e["EventType"] for e in body["historyEvents"]][0] == "ExecutionStarted"
+    assert body["historyEvents"][0]["EventType"] == "ExecutionStarted"
 
 
 def test_running_instance_status_is_202_with_location(driver: Driver) -> None:

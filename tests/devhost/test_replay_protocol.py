@@ -150,7 +150,7 @@ def test_last_retry_failure_adds_a_zero_delay_timer_before_the_error() -> None:
     assert state["isDone"] is False  # the SDK raises only after that timer fires
     hist.events.append(hist.timer(4))
     hist.episode(h.timer_fired(hist.clock, 4, to_history_ts(hist.clock)))
-    state, result = derive(two_retries, hist)
+    state, _ = derive(two_retries, hist)
     assert "a broke again" in state["error"]
 
 
@@ -215,7 +215,7 @@ def test_entity_call_is_keyed_by_request_id_then_next_action_takes_next_id() -> 
         h.event(EventType.EVENT_SENT, hist.clock, 1, InstanceId="@counter@k", Name="op",
                 Input=json.dumps(request)))
     hist.episode(h.event_raised(hist.clock, "req-1", json.dumps({"result": "5"})))
-    state, result = derive(entity_then_activity, hist)
+    _, result = derive(entity_then_activity, hist)
     assert work(result) == [(2, "TASK_SCHEDULED", "report")]
     assert result.new_work[0].input == "5"
 

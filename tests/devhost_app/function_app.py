@@ -347,7 +347,7 @@ def restartable(context: df.DurableOrchestrationContext):
 
 # --- entities -------------------------------------------------------------------------------
 @app.entity_trigger(context_name="context")
-def Counter(context: df.DurableEntityContext):  # noqa: N802 - entity names are user-facing
+def Counter(context: df.DurableEntityContext):
     value = context.get_state(lambda: 0)
     op = context.operation_name
     if op == "add":
