@@ -218,8 +218,12 @@ class Engine:
                       h.orchestrator_completed(now)]
             inst.status = "Suspended" if suspend else "Running"
             inst.last_updated_time = to_status_ts(now)
+            # A Pending instance has no history yet: events before ExecutionStarted would
+            # break the SDK's replay, so only its status changes.
+            has_history = bool(self.orchestrations.history_of(instance_id).texts)
             with self.store.transaction() as db:
-                self._append_events(db, inst, events)
+                if has_history:
+                    self._append_events(db, inst, events)
                 self.store.put_instance(db, inst)
         log.info("%s (%s): %s", inst.name, instance_id, "suspended" if suspend else "resumed")
         if not suspend:
@@ -243,7 +247,7 @@ class Engine:
             ev = h.sub_orchestration_completed(now, inst.parent_task_id, inst.output)
         else:
             ev = h.sub_orchestration_failed(now, inst.parent_task_id, inst.output or inst.status,
-                                            None)
+                                            f"Message: {inst.output}")
         msg = NewMessage(inst.parent_instance_id, ev, inst.parent_execution_id)
         self.store.add_messages(db, [msg])
         return [msg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -130,3 +131,12 @@ def test_activity_failure_fails_orchestration_with_reason(driver: Driver) -> Non
         "RuntimeError: kaboom")
     response = driver.status(status["instanceId"], returnInternalServerErrorOnFailure="true")
     assert response.status_code == 500
+
+
+def test_call_http_makes_one_request_and_returns_status_and_content(driver: Driver) -> None:
+    url = f"{driver.host.base_url}/api/items/3?q=from-orchestrator"
+    status = driver.run("http_call", url)
+    assert status["runtimeStatus"] == "Completed", status
+    response = status["output"]
+    assert response["statusCode"] == 200
+    assert json.loads(response["content"])["q"] == "from-orchestrator"

@@ -360,3 +360,17 @@ def Counter(context: df.DurableEntityContext):
         context.set_state(0)
     elif op == "fail":
         raise ValueError("counter refuses")
+
+
+@app.orchestration_trigger(context_name="context")
+def http_call(context: df.DurableOrchestrationContext):
+    response = yield context.call_http("GET", context.get_input())
+    return response
+
+
+@app.orchestration_trigger(context_name="context")
+def drifting(context: df.DurableOrchestrationContext):
+    # Deliberately non-deterministic: the activity depends on the process environment, so a
+    # restart with another DEVHOST_DRIFT value replays differently.
+    yield context.call_activity(os.environ.get("DEVHOST_DRIFT", "hello"), "x")
+    return (yield context.wait_for_external_event("go"))
