@@ -301,10 +301,9 @@ class Store:
     def delete_all_messages(self, db: sqlite3.Connection, instance_id: str) -> None:
         db.execute("DELETE FROM messages WHERE instance_id = ?", (instance_id,))
 
-    def pending_message_instances(self) -> list[tuple[str, float]]:
-        rows = self._db.execute(
-            "SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"
-        )
+    def pending_message_times(self) -> list[tuple[str, float]]:
+        """Every (instance, time) at which one of its messages becomes visible."""
+        rows = self._db.execute("SELECT DISTINCT instance_id, visible_at FROM messages")
         return [(r[0], r[1]) for r in rows]
 
     # --- activities -------------------------------------------------------------------

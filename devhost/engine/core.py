@@ -27,7 +27,7 @@ from devhost.engine.invoker import Invoker
 from devhost.engine.orchestrations import Effects, OrchestrationRunner
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery, InstanceRecord, NewEntityOp, NewMessage, Store
-from devhost.timeutil import to_status_ts, utcnow
+from devhost.timeutil import to_history_ts, utcnow
 
 log = logging.getLogger("devhost")
 
@@ -75,18 +75,19 @@ class Engine:
         items = self.store.all_activity_items()
         for item in items:
             self.activities.dispatch(item)
-        pending = self.store.pending_message_instances()
+        pending = self.store.pending_message_times()
         now = time.time()
         for instance_id, visible_at in pending:
             if visible_at <= now:
                 self.orchestrations.kick(instance_id)
             else:
                 self._add_timer(visible_at, instance_id)
+        pending_instances = {instance_id for instance_id, _ in pending}
         for entity_id in self.store.entities_with_ops():
             self.entities.kick(entity_id)
         if items or pending:
             log.info("resumed %d activity item(s) and %d instance(s) with pending messages",
-                     len(items), len(pending))
+                     len(items), len(pending_instances))
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -145,7 +146,7 @@ class Engine:
         parent_id = parent_ref["OrchestrationInstance"]["InstanceId"] if parent_ref else None
         self.store.put_instance(db, InstanceRecord(
             instance_id, name, execution_id, "Pending", input_json, None, None,
-            to_status_ts(now), to_status_ts(now), parent_id, parent_execution, parent_task))
+            to_history_ts(now), to_history_ts(now), parent_id, parent_execution, parent_task))
         started = h.execution_started(now, name, input_json, instance_id, execution_id,
                                       parent_ref)
         msg = NewMessage(instance_id, started, execution_id)
@@ -196,7 +197,7 @@ class Engine:
                       h.execution_completed(now, "Terminated", reason),
                       h.orchestrator_completed(now)]
             inst.status, inst.output = "Terminated", reason
-            inst.last_updated_time = to_status_ts(now)
+            inst.last_updated_time = to_history_ts(now)
             with self.store.transaction() as db:
                 self._append_events(db, inst, events)
                 self.store.delete_all_messages(db, instance_id)
@@ -217,7 +218,7 @@ class Engine:
             events = [h.orchestrator_started(now), marker(now, reason),
                       h.orchestrator_completed(now)]
             inst.status = "Suspended" if suspend else "Running"
-            inst.last_updated_time = to_status_ts(now)
+            inst.last_updated_time = to_history_ts(now)
             # A Pending instance has no history yet: events before ExecutionStarted would
             # break the SDK's replay, so only its status changes.
             has_history = bool(self.orchestrations.history_of(instance_id).texts)

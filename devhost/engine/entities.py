@@ -17,7 +17,7 @@ import azure.functions as func
 
 from devhost.engine import history as h
 from devhost.store import EntityOp, EntityRecord, NewMessage
-from devhost.timeutil import to_status_ts, utcnow
+from devhost.timeutil import to_history_ts, utcnow
 
 if TYPE_CHECKING:
     from devhost.engine.core import Engine
@@ -85,7 +85,7 @@ class EntityRunner:
             results = state.get("results") or []
         record.exists = bool(state.get("entityExists"))
         record.state = state.get("entityState") if record.exists else None
-        record.last_operation_time = to_status_ts(utcnow())
+        record.last_operation_time = to_history_ts(utcnow())
         responses = self._responses(ops, results)
         store.save_entity_batch(record, [o.id for o in ops], responses)
         for op, result in zip(ops, results, strict=False):

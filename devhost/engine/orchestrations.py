@@ -25,7 +25,7 @@ from devhost.engine import history as h
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import HTTP_ACTIVITY, ReplayResult, Want, shadow_replay
 from devhost.store import InstanceRecord, MessageRecord, NewEntityOp, NewMessage
-from devhost.timeutil import parse_ts, to_status_ts, utcnow
+from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
 if TYPE_CHECKING:
     import sqlite3
@@ -337,7 +337,7 @@ class OrchestrationRunner:
         store = self.engine.store
         custom = sdk.state.get("customStatus")
         inst.custom_status = None if custom is None else json.dumps(custom)
-        inst.last_updated_time = to_status_ts(now)
+        inst.last_updated_time = to_history_ts(now)
         if outcome.status == "ContinuedAsNew":
             self._continue_as_new(db, inst, outcome, effects, now)
             return

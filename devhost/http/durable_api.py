@@ -29,7 +29,7 @@ from devhost.http.status import parse_stored, status_payload
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery
-from devhost.timeutil import parse_ts, to_status_ts, utcnow
+from devhost.timeutil import parse_ts, to_history_ts, to_status_ts, utcnow
 
 Handler = Callable[[Request], Awaitable[Response]]
 RUNNING_STATES = {"Running", "Pending", "ContinuedAsNew", "Suspended"}
@@ -47,7 +47,7 @@ def _flag(request: Request, name: str, default: bool) -> bool:
 
 def _ts_param(request: Request, name: str) -> str | None:
     value = request.query_params.get(name)
-    return to_status_ts(parse_ts(value)) if value else None
+    return to_history_ts(parse_ts(value)) if value else None
 
 
 async def _json_body(request: Request) -> tuple[bool, str | None]:
@@ -203,7 +203,7 @@ class DurableApi:
         if not request.query_params.get("createdTimeFrom"):
             return error(400, "Please provide value for 'createdTimeFrom' parameter.")
         query = self._query(request)
-        query.created_to = query.created_to or to_status_ts(utcnow())
+        query.created_to = query.created_to or to_history_ts(utcnow())
         ids = [r.instance_id for r in self.engine.query(query)]
         deleted = await self.engine.purge(ids)
         if not deleted:
@@ -289,7 +289,7 @@ class DurableApi:
         for record in self.engine.store.list_entities(name):
             item: dict[str, Any] = {
                 "entityId": {"name": name, "key": record.entity_id.split("@", 2)[2]},
-                "lastOperationTime": record.last_operation_time,
+                "lastOperationTime": to_status_ts(parse_ts(record.last_operation_time)),
             }
             if fetch_state:
                 item["state"] = parse_stored(record.state)

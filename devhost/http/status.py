@@ -7,6 +7,7 @@ from typing import Any
 
 from devhost.engine.history import EventType
 from devhost.store import InstanceRecord
+from devhost.timeutil import parse_ts, to_status_ts
 
 
 def parse_stored(text: str | None) -> Any:
@@ -33,8 +34,8 @@ def status_payload(
         "input": parse_stored(rec.input) if show_input else None,
         "customStatus": parse_stored(rec.custom_status),
         "output": parse_stored(rec.output),
-        "createdTime": rec.created_time,
-        "lastUpdatedTime": rec.last_updated_time,
+        "createdTime": _status_time(rec.created_time),
+        "lastUpdatedTime": _status_time(rec.last_updated_time),
     }
     if history is not None:
         payload["historyEvents"] = history_view(history, show_input, show_history_output)
@@ -90,6 +91,12 @@ def history_view(
             out.pop("Input", None)
         view.append(out)
     return view
+
+
+def _status_time(stored: str) -> str:
+    # Stored with microseconds (so queries and paging order precisely); shown in the
+    # extension's "s" format.
+    return to_status_ts(parse_ts(stored))
 
 
 def _pascal(kind: EventType) -> str:

@@ -104,6 +104,19 @@ def test_purge_by_filters_deletes_matching_instances(driver: Driver) -> None:
     assert driver.status(f"{prefix}0").status_code == 404
 
 
+def test_client_purge_by_status_deletes_only_that_status(driver: Driver) -> None:
+    terminated = driver.start("waits_forever")
+    driver.wait(terminated, until={"Running"})
+    driver.http.post(f"/api/manage/terminate/{terminated}")
+    driver.wait(terminated)
+    completed = driver.start("chain")
+    driver.wait(completed)
+    deleted = driver.http.post(f"/api/manage/purge_by/{completed}").json()["deleted"]
+    assert deleted >= 1
+    assert driver.status(terminated).status_code == 404
+    assert driver.status(completed).status_code == 200
+
+
 def test_list_filters_by_prefix_and_status_and_pages_with_continuation(driver: Driver) -> None:
     prefix = f"list-{uuid.uuid4().hex[:6]}-"
     for n in range(5):

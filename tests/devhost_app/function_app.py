@@ -6,7 +6,7 @@ Activities that tests count write lines to files under `$DEVHOST_TEST_OUT`.
 import json
 import os
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import azure.durable_functions as df
@@ -107,7 +107,8 @@ async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient):
         return _json_response({"deleted": result.instances_deleted})
     elif action == "purge_by":
         result = await client.purge_instance_history_by(
-            created_time_from=None, runtime_status=[df.OrchestrationRuntimeStatus.Completed])
+            created_time_from=datetime(2000, 1, 1, tzinfo=UTC),
+            runtime_status=[df.OrchestrationRuntimeStatus.Terminated])
         return _json_response({"deleted": result.instances_deleted})
     return func.HttpResponse(status_code=202)
 
