@@ -309,16 +309,16 @@ class Store:
     # --- activities -------------------------------------------------------------------
     def add_activity_items(
         self, db: sqlite3.Connection, items: Iterable[tuple[str, str, int, str, str | None]]
-    ) -> list[int]:
-        ids = []
+    ) -> list[ActivityItem]:
+        stored = []
         for item in items:
             cur = db.execute(
                 "INSERT INTO activity_items (instance_id, execution_id, task_id, name, input) "
                 "VALUES (?,?,?,?,?)",
                 item,
             )
-            ids.append(int(cur.lastrowid or 0))
-        return ids
+            stored.append(ActivityItem(int(cur.lastrowid or 0), *item))
+        return stored
 
     def all_activity_items(self) -> list[ActivityItem]:
         rows = self._db.execute("SELECT * FROM activity_items ORDER BY id")

@@ -36,17 +36,9 @@ class ActivityRunner:
         self.engine = engine
         self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_activities)
         self._completions: asyncio.Queue[tuple[int, NewMessage]] = asyncio.Queue()
-        self._pending_ids: dict[int, ActivityItem] = {}
 
     def start(self) -> None:
         self.engine.spawn(self._writer())
-
-    def dispatch_id(self, item_id: int) -> None:
-        row = self.engine.store._db.execute(
-            "SELECT * FROM activity_items WHERE id = ?", (item_id,)
-        ).fetchone()
-        if row is not None:
-            self.dispatch(ActivityItem(**dict(row)))
 
     def dispatch(self, item: ActivityItem) -> None:
         self.engine.spawn(self._run(item))

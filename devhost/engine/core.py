@@ -97,8 +97,8 @@ class Engine:
 
     # --- dispatch ---------------------------------------------------------------------
     def after_commit(self, effects: Effects) -> None:
-        for item_id in effects.activity_ids:
-            self.activities.dispatch_id(item_id)
+        for item in effects.activities:
+            self.activities.dispatch(item)
         self.route_messages(effects.messages)
         for entity_id in effects.entities:
             self.entities.kick(entity_id)

@@ -24,7 +24,7 @@ import azure.functions as func
 from devhost.engine import history as h
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import HTTP_ACTIVITY, ReplayResult, Want, shadow_replay
-from devhost.store import InstanceRecord, MessageRecord, NewEntityOp, NewMessage
+from devhost.store import ActivityItem, InstanceRecord, MessageRecord, NewEntityOp, NewMessage
 from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class OrchestrationRunner:
                     want.instance_id or "", want.operation or "",
                     None if want.input is None else json.dumps(want.input), want.is_signal,
                     want.request_id, None if want.is_signal else inst.instance_id))
-        effects.activity_ids = store.add_activity_items(db, activities)
+        effects.activities = store.add_activity_items(db, activities)
         store.add_messages(db, timers)
         store.add_entity_ops(db, ops)
         effects.messages.extend(timers)
@@ -395,7 +395,7 @@ class OrchestrationRunner:
 class Effects:
     """What a committed transaction asks the engine to start."""
 
-    activity_ids: list[int] = field(default_factory=list)
+    activities: list[ActivityItem] = field(default_factory=list)
     messages: list[NewMessage] = field(default_factory=list)
     entities: set[str] = field(default_factory=set)
 
