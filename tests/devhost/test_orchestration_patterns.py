@@ -33,6 +33,12 @@ def test_fan_out_fan_in_of_500_activities_sums_every_result(driver: Driver) -> N
     assert time.monotonic() - started < 30
 
 
+def test_activity_concurrency_is_bounded_by_host_json(driver: Driver) -> None:
+    # tests/devhost_app/host.json sets maxConcurrentActivityFunctions to 16.
+    peak = driver.run("probe_concurrency")["output"]
+    assert 4 <= peak <= 16
+
+
 def test_event_before_timer_approves_and_cancels_timer(driver: Driver) -> None:
     instance_id = driver.start("approval", 30)
     driver.wait(instance_id, until={"Running"})

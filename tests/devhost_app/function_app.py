@@ -5,6 +5,7 @@ Activities that tests count write lines to files under `$DEVHOST_TEST_OUT`.
 
 import json
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,6 +193,22 @@ def slow_record(spec: dict) -> int:
     return spec["i"]
 
 
+_probe_lock = threading.Lock()
+_probe_running = [0]
+
+
+@app.activity_trigger(input_name="seconds")
+def concurrency_probe(seconds: float) -> int:
+    """Returns how many probes were running at once when this one started."""
+    with _probe_lock:
+        _probe_running[0] += 1
+        seen = _probe_running[0]
+    time.sleep(seconds)
+    with _probe_lock:
+        _probe_running[0] -= 1
+    return seen
+
+
 @app.activity_trigger(input_name="message")
 def explode(message: str) -> None:
     raise RuntimeError(message)
@@ -212,6 +229,13 @@ def fan_out(context: df.DurableOrchestrationContext):
     tasks = [context.call_activity("double", i) for i in range(count)]
     values = yield context.task_all(tasks)
     return sum(values)
+
+
+@app.orchestration_trigger(context_name="context")
+def probe_concurrency(context: df.DurableOrchestrationContext):
+    seen = yield context.task_all([context.call_activity("concurrency_probe", 0.1)
+                                   for _ in range(40)])
+    return max(seen)
 
 
 @app.orchestration_trigger(context_name="context")
