@@ -386,7 +386,7 @@ class OrchestrationRunner:
             log.info("%s (%s): completed", inst.name, inst.instance_id)
         elif outcome.status == "Failed":
             log.warning("%s (%s): failed: %s", inst.name, inst.instance_id,
-                        (outcome.failure or "").splitlines()[0])
+                        (outcome.failure or "").splitlines()[0].rstrip())
         elif outcome.status == "ContinuedAsNew":
             log.info("%s (%s): continued as new", inst.name, inst.instance_id)
 
