@@ -13,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import azure.functions as func
-
 from devhost.engine import history as h
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import HTTP_ACTIVITY, ReplayResult, Want, shadow_replay
+from devhost.engine.sdk_protocol import (
+    CachedHistory,
+    SdkResult,
+    call_orchestrator,
+    compact,
+    context_json,
+    played,
+)
 from devhost.store import ActivityItem, InstanceRecord, MessageRecord, NewEntityOp, NewMessage
 from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
@@ -33,31 +38,6 @@ if TYPE_CHECKING:
     from devhost.engine.core import Engine
 
 log = logging.getLogger("devhost")
-OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
-
-
-def _played(ev: Event) -> Event:
-    # DTFx marks processed events as played, except OrchestratorStarted.
-    if ev["EventType"] != EventType.ORCHESTRATOR_STARTED:
-        ev = {**ev, "IsPlayed": True}
-    return ev
-
-
-def _compact(ev: Event) -> str:
-    return json.dumps(ev, separators=(",", ":"))
-
-
-@dataclass
-class CachedHistory:
-    """Stored events of a running instance, kept as JSON text and as dicts so an episode
-    never re-reads or re-parses the whole history from disk."""
-
-    texts: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    def extend(self, events: list[Event]) -> None:
-        self.events.extend(events)
-        self.texts.extend(_compact(e) for e in events)
 
 
 @dataclass
@@ -66,14 +46,6 @@ class EpisodeOutcome:
     output: str | None = None
     failure: str | None = None
     continue_input: str | None = None
-    terminal_event: Event | None = None
-
-
-@dataclass
-class SdkResult:
-    state: dict[str, Any]
-    error: str | None
-    seconds: float
 
 
 class OrchestrationRunner:
@@ -110,10 +82,9 @@ class OrchestrationRunner:
         except Exception:
             log.exception("episode loop of %s crashed", instance_id)
         finally:
+            # Locks are kept: dropping one while a management call waits on it would let a
+            # new episode take a fresh lock and overlap that call.
             self._running.discard(instance_id)
-            lock = self.locks.get(instance_id)
-            if lock is not None and not lock.locked():
-                self.locks.pop(instance_id, None)
 
     def history_of(self, instance_id: str) -> CachedHistory:
         cached = self.cache.get(instance_id)
@@ -172,30 +143,15 @@ class OrchestrationRunner:
     async def _call_sdk(
         self, fn: Any, inst: InstanceRecord, past: CachedHistory, new_events: list[Event]
     ) -> SdkResult:
-        context = _context_json(inst, past.texts, new_events)
+        context = context_json(inst, past.texts, new_events)
         if self.engine.settings.verbose:
             log.info("history of %s sent to the SDK: %s", inst.instance_id, context)
-
-        def run() -> tuple[str | None, str | None, float]:
-            started = time.perf_counter()
-            try:
-                out = fn(func.OrchestrationContext(context))
-                return out, None, time.perf_counter() - started
-            except Exception as exc:  # the SDK reports orchestrator failures by raising
-                return None, str(exc), time.perf_counter() - started
-
         loop = asyncio.get_running_loop()
-        pool = self.engine.invoker.orchestrator_pool
-        out, raised, seconds = await loop.run_in_executor(pool, run)
+        sdk = await loop.run_in_executor(self.engine.invoker.orchestrator_pool,
+                                         call_orchestrator, fn, context)
         spent, count = self.replay_stats.get(inst.instance_id, (0.0, 0))
-        self.replay_stats[inst.instance_id] = (spent + seconds, count + 1)
-        if raised is None:
-            return SdkResult(json.loads(out or "{}"), None, seconds)
-        if OUT_OF_PROC_MARKER in raised:
-            head, tail = raised.split(OUT_OF_PROC_MARKER, 1)
-            state = json.loads(tail)
-            return SdkResult(state, state.get("error") or head, seconds)
-        return SdkResult({"actions": [], "isDone": False}, raised, seconds)
+        self.replay_stats[inst.instance_id] = (spent + sdk.seconds, count + 1)
+        return sdk
 
     def _decide(self, inst: InstanceRecord, sdk: SdkResult, replay: ReplayResult) -> EpisodeOutcome:
         failure = sdk.error and f"Orchestrator function '{inst.name}' failed: {sdk.error}"
@@ -242,11 +198,11 @@ class OrchestrationRunner:
         if outcome.status in ("Completed", "Failed"):
             output_events.append(h.execution_completed(now, outcome.status, outcome.output))
         output_events.append(h.orchestrator_completed(now))
-        stored = [_played(e) for e in new_events + output_events]
+        stored = [played(e) for e in new_events + output_events]
         effects = Effects()
         with store.transaction() as db:
             store.append_history(db, inst.instance_id, len(past.texts),
-                                 (_compact(e) for e in stored))
+                                 (compact(e) for e in stored))
             store.delete_messages(db, [m.id for m in messages])
             if outcome.status != "Failed":
                 self._schedule(db, inst, replay, effects, now)
@@ -398,19 +354,6 @@ class Effects:
     activities: list[ActivityItem] = field(default_factory=list)
     messages: list[NewMessage] = field(default_factory=list)
     entities: set[str] = field(default_factory=set)
-
-
-def _context_json(inst: InstanceRecord, past: list[str], new_events: list[Event]) -> str:
-    texts = past + [_compact(e) for e in new_events]
-    input_value = None if inst.input is None else json.loads(inst.input)
-    return (
-        '{"history":[' + ",".join(texts) + "]"
-        + ',"input":' + json.dumps(input_value)
-        + ',"instanceId":' + json.dumps(inst.instance_id)
-        + ',"isReplaying":' + ("true" if past else "false")
-        + ',"parentInstanceId":' + json.dumps(inst.parent_instance_id)
-        + ',"upperSchemaVersion":1,"upperSchemaVersionNew":2}'
-    )
 
 
 def _unknown_function(name: str | None, kind: str, known: dict[str, Any]) -> str:
