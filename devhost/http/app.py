@@ -17,6 +17,7 @@ from devhost.http.durable_api import DurableApi
 from devhost.http.triggers import TriggerDispatcher, provided_key
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
+from devhost.timer_triggers import TimerTriggers
 
 log = logging.getLogger("devhost")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -25,6 +26,7 @@ RPC_PREFIX = "/durabletask"
 
 def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Starlette:
     triggers = TriggerDispatcher(settings, keys, engine.invoker, engine.index.http)
+    timers = TimerTriggers(settings, keys, engine.invoker, engine.index.timers)
     api = DurableApi(settings, keys, engine)
     prefix = settings.host_json.route_prefix.strip("/")
 
@@ -54,11 +56,13 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await engine.start()
+        timers.start()
         for line in triggers.urls():
             log.info("function %s", line)
         log.info("devhost ready on %s (task hub %s)", settings.origin,
                  settings.host_json.hub_name)
         yield
+        timers.stop()
         await engine.stop()
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from devhost.app_loader import FunctionInfo
-from devhost.client_binding import client_binding_json
-from devhost.engine.invoker import InvocationContext, Invoker, wants_context
+from devhost.bindings import function_kwargs
+from devhost.engine.invoker import Invoker
 from devhost.http.routes import RouteTemplate, compile_route
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
@@ -102,25 +102,12 @@ class TriggerDispatcher:
             body=await request.body(),
         )
         try:
-            result = await self.invoker.call(function.info.fn, self._kwargs(function.info, req),
-                                             self.invoker.http_pool)
+            kwargs = function_kwargs(function.info, req, self.settings, self.keys)
+            result = await self.invoker.call(function.info.fn, kwargs, self.invoker.http_pool)
         except Exception:
             log.exception("HTTP function %s failed", function.info.name)
             return Response(status_code=500)
         return to_response(result)
-
-    def _kwargs(self, info: FunctionInfo, req: func.HttpRequest) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        for binding in info.bindings:
-            kind, name = binding.get("type"), binding.get("name")
-            if kind == "httpTrigger":
-                kwargs[name] = req
-            elif kind == "durableClient":
-                kwargs[name] = client_binding_json(self.settings, self.keys,
-                                                   binding.get("taskHub"))
-        if wants_context(info.fn) and "context" not in kwargs:
-            kwargs["context"] = InvocationContext(info.name, str(self.settings.app_dir))
-        return kwargs
 
 
 def to_response(result: Any) -> Response:

@@ -160,6 +160,14 @@ def setting(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(os.environ.get(req.params["name"], "<unset>"))
 
 
+@app.timer_trigger(schedule="*/2 * * * * *", arg_name="timer", run_on_startup=True)
+@app.durable_client_input(client_name="client")
+async def heartbeat(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    # Proves timer triggers run and get the durable client: one line per tick.
+    assert timer.past_due is False
+    _append("heartbeat.txt", type(client).__name__)
+
+
 # --- activities -----------------------------------------------------------------------------
 @app.activity_trigger(input_name="city")
 def hello(city: str) -> str:
