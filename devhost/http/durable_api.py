@@ -105,6 +105,8 @@ class DurableApi:
                 return error(410, "The instance is in a final state and cannot change.")
             except (UnknownFunction, ValueError) as exc:
                 return error(400, "One or more of the arguments submitted is incorrect", str(exc))
+            except InstanceExists as exc:
+                return error(500, "Something went wrong while processing your request", str(exc))
         return guarded
 
     # --- check-status payloads --------------------------------------------------------
@@ -130,11 +132,8 @@ class DurableApi:
         ok, body = await _json_body(request)
         if not ok:
             return error(400, "Invalid JSON content")
-        try:
-            instance_id = await self.engine.start_instance(
-                request.path_params["name"], request.path_params.get("instance_id"), body)
-        except InstanceExists as exc:
-            return error(500, "Something went wrong while processing your request", str(exc))
+        instance_id = await self.engine.start_instance(
+            request.path_params["name"], request.path_params.get("instance_id"), body)
         timeout = request.query_params.get("timeout")
         if timeout is None:
             return self.accepted(request, instance_id)
