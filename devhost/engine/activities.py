@@ -50,9 +50,12 @@ class ActivityRunner:
                 event = h.task_completed(utcnow(), item.task_id, _result_json(result))
             except Exception as exc:
                 reason = f"Activity function '{item.name}' failed: {type(exc).__name__}: {exc}"
+                # One JSON line with a "Message" of the form "<Type>: <message>", which is
+                # what scripts written against Azure parse (azure-functions-durable-extension
+                # issue #2990).
                 details = json.dumps({
                     "ClassName": type(exc).__name__,
-                    "Message": str(exc),
+                    "Message": f"{type(exc).__name__}: {exc}",
                     "StackTraceString": _user_stack(exc),
                 })
                 log.warning("activity %s for %s failed: %s: %s", item.name, item.instance_id,

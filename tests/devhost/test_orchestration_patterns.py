@@ -135,6 +135,8 @@ def test_activity_failure_fails_orchestration_with_reason(driver: Driver) -> Non
     assert status["output"].startswith(
         "Orchestrator function 'failing' failed: Activity function 'explode' failed: "
         "RuntimeError: kaboom")
+    details = json.loads(status["output"].split("\n")[1])
+    assert details["Message"].split(":", 1)[1].lstrip() == "kaboom"
     response = driver.status(status["instanceId"], returnInternalServerErrorOnFailure="true")
     assert response.status_code == 500
 
