@@ -148,3 +148,12 @@ def test_call_http_makes_one_request_and_returns_status_and_content(driver: Driv
     response = status["output"]
     assert response["statusCode"] == 200
     assert json.loads(response["content"])["q"] == "from-orchestrator"
+
+
+def test_worker_style_event_name_with_colons_over_http_api(driver: Driver) -> None:
+    # The container worker raises `task:<node>:<attempt>` with a JSON object body.
+    instance_id = driver.start("wait_named", "task:validate:2")
+    driver.wait(instance_id, until={"Running"})
+    response = driver.raise_event(instance_id, "task:validate:2", {"ok": True, "size": 7})
+    assert response.status_code == 202
+    assert driver.wait(instance_id, timeout=10)["output"] == {"ok": True, "size": 7}

@@ -407,3 +407,8 @@ def drifting(context: df.DurableOrchestrationContext):
     # restart with another DEVHOST_DRIFT value replays differently.
     yield context.call_activity(os.environ.get("DEVHOST_DRIFT", "hello"), "x")
     return (yield context.wait_for_external_event("go"))
+
+
+@app.orchestration_trigger(context_name="context")
+def wait_named(context: df.DurableOrchestrationContext):
+    return (yield context.wait_for_external_event(context.get_input()))
