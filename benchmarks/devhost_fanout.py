@@ -48,8 +48,13 @@ def run_one(n: int) -> dict[str, float]:
         assert status["runtimeStatus"] == "Completed", status
         assert status["output"] == n * (n - 1), status["output"]
         metrics = client.get("/admin/devhost/metrics", params={"instanceId": instance_id}).json()
-        return {"n": n, "wall_s": wall, "replay_s": metrics["replaySeconds"],
-                "episodes": metrics["episodes"], "peak_rss_mb": peak_rss_mb(host.pid or 0)}
+        return {
+            "n": n,
+            "wall_s": wall,
+            "replay_s": metrics["replaySeconds"],
+            "episodes": metrics["episodes"],
+            "peak_rss_mb": peak_rss_mb(host.pid or 0),
+        }
 
 
 def main(argv: list[str]) -> int:
@@ -57,8 +62,10 @@ def main(argv: list[str]) -> int:
     print(f"{'N':>6} {'wall s':>8} {'replay s':>9} {'episodes':>9} {'peak RSS MB':>12}")
     for n in sizes:
         r = run_one(n)
-        print(f"{r['n']:>6} {r['wall_s']:>8.2f} {r['replay_s']:>9.2f} {r['episodes']:>9} "
-              f"{r['peak_rss_mb']:>12.1f}")
+        print(
+            f"{r['n']:>6} {r['wall_s']:>8.2f} {r['replay_s']:>9.2f} {r['episodes']:>9} "
+            f"{r['peak_rss_mb']:>12.1f}"
+        )
     return 0
 
 

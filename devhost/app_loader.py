@@ -136,7 +136,8 @@ def load_app(app_dir: Path) -> FunctionIndex:
     index = index_functions(_find_app(module))
     for info in index.unsupported:
         log.warning(
-            "function %s has a %s trigger, which devhost does not serve", info.name,
+            "function %s has a %s trigger, which devhost does not serve",
+            info.name,
             info.trigger_type,
         )
     return index

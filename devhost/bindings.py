@@ -12,8 +12,9 @@ from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 
 
-def function_kwargs(info: FunctionInfo, trigger_value: Any, settings: DevhostSettings,
-                    keys: HostKeys) -> dict[str, Any]:
+def function_kwargs(
+    info: FunctionInfo, trigger_value: Any, settings: DevhostSettings, keys: HostKeys
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {info.trigger["name"]: trigger_value}
     for binding in info.bindings:
         if binding.get("type") == "durableClient":

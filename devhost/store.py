@@ -212,9 +212,18 @@ class Store:
         db.execute(
             "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                rec.instance_id, rec.name, rec.execution_id, rec.status, rec.input,
-                rec.output, rec.custom_status, rec.created_time, rec.last_updated_time,
-                rec.parent_instance_id, rec.parent_execution_id, rec.parent_task_id,
+                rec.instance_id,
+                rec.name,
+                rec.execution_id,
+                rec.status,
+                rec.input,
+                rec.output,
+                rec.custom_status,
+                rec.created_time,
+                rec.last_updated_time,
+                rec.parent_instance_id,
+                rec.parent_execution_id,
+                rec.parent_task_id,
             ),
         )
 
@@ -282,8 +291,13 @@ class Store:
             (instance_id, now),
         )
         return [
-            MessageRecord(r["id"], r["instance_id"], r["execution_id"], r["visible_at"],
-                          json.loads(r["event"]))
+            MessageRecord(
+                r["id"],
+                r["instance_id"],
+                r["execution_id"],
+                r["visible_at"],
+                json.loads(r["event"]),
+            )
             for r in rows
         ]
 
@@ -324,9 +338,7 @@ class Store:
         rows = self._db.execute("SELECT * FROM activity_items ORDER BY id")
         return [ActivityItem(**dict(r)) for r in rows]
 
-    def complete_activities(
-        self, results: list[tuple[int, NewMessage]]
-    ) -> None:
+    def complete_activities(self, results: list[tuple[int, NewMessage]]) -> None:
         """Write completion messages and drop their work items in one transaction."""
         with self.transaction() as db:
             db.executemany("DELETE FROM activity_items WHERE id = ?", [(i,) for i, _ in results])
@@ -338,8 +350,7 @@ class Store:
             "INSERT INTO entity_ops (entity_id, op, input, is_signal, request_id, "
             "parent_instance_id) VALUES (?,?,?,?,?,?)",
             [
-                (o.entity_id, o.op, o.input, int(o.is_signal), o.request_id,
-                 o.parent_instance_id)
+                (o.entity_id, o.op, o.input, int(o.is_signal), o.request_id, o.parent_instance_id)
                 for o in ops
             ],
         )
@@ -350,9 +361,7 @@ class Store:
             "FROM entity_ops WHERE entity_id = ? ORDER BY id LIMIT ?",
             (entity_id, limit),
         )
-        return [
-            EntityOp(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows
-        ]
+        return [EntityOp(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
 
     def entities_with_ops(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT entity_id FROM entity_ops")]

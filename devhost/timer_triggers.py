@@ -27,9 +27,13 @@ from devhost.timeutil import utcnow
 log = logging.getLogger("devhost")
 
 _NAMES = {
-    **{m: i for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-        start=1)},
+    **{
+        m: i
+        for i, m in enumerate(
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+            start=1,
+        )
+    },
     **{d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 }
 _RANGES = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6)]
@@ -78,7 +82,8 @@ class CronSchedule:
         if len(parts) != 6:
             raise ScheduleError(
                 f"Invalid schedule '{expression}': NCRONTAB needs 6 fields "
-                "({second} {minute} {hour} {day} {month} {day-of-week}).")
+                "({second} {minute} {hour} {day} {month} {day-of-week})."
+            )
         try:
             fields = [_field(p, lo, hi) for p, (lo, hi) in zip(parts, _RANGES, strict=True)]
         except (ValueError, KeyError) as exc:
@@ -92,7 +97,8 @@ class CronSchedule:
             weekday = (at.weekday() + 1) % 7  # cron counts Sunday as 0
             if at.month not in self.months:
                 at = (at.replace(day=1, hour=0, minute=0, second=0) + timedelta(days=32)).replace(
-                    day=1)
+                    day=1
+                )
             elif at.day not in self.days or weekday not in self.weekdays:
                 at = at.replace(hour=0, minute=0, second=0) + timedelta(days=1)
             elif at.hour not in self.hours:
@@ -115,8 +121,13 @@ def next_occurrence(schedule: str, after: datetime) -> datetime:
 
 
 class TimerTriggers:
-    def __init__(self, settings: DevhostSettings, keys: HostKeys, invoker: Invoker,
-                 functions: list[FunctionInfo]) -> None:
+    def __init__(
+        self,
+        settings: DevhostSettings,
+        keys: HostKeys,
+        invoker: Invoker,
+        functions: list[FunctionInfo],
+    ) -> None:
         self.settings = settings
         self.keys = keys
         self.invoker = invoker

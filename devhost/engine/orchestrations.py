@@ -131,12 +131,16 @@ class OrchestrationRunner:
             self._log_arrival(inst, m.event)
         info = self.engine.index.orchestrator(inst.name)
         if info is None:
-            sdk = SdkResult({"actions": [], "isDone": False}, _unknown_function(
-                inst.name, "orchestrator", self.engine.index.orchestrators), 0.0)
+            sdk = SdkResult(
+                {"actions": [], "isDone": False},
+                _unknown_function(inst.name, "orchestrator", self.engine.index.orchestrators),
+                0.0,
+            )
         else:
             sdk = await self._call_sdk(info.fn, inst, past, new_events)
-        replay = shadow_replay(sdk.state.get("actions") or [], past.events + new_events,
-                               inst.execution_id)
+        replay = shadow_replay(
+            sdk.state.get("actions") or [], past.events + new_events, inst.execution_id
+        )
         outcome = self._decide(inst, sdk, replay)
         self._commit(inst, messages, new_events, replay, outcome, sdk, now)
 
@@ -147,8 +151,9 @@ class OrchestrationRunner:
         if self.engine.settings.verbose:
             log.info("history of %s sent to the SDK: %s", inst.instance_id, context)
         loop = asyncio.get_running_loop()
-        sdk = await loop.run_in_executor(self.engine.invoker.orchestrator_pool,
-                                         call_orchestrator, fn, context)
+        sdk = await loop.run_in_executor(
+            self.engine.invoker.orchestrator_pool, call_orchestrator, fn, context
+        )
         spent, count = self.replay_stats.get(inst.instance_id, (0.0, 0))
         self.replay_stats[inst.instance_id] = (spent + sdk.seconds, count + 1)
         return sdk
@@ -201,8 +206,9 @@ class OrchestrationRunner:
         stored = [played(e) for e in new_events + output_events]
         effects = Effects()
         with store.transaction() as db:
-            store.append_history(db, inst.instance_id, len(past.texts),
-                                 (compact(e) for e in stored))
+            store.append_history(
+                db, inst.instance_id, len(past.texts), (compact(e) for e in stored)
+            )
             store.delete_messages(db, [m.id for m in messages])
             if outcome.status != "Failed":
                 self._schedule(db, inst, replay, effects, now)
@@ -215,14 +221,26 @@ class OrchestrationRunner:
 
     def _scheduling_event(self, inst: InstanceRecord, want: Want, now: datetime) -> Event:
         if want.kind == EventType.TASK_SCHEDULED:
-            return h.event(EventType.TASK_SCHEDULED, now, want.task_id, Name=want.name,
-                           Version="", Input=f"[{json.dumps(want.input)}]")
+            return h.event(
+                EventType.TASK_SCHEDULED,
+                now,
+                want.task_id,
+                Name=want.name,
+                Version="",
+                Input=f"[{json.dumps(want.input)}]",
+            )
         if want.kind == EventType.TIMER_CREATED:
             return h.event(EventType.TIMER_CREATED, now, want.task_id, FireAt=want.fire_at)
         if want.kind == EventType.SUB_ORCHESTRATION_CREATED:
-            return h.event(EventType.SUB_ORCHESTRATION_CREATED, now, want.task_id,
-                           Name=want.name, Version="", InstanceId=want.instance_id,
-                           Input=want.input)
+            return h.event(
+                EventType.SUB_ORCHESTRATION_CREATED,
+                now,
+                want.task_id,
+                Name=want.name,
+                Version="",
+                InstanceId=want.instance_id,
+                Input=want.input,
+            )
         request: dict[str, Any] = {"op": want.operation, "input": want.input}
         if want.is_signal:
             request["signal"] = True
@@ -230,12 +248,22 @@ class OrchestrationRunner:
             request["id"] = want.request_id
             request["parent"] = inst.instance_id
             request["parentExecution"] = inst.execution_id
-        return h.event(EventType.EVENT_SENT, now, want.task_id, InstanceId=want.instance_id,
-                       Name="op", Input=json.dumps(request))
+        return h.event(
+            EventType.EVENT_SENT,
+            now,
+            want.task_id,
+            InstanceId=want.instance_id,
+            Name="op",
+            Input=json.dumps(request),
+        )
 
     def _schedule(
-        self, db: sqlite3.Connection, inst: InstanceRecord, replay: ReplayResult,
-        effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        replay: ReplayResult,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         if replay.canceled_timers:
@@ -243,21 +271,34 @@ class OrchestrationRunner:
         activities, timers, ops = [], [], []
         for want in replay.new_work:
             if want.kind == EventType.TASK_SCHEDULED:
-                activities.append((inst.instance_id, inst.execution_id, want.task_id,
-                                   want.name or "", want.input))
-            elif (want.kind == EventType.TIMER_CREATED
-                  and want.task_id not in replay.canceled_timers):
+                activities.append(
+                    (inst.instance_id, inst.execution_id, want.task_id, want.name or "", want.input)
+                )
+            elif (
+                want.kind == EventType.TIMER_CREATED and want.task_id not in replay.canceled_timers
+            ):
                 fire_at = want.fire_at or ""
-                timers.append(NewMessage(inst.instance_id, h.timer_fired(
-                    parse_ts(fire_at), want.task_id, fire_at), inst.execution_id,
-                    parse_ts(fire_at).timestamp()))
+                timers.append(
+                    NewMessage(
+                        inst.instance_id,
+                        h.timer_fired(parse_ts(fire_at), want.task_id, fire_at),
+                        inst.execution_id,
+                        parse_ts(fire_at).timestamp(),
+                    )
+                )
             elif want.kind == EventType.SUB_ORCHESTRATION_CREATED:
                 self._start_child(db, inst, want, effects, now)
             elif want.kind == EventType.EVENT_SENT:
-                ops.append(NewEntityOp(
-                    want.instance_id or "", want.operation or "",
-                    None if want.input is None else json.dumps(want.input), want.is_signal,
-                    want.request_id, None if want.is_signal else inst.instance_id))
+                ops.append(
+                    NewEntityOp(
+                        want.instance_id or "",
+                        want.operation or "",
+                        None if want.input is None else json.dumps(want.input),
+                        want.is_signal,
+                        want.request_id,
+                        None if want.is_signal else inst.instance_id,
+                    )
+                )
         effects.activities = store.add_activity_items(db, activities)
         store.add_messages(db, timers)
         store.add_entity_ops(db, ops)
@@ -265,30 +306,51 @@ class OrchestrationRunner:
         effects.entities.update(o.entity_id for o in ops)
 
     def _start_child(
-        self, db: sqlite3.Connection, parent: InstanceRecord, want: Want, effects: Effects,
+        self,
+        db: sqlite3.Connection,
+        parent: InstanceRecord,
+        want: Want,
+        effects: Effects,
         now: datetime,
     ) -> None:
         child_id = want.instance_id or ""
         existing = self.engine.store.get_instance(child_id)
         if existing is not None and not existing.is_terminal:
             reason = f"An orchestration with instance ID '{child_id}' already exists."
-            msg = NewMessage(parent.instance_id, h.sub_orchestration_failed(
-                now, want.task_id, reason, None), parent.execution_id)
+            msg = NewMessage(
+                parent.instance_id,
+                h.sub_orchestration_failed(now, want.task_id, reason, None),
+                parent.execution_id,
+            )
             self.engine.store.add_messages(db, [msg])
             effects.messages.append(msg)
             return
-        parent_ref = {"TaskScheduleId": want.task_id, "Name": parent.name,
-                      "OrchestrationInstance": {"InstanceId": parent.instance_id,
-                                                "ExecutionId": parent.execution_id}}
+        parent_ref = {
+            "TaskScheduleId": want.task_id,
+            "Name": parent.name,
+            "OrchestrationInstance": {
+                "InstanceId": parent.instance_id,
+                "ExecutionId": parent.execution_id,
+            },
+        }
         msg = self.engine.new_instance_rows(
-            db, name=want.name or "", instance_id=child_id,
+            db,
+            name=want.name or "",
+            instance_id=child_id,
             input_json=None if want.input is None else json.dumps(want.input),
-            parent=(parent_ref, parent.execution_id, want.task_id), now=now)
+            parent=(parent_ref, parent.execution_id, want.task_id),
+            now=now,
+        )
         effects.messages.append(msg)
 
     def _update_instance(
-        self, db: sqlite3.Connection, inst: InstanceRecord, outcome: EpisodeOutcome,
-        sdk: SdkResult, effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        outcome: EpisodeOutcome,
+        sdk: SdkResult,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         custom = sdk.state.get("customStatus")
@@ -304,8 +366,12 @@ class OrchestrationRunner:
         store.put_instance(db, inst)
 
     def _continue_as_new(
-        self, db: sqlite3.Connection, inst: InstanceRecord, outcome: EpisodeOutcome,
-        effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        outcome: EpisodeOutcome,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         store.clear_history(db, inst.instance_id)
@@ -315,10 +381,16 @@ class OrchestrationRunner:
         store.put_instance(db, inst)
         parent = None
         if inst.parent_instance_id:
-            parent = {"TaskScheduleId": inst.parent_task_id, "OrchestrationInstance": {
-                "InstanceId": inst.parent_instance_id, "ExecutionId": inst.parent_execution_id}}
-        started = h.execution_started(now, inst.name, inst.input, inst.instance_id,
-                                      inst.execution_id, parent)
+            parent = {
+                "TaskScheduleId": inst.parent_task_id,
+                "OrchestrationInstance": {
+                    "InstanceId": inst.parent_instance_id,
+                    "ExecutionId": inst.parent_execution_id,
+                },
+            }
+        started = h.execution_started(
+            now, inst.name, inst.input, inst.instance_id, inst.execution_id, parent
+        )
         msg = NewMessage(inst.instance_id, started, inst.execution_id)
         store.add_messages(db, [msg])
         effects.messages.append(msg)
@@ -333,16 +405,22 @@ class OrchestrationRunner:
         elif kind == EventType.EXECUTION_STARTED:
             log.info("%s (%s): started", inst.name, inst.instance_id)
 
-    def _log_outcome(self, inst: InstanceRecord, outcome: EpisodeOutcome,
-                     replay: ReplayResult) -> None:
+    def _log_outcome(
+        self, inst: InstanceRecord, outcome: EpisodeOutcome, replay: ReplayResult
+    ) -> None:
         if replay.new_work:
-            log.debug("%s (%s): scheduled %d task(s)", inst.name, inst.instance_id,
-                      len(replay.new_work))
+            log.debug(
+                "%s (%s): scheduled %d task(s)", inst.name, inst.instance_id, len(replay.new_work)
+            )
         if outcome.status == "Completed":
             log.info("%s (%s): completed", inst.name, inst.instance_id)
         elif outcome.status == "Failed":
-            log.warning("%s (%s): failed: %s", inst.name, inst.instance_id,
-                        (outcome.failure or "").splitlines()[0].rstrip())
+            log.warning(
+                "%s (%s): failed: %s",
+                inst.name,
+                inst.instance_id,
+                (outcome.failure or "").splitlines()[0].rstrip(),
+            )
         elif outcome.status == "ContinuedAsNew":
             log.info("%s (%s): continued as new", inst.name, inst.instance_id)
 

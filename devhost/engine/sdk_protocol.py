@@ -56,11 +56,17 @@ def context_json(inst: InstanceRecord, past: list[str], new_events: list[Event])
     texts = past + [compact(e) for e in new_events]
     input_value = None if inst.input is None else json.loads(inst.input)
     return (
-        '{"history":[' + ",".join(texts) + "]"
-        + ',"input":' + json.dumps(input_value)
-        + ',"instanceId":' + json.dumps(inst.instance_id)
-        + ',"isReplaying":' + ("true" if past else "false")
-        + ',"parentInstanceId":' + json.dumps(inst.parent_instance_id)
+        '{"history":['
+        + ",".join(texts)
+        + "]"
+        + ',"input":'
+        + json.dumps(input_value)
+        + ',"instanceId":'
+        + json.dumps(inst.instance_id)
+        + ',"isReplaying":'
+        + ("true" if past else "false")
+        + ',"parentInstanceId":'
+        + json.dumps(inst.parent_instance_id)
         + ',"upperSchemaVersion":1,"upperSchemaVersionNew":2}'
     )
 

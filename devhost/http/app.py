@@ -33,16 +33,18 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
     async def host_status(request: Request) -> Response:
         if settings.require_keys and not keys.allows("admin", provided_key(request)):
             return Response(status_code=401)
-        return JSONResponse({"id": "devhost", "state": "Running", "version": "devhost",
-                             "processUptime": 0})
+        return JSONResponse(
+            {"id": "devhost", "state": "Running", "version": "devhost", "processUptime": 0}
+        )
 
     async def metrics(request: Request) -> Response:
         if settings.require_keys and not keys.allows("admin", provided_key(request)):
             return Response(status_code=401)
         instance_id = request.query_params.get("instanceId", "")
         seconds, episodes = engine.orchestrations.replay_stats.get(instance_id, (0.0, 0))
-        return JSONResponse({"instanceId": instance_id, "replaySeconds": seconds,
-                             "episodes": episodes})
+        return JSONResponse(
+            {"instanceId": instance_id, "replaySeconds": seconds, "episodes": episodes}
+        )
 
     async def function_trigger(request: Request) -> Response:
         path = request.path_params.get("path", "")
@@ -59,8 +61,7 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
         timers.start()
         for line in triggers.urls():
             log.info("function %s", line)
-        log.info("devhost ready on %s (task hub %s)", settings.origin,
-                 settings.host_json.hub_name)
+        log.info("devhost ready on %s (task hub %s)", settings.origin, settings.host_json.hub_name)
         yield
         timers.stop()
         await engine.stop()

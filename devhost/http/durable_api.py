@@ -88,8 +88,10 @@ class DurableApi:
             ("/entities/{name}/{key}", self.delete_entity, ["DELETE"]),
             ("/entities/{name}", self.list_entities, ["GET"]),
         ]
-        return [Route(prefix + path, self._guard(handler, require_key), methods=methods)
-                for path, handler, methods in table]
+        return [
+            Route(prefix + path, self._guard(handler, require_key), methods=methods)
+            for path, handler, methods in table
+        ]
 
     def _guard(self, handler: Handler, require_key: bool) -> Handler:
         async def guarded(request: Request) -> Response:
@@ -107,6 +109,7 @@ class DurableApi:
                 return error(400, "One or more of the arguments submitted is incorrect", str(exc))
             except InstanceExists as exc:
                 return error(500, "Something went wrong while processing your request", str(exc))
+
         return guarded
 
     # --- check-status payloads --------------------------------------------------------
@@ -124,8 +127,11 @@ class DurableApi:
 
     def accepted(self, request: Request, instance_id: str) -> JSONResponse:
         payload = self.check_status_payload(request, instance_id)
-        return JSONResponse(payload, status_code=202, headers={
-            "Location": payload["statusQueryGetUri"], "Retry-After": "10"})
+        return JSONResponse(
+            payload,
+            status_code=202,
+            headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"},
+        )
 
     # --- orchestrations ---------------------------------------------------------------
     async def start(self, request: Request) -> Response:
@@ -133,15 +139,17 @@ class DurableApi:
         if not ok:
             return error(400, "Invalid JSON content")
         instance_id = await self.engine.start_instance(
-            request.path_params["name"], request.path_params.get("instance_id"), body)
+            request.path_params["name"], request.path_params.get("instance_id"), body
+        )
         timeout = request.query_params.get("timeout")
         if timeout is None:
             return self.accepted(request, instance_id)
         interval = float(request.query_params.get("pollingInterval") or 1)
         return await self._wait(request, instance_id, float(timeout), interval)
 
-    async def _wait(self, request: Request, instance_id: str, timeout: float,
-                    interval: float) -> Response:
+    async def _wait(
+        self, request: Request, instance_id: str, timeout: float, interval: float
+    ) -> Response:
         deadline = time.monotonic() + timeout
         while True:
             rec = self.engine.store.get_instance(instance_id)
@@ -159,11 +167,16 @@ class DurableApi:
         if rec is None:
             return Response(status_code=404)
         history = self.engine.history(instance_id) if _flag(request, "showHistory", False) else None
-        body = status_payload(rec, show_input=_flag(request, "showInput", True), history=history,
-                              show_history_output=_flag(request, "showHistoryOutput", False))
+        body = status_payload(
+            rec,
+            show_input=_flag(request, "showInput", True),
+            history=history,
+            show_history_output=_flag(request, "showHistoryOutput", False),
+        )
         if rec.status in RUNNING_STATES:
-            return JSONResponse(body, status_code=202,
-                                headers={"Location": str(request.url), "Retry-After": "5"})
+            return JSONResponse(
+                body, status_code=202, headers={"Location": str(request.url), "Retry-After": "5"}
+            )
         if rec.status == "Failed" and _flag(request, "returnInternalServerErrorOnFailure", False):
             return JSONResponse(body, status_code=500)
         return JSONResponse(body, status_code=200)
@@ -216,23 +229,27 @@ class DurableApi:
         ok, body = await _json_body(request)
         if not ok:
             return error(400, "Invalid JSON content")
-        await self.engine.raise_event(request.path_params["instance_id"],
-                                      request.path_params["event_name"], body)
+        await self.engine.raise_event(
+            request.path_params["instance_id"], request.path_params["event_name"], body
+        )
         return Response(status_code=202)
 
     async def terminate(self, request: Request) -> Response:
-        await self.engine.terminate(request.path_params["instance_id"],
-                                    request.query_params.get("reason"))
+        await self.engine.terminate(
+            request.path_params["instance_id"], request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def suspend(self, request: Request) -> Response:
-        await self.engine.set_suspended(request.path_params["instance_id"], True,
-                                        request.query_params.get("reason"))
+        await self.engine.set_suspended(
+            request.path_params["instance_id"], True, request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def resume(self, request: Request) -> Response:
-        await self.engine.set_suspended(request.path_params["instance_id"], False,
-                                        request.query_params.get("reason"))
+        await self.engine.set_suspended(
+            request.path_params["instance_id"], False, request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def restart(self, request: Request) -> Response:
@@ -241,7 +258,8 @@ class DurableApi:
             return error(400, "InstanceId does not match a valid orchestration instance.")
         same_id = not _flag(request, "restartWithNewInstanceId", True)
         instance_id = await self.engine.start_instance(
-            rec.name, rec.instance_id if same_id else None, rec.input)
+            rec.name, rec.instance_id if same_id else None, rec.input
+        )
         return self.accepted(request, instance_id)
 
     async def rewind(self, request: Request) -> Response:
@@ -305,4 +323,3 @@ def _decode_token(token: str) -> int:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"Invalid continuation token '{token}'.") from exc
-

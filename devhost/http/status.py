@@ -68,8 +68,11 @@ def history_view(
         kind = EventType(ev["EventType"])
         if kind in _HIDDEN:
             continue
-        out = {k: v for k, v in ev.items()
-               if k not in ("EventId", "IsPlayed", "TaskScheduledId", "TimerId")}
+        out = {
+            k: v
+            for k, v in ev.items()
+            if k not in ("EventId", "IsPlayed", "TaskScheduledId", "TimerId")
+        }
         out["EventType"] = _pascal(kind)
         if kind in _SCHEDULED_FOR:
             origin = scheduled.get((_SCHEDULED_FOR[kind], ev["TaskScheduledId"]))

@@ -41,12 +41,14 @@ def build_http_functions(functions: list[FunctionInfo]) -> list[HttpFunction]:
     for info in functions:
         trigger = info.trigger
         methods = trigger.get("methods")
-        result.append(HttpFunction(
-            info=info,
-            route=compile_route(trigger.get("route") or info.name),
-            methods=frozenset(_method_name(m) for m in methods) if methods else None,
-            auth_level=str(trigger.get("authLevel") or "function"),
-        ))
+        result.append(
+            HttpFunction(
+                info=info,
+                route=compile_route(trigger.get("route") or info.name),
+                methods=frozenset(_method_name(m) for m in methods) if methods else None,
+                auth_level=str(trigger.get("authLevel") or "function"),
+            )
+        )
     # More literal segments win, as in ASP.NET routing precedence.
     result.sort(key=lambda f: -f.route.literal_segments)
     return result
@@ -62,8 +64,13 @@ def provided_key(request: Request) -> str | None:
 
 
 class TriggerDispatcher:
-    def __init__(self, settings: DevhostSettings, keys: HostKeys, invoker: Invoker,
-                 functions: list[FunctionInfo]) -> None:
+    def __init__(
+        self,
+        settings: DevhostSettings,
+        keys: HostKeys,
+        invoker: Invoker,
+        functions: list[FunctionInfo],
+    ) -> None:
         self.settings = settings
         self.keys = keys
         self.invoker = invoker
@@ -71,8 +78,11 @@ class TriggerDispatcher:
 
     def urls(self) -> list[str]:
         prefix = self._prefix()
-        return [f"{f.info.name}: [{','.join(sorted(f.methods or {'ALL'}))}] "
-                f"{self.settings.origin}{prefix}/{f.route.template}" for f in self.functions]
+        return [
+            f"{f.info.name}: [{','.join(sorted(f.methods or {'ALL'}))}] "
+            f"{self.settings.origin}{prefix}/{f.route.template}"
+            for f in self.functions
+        ]
 
     def _prefix(self) -> str:
         prefix = self.settings.host_json.route_prefix.strip("/")
@@ -90,8 +100,9 @@ class TriggerDispatcher:
         if found is None:
             return Response(status_code=404)
         function, params = found
-        if self.settings.require_keys and not self.keys.allows(function.auth_level,
-                                                               provided_key(request)):
+        if self.settings.require_keys and not self.keys.allows(
+            function.auth_level, provided_key(request)
+        ):
             return Response(status_code=401)
         req = func.HttpRequest(
             method=request.method.upper(),
@@ -114,8 +125,12 @@ def to_response(result: Any) -> Response:
     if isinstance(result, func.HttpResponse):
         headers = {k: v for k, v in result.headers.items() if k.lower() != "content-length"}
         has_type = any(k.lower() == "content-type" for k in headers)
-        return Response(content=result.get_body(), status_code=result.status_code,
-                        headers=headers, media_type=None if has_type else result.mimetype)
+        return Response(
+            content=result.get_body(),
+            status_code=result.status_code,
+            headers=headers,
+            media_type=None if has_type else result.mimetype,
+        )
     if result is None:
         return Response(status_code=204)
     if isinstance(result, bytes | str):

@@ -16,8 +16,9 @@ def test_start_without_function_app_returns_exit_code_2(tmp_path: Path) -> None:
 
 
 def test_local_settings_never_override_existing_variables(tmp_path: Path) -> None:
-    (tmp_path / "local.settings.json").write_text(json.dumps(
-        {"Values": {"A": "from-file", "B": "from-file"}}))
+    (tmp_path / "local.settings.json").write_text(
+        json.dumps({"Values": {"A": "from-file", "B": "from-file"}})
+    )
     environ = {"A": "already-set"}
     assert load_local_settings(tmp_path, environ) == ["B"]
     assert environ == {"A": "already-set", "B": "from-file"}

@@ -91,15 +91,20 @@ def test_require_keys_enforces_auth_levels(keyed_host: RunningDevhost) -> None:
     assert httpx.get(f"{base}/api/keyed").status_code == 401
     function_key = {"code": keys["function_default"]}
     assert httpx.get(f"{base}/api/keyed", params=function_key).text == "secret"
-    with_header = httpx.get(f"{base}/api/keyed",
-                            headers={"x-functions-key": keys["master"]})
+    with_header = httpx.get(f"{base}/api/keyed", headers={"x-functions-key": keys["master"]})
     assert with_header.status_code == 200
-    assert httpx.get(f"{base}/api/admin-only",
-                     params={"code": keys["function_default"]}).status_code == 401
+    assert (
+        httpx.get(f"{base}/api/admin-only", params={"code": keys["function_default"]}).status_code
+        == 401
+    )
     assert httpx.get(f"{base}/api/admin-only", params={"code": keys["master"]}).text == "root"
     assert httpx.get(f"{base}{WEBHOOKS}/instances").status_code == 401
-    assert httpx.get(f"{base}{WEBHOOKS}/instances",
-                     params={"code": keys["durable_system"]}).status_code == 200
+    assert (
+        httpx.get(
+            f"{base}{WEBHOOKS}/instances", params={"code": keys["durable_system"]}
+        ).status_code
+        == 200
+    )
     assert "keys: master=" in keyed_host.log_text()
 
 
@@ -119,6 +124,8 @@ def test_client_urls_carry_the_system_key_when_keys_are_required(
 
 
 def test_missing_function_app_exits_with_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"No function_app.py"), \
-            run_devhost(tmp_path, tmp_path / "data"):
+    with (
+        pytest.raises(RuntimeError, match=r"No function_app.py"),
+        run_devhost(tmp_path, tmp_path / "data"),
+    ):
         pass

@@ -21,8 +21,13 @@ def test_log_reports_start_timer_activity_failure_and_outcome(driver: Driver) ->
     assert re.search(LINE + rf"durable_timer \({timer_id}\): started$", log, re.M)
     assert re.search(LINE + rf"durable_timer \({timer_id}\): timer 0 fired$", log, re.M)
     assert re.search(LINE + rf"durable_timer \({timer_id}\): completed$", log, re.M)
-    assert re.search(LINE + rf"activity explode for {failing_id} failed: RuntimeError: kaboom$",
-                     log, re.M)
-    assert re.search(LINE + rf"failing \({failing_id}\): failed: Orchestrator function "
-                     r"'failing' failed: Activity function 'explode' failed: "
-                     r"RuntimeError: kaboom$", log, re.M)
+    assert re.search(
+        LINE + rf"activity explode for {failing_id} failed: RuntimeError: kaboom$", log, re.M
+    )
+    assert re.search(
+        LINE + rf"failing \({failing_id}\): failed: Orchestrator function "
+        r"'failing' failed: Activity function 'explode' failed: "
+        r"RuntimeError: kaboom$",
+        log,
+        re.M,
+    )

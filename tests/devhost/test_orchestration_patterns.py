@@ -90,8 +90,7 @@ def test_retry_succeeds_after_failures(driver: Driver) -> None:
 
 def test_retry_exhausting_attempts_reports_last_failure(driver: Driver) -> None:
     key = uuid.uuid4().hex
-    status = driver.run("retrying", {"key": key, "fail_times": 9, "attempts": 2},
-                        timeout=20)
+    status = driver.run("retrying", {"key": key, "fail_times": 9, "attempts": 2}, timeout=20)
     error = status["output"]["error"]
     assert error.startswith("Activity function 'flaky' failed: ValueError: attempt 2 failed")
     assert (driver.out_dir / f"flaky-{key}").read_text() == "2"
@@ -134,7 +133,8 @@ def test_activity_failure_fails_orchestration_with_reason(driver: Driver) -> Non
     assert status["runtimeStatus"] == "Failed"
     assert status["output"].startswith(
         "Orchestrator function 'failing' failed: Activity function 'explode' failed: "
-        "RuntimeError: kaboom")
+        "RuntimeError: kaboom"
+    )
     details = json.loads(status["output"].split("\n")[1])
     assert details["Message"].split(":", 1)[1].lstrip() == "kaboom"
     response = driver.status(status["instanceId"], returnInternalServerErrorOnFailure="true")

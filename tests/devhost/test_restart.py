@@ -60,8 +60,10 @@ def test_replay_that_changed_after_restart_fails_as_non_deterministic(tmp_path: 
         instance_id = driver.start("drifting")
         driver.wait(instance_id, until={"Running"})
         deadline = time.monotonic() + 10
-        while not any(e["EventType"] == "TaskCompleted" for e in
-                      driver.status(instance_id, showHistory="true").json()["historyEvents"]):
+        while not any(
+            e["EventType"] == "TaskCompleted"
+            for e in driver.status(instance_id, showHistory="true").json()["historyEvents"]
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         host.kill()

@@ -47,8 +47,9 @@ async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 @app.durable_client_input(client_name="client")
 async def run_and_wait(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     body = req.get_body()
-    instance_id = await client.start_new(req.route_params["name"], None,
-                                         json.loads(body) if body else None)
+    instance_id = await client.start_new(
+        req.route_params["name"], None, json.loads(body) if body else None
+    )
     return await client.wait_for_completion_or_create_check_status_response(
         req, instance_id, timeout_in_milliseconds=20000, retry_interval_in_milliseconds=200
     )
@@ -57,8 +58,9 @@ async def run_and_wait(req: func.HttpRequest, client: df.DurableOrchestrationCli
 @app.route(route="status/{instance_id}", methods=["GET"])
 @app.durable_client_input(client_name="client")
 async def status(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    result = await client.get_status(req.route_params["instance_id"], show_history=True,
-                                     show_history_output=True)
+    result = await client.get_status(
+        req.route_params["instance_id"], show_history=True, show_history_output=True
+    )
     if not result:
         return _json_response({"found": False}, 404)
     body = result.to_json()
@@ -72,7 +74,8 @@ async def instances(req: func.HttpRequest, client: df.DurableOrchestrationClient
     statuses = req.params.get("status")
     found = await client.get_status_by(
         runtime_status=[df.OrchestrationRuntimeStatus(s) for s in statuses.split(",")]
-        if statuses else None
+        if statuses
+        else None
     )
     prefix = req.params.get("prefix", "")
     return _json_response(sorted(s.instance_id for s in found if s.instance_id.startswith(prefix)))
@@ -88,8 +91,9 @@ async def all_instances(req: func.HttpRequest, client: df.DurableOrchestrationCl
 @app.route(route="raise/{instance_id}/{event}", methods=["POST"])
 @app.durable_client_input(client_name="client")
 async def raise_event(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    await client.raise_event(req.route_params["instance_id"], req.route_params["event"],
-                             req.get_json())
+    await client.raise_event(
+        req.route_params["instance_id"], req.route_params["event"], req.get_json()
+    )
     return func.HttpResponse(status_code=202)
 
 
@@ -109,7 +113,8 @@ async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     elif action == "purge_by":
         result = await client.purge_instance_history_by(
             created_time_from=datetime(2000, 1, 1, tzinfo=UTC),
-            runtime_status=[df.OrchestrationRuntimeStatus.Terminated])
+            runtime_status=[df.OrchestrationRuntimeStatus.Terminated],
+        )
         return _json_response({"deleted": result.instances_deleted})
     return func.HttpResponse(status_code=202)
 
@@ -128,15 +133,21 @@ async def entity(req: func.HttpRequest, client: df.DurableOrchestrationClient):
 # --- plain HTTP functions (routing, methods, keys) ------------------------------------------
 @app.route(route="items/{id:int}/{label?}", methods=["GET"])
 def item(req: func.HttpRequest) -> func.HttpResponse:
-    return _json_response({"id": int(req.route_params["id"]),
-                           "label": req.route_params.get("label"),
-                           "q": req.params.get("q"), "agent": req.headers.get("x-agent")})
+    return _json_response(
+        {
+            "id": int(req.route_params["id"]),
+            "label": req.route_params.get("label"),
+            "q": req.params.get("q"),
+            "agent": req.headers.get("x-agent"),
+        }
+    )
 
 
 @app.route(route="echo", methods=["POST"])
 def echo(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(req.get_body(), status_code=201,
-                             headers={"X-Echo": "yes", "Content-Type": "text/plain"})
+    return func.HttpResponse(
+        req.get_body(), status_code=201, headers={"X-Echo": "yes", "Content-Type": "text/plain"}
+    )
 
 
 @app.route(route="keyed", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -241,8 +252,9 @@ def fan_out(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def probe_concurrency(context: df.DurableOrchestrationContext):
-    seen = yield context.task_all([context.call_activity("concurrency_probe", 0.1)
-                                   for _ in range(40)])
+    seen = yield context.task_all(
+        [context.call_activity("concurrency_probe", 0.1) for _ in range(40)]
+    )
     return max(seen)
 
 
@@ -276,8 +288,9 @@ def durable_timer(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     spec = context.get_input()
-    options = df.RetryOptions(first_retry_interval_in_milliseconds=100,
-                              max_number_of_attempts=spec["attempts"])
+    options = df.RetryOptions(
+        first_retry_interval_in_milliseconds=100, max_number_of_attempts=spec["attempts"]
+    )
     try:
         return (yield context.call_activity_with_retry("flaky", options, spec))
     except Exception as exc:  # the orchestration reports the last failure as data
@@ -372,8 +385,10 @@ def restartable(context: df.DurableOrchestrationContext):
     for i in range(spec["chain"]):
         done.append((yield context.call_activity("slow_record", {"i": i, "file": spec["file"]})))
     yield context.create_timer(context.current_utc_datetime + timedelta(seconds=spec["timer"]))
-    tasks = [context.call_activity("slow_record", {"i": 100 + i, "file": spec["file"]})
-             for i in range(spec["fan"])]
+    tasks = [
+        context.call_activity("slow_record", {"i": 100 + i, "file": spec["file"]})
+        for i in range(spec["fan"])
+    ]
     done.extend((yield context.task_all(tasks)))
     return done
 
