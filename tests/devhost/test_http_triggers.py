@@ -79,7 +79,7 @@ def test_blocking_function_does_not_block_the_server(driver: Driver) -> None:
 @pytest.fixture(scope="module")
 def keyed_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevhost]:
     data_dir = tmp_path_factory.mktemp("devhost-keys")
-    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys"]) as host:
+    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys", "--verbose"]) as host:
         yield host
 
 
@@ -121,6 +121,10 @@ def test_client_urls_carry_the_system_key_when_keys_are_required(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert status.json()["runtimeStatus"] == "Completed"
+    # --verbose logs each history sent to the SDK.
+    assert f'history of {response.json()["id"]} sent to the SDK: {{"history":[' in (
+        keyed_host.log_text()
+    )
 
 
 def test_missing_function_app_exits_with_clear_error(tmp_path: Path) -> None:
