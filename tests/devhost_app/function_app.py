@@ -5,6 +5,7 @@ Activities that tests count write lines to files under `$DEVHOST_TEST_OUT`.
 
 import json
 import os
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,9 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 def _out_dir() -> Path:
-    path = Path(os.environ.get("DEVHOST_TEST_OUT", "."))
+    # Never the app directory: benchmarks and demos run this app without DEVHOST_TEST_OUT.
+    default = Path(tempfile.gettempdir()) / "devhost-test-out"
+    path = Path(os.environ.get("DEVHOST_TEST_OUT", default))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
