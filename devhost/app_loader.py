@@ -42,6 +42,7 @@ class FunctionIndex:
     orchestrators: dict[str, FunctionInfo] = field(default_factory=dict)
     activities: dict[str, FunctionInfo] = field(default_factory=dict)
     entities: dict[str, FunctionInfo] = field(default_factory=dict)
+    timers: list[FunctionInfo] = field(default_factory=list)
     unsupported: list[FunctionInfo] = field(default_factory=list)
 
     def orchestrator(self, name: str) -> FunctionInfo | None:
@@ -122,6 +123,8 @@ def _register(index: FunctionIndex, info: FunctionInfo) -> None:
         # call_activity(<function object>) sends the Python __name__ (SDK quirk).
         py_name = getattr(info.fn, "__name__", info.name).lower()
         index.activities.setdefault(py_name, info)
+    elif kind == "timerTrigger":
+        index.timers.append(info)
     elif kind == "entityTrigger":
         index.entities[(info.trigger.get("entityName") or info.name).lower()] = info
     else:
@@ -133,7 +136,8 @@ def load_app(app_dir: Path) -> FunctionIndex:
     index = index_functions(_find_app(module))
     for info in index.unsupported:
         log.warning(
-            "function %s has a %s trigger, which devhost does not serve", info.name,
+            "function %s has a %s trigger, which devhost does not serve",
+            info.name,
             info.trigger_type,
         )
     return index

@@ -19,13 +19,22 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="devhost", description="Local Durable Functions host.")
     commands = root.add_subparsers(dest="command", required=True)
     start = commands.add_parser("start", help="serve a v2 Python Functions app")
-    start.add_argument("--app-dir", type=Path, default=Path.cwd(),
-                       help="directory holding function_app.py (default: cwd)")
+    start.add_argument(
+        "--app-dir",
+        type=Path,
+        default=Path.cwd(),
+        help="directory holding function_app.py (default: cwd)",
+    )
     start.add_argument("--port", type=int, default=7071)
-    start.add_argument("--data-dir", type=Path, default=None,
-                       help="state directory (default: <app-dir>/.dagmaster/devhost)")
-    start.add_argument("--require-keys", action="store_true",
-                       help="enforce authLevel with local keys")
+    start.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="state directory (default: <app-dir>/.dagmaster/devhost)",
+    )
+    start.add_argument(
+        "--require-keys", action="store_true", help="enforce authLevel with local keys"
+    )
     start.add_argument("--verbose", action="store_true", help="log histories and debug detail")
     return root
 
@@ -65,12 +74,22 @@ def start(args: argparse.Namespace) -> int:
         return 2
     keys = HostKeys.load_or_create(settings.data_dir)
     if settings.require_keys:
-        log.info("keys: master=%s function(default)=%s system(durabletask_extension)=%s",
-                 keys.master, keys.function_default, keys.durable_system)
+        log.info(
+            "keys: master=%s function(default)=%s system(durabletask_extension)=%s",
+            keys.master,
+            keys.function_default,
+            keys.durable_system,
+        )
     engine = Engine(settings, index)
     app = build_app(settings, keys, engine)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
     uvicorn.Server(config).run()
     return 0
 

@@ -24,8 +24,9 @@ def required_query(settings: DevhostSettings, keys: HostKeys) -> str:
     return f"code={keys.durable_system}" if settings.require_keys else ""
 
 
-def management_urls(settings: DevhostSettings, keys: HostKeys, task_hub: str,
-                    connection: str = "Storage") -> dict[str, str]:
+def management_urls(
+    settings: DevhostSettings, keys: HostKeys, task_hub: str, connection: str = "Storage"
+) -> dict[str, str]:
     base = f"{webhook_base(settings)}/instances/{INSTANCE_PLACEHOLDER}"
     query = f"taskHub={task_hub}&connection={connection}"
     code = required_query(settings, keys)
@@ -44,25 +45,28 @@ def management_urls(settings: DevhostSettings, keys: HostKeys, task_hub: str,
     }
 
 
-def client_binding_json(settings: DevhostSettings, keys: HostKeys,
-                        task_hub: str | None = None) -> str:
+def client_binding_json(
+    settings: DevhostSettings, keys: HostKeys, task_hub: str | None = None
+) -> str:
     hub = task_hub or settings.host_json.hub_name
     code = required_query(settings, keys)
     suffix = f"?{code}" if code else ""
     orchestrators = f"{webhook_base(settings)}/orchestrators/{{functionName}}[/{{instanceId}}]"
-    return json.dumps({
-        "taskHubName": hub,
-        "creationUrls": {
-            "createNewInstancePostUri": f"{orchestrators}{suffix}",
-            "createAndWaitOnNewInstancePostUri": (
-                f"{orchestrators}?timeout={{timeoutInSeconds}}"
-                f"&pollingInterval={{intervalInSeconds}}" + (f"&{code}" if code else "")
-            ),
-        },
-        "managementUrls": management_urls(settings, keys, hub),
-        "baseUrl": webhook_base(settings),
-        "requiredQueryStringParameters": code,
-        "rpcBaseUrl": f"{settings.origin}/durabletask/",
-        "connectionName": None,
-        "httpBaseUrl": None,
-    })
+    return json.dumps(
+        {
+            "taskHubName": hub,
+            "creationUrls": {
+                "createNewInstancePostUri": f"{orchestrators}{suffix}",
+                "createAndWaitOnNewInstancePostUri": (
+                    f"{orchestrators}?timeout={{timeoutInSeconds}}"
+                    f"&pollingInterval={{intervalInSeconds}}" + (f"&{code}" if code else "")
+                ),
+            },
+            "managementUrls": management_urls(settings, keys, hub),
+            "baseUrl": webhook_base(settings),
+            "requiredQueryStringParameters": code,
+            "rpcBaseUrl": f"{settings.origin}/durabletask/",
+            "connectionName": None,
+            "httpBaseUrl": None,
+        }
+    )

@@ -212,9 +212,18 @@ class Store:
         db.execute(
             "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                rec.instance_id, rec.name, rec.execution_id, rec.status, rec.input,
-                rec.output, rec.custom_status, rec.created_time, rec.last_updated_time,
-                rec.parent_instance_id, rec.parent_execution_id, rec.parent_task_id,
+                rec.instance_id,
+                rec.name,
+                rec.execution_id,
+                rec.status,
+                rec.input,
+                rec.output,
+                rec.custom_status,
+                rec.created_time,
+                rec.last_updated_time,
+                rec.parent_instance_id,
+                rec.parent_execution_id,
+                rec.parent_task_id,
             ),
         )
 
@@ -282,8 +291,13 @@ class Store:
             (instance_id, now),
         )
         return [
-            MessageRecord(r["id"], r["instance_id"], r["execution_id"], r["visible_at"],
-                          json.loads(r["event"]))
+            MessageRecord(
+                r["id"],
+                r["instance_id"],
+                r["execution_id"],
+                r["visible_at"],
+                json.loads(r["event"]),
+            )
             for r in rows
         ]
 
@@ -301,33 +315,30 @@ class Store:
     def delete_all_messages(self, db: sqlite3.Connection, instance_id: str) -> None:
         db.execute("DELETE FROM messages WHERE instance_id = ?", (instance_id,))
 
-    def pending_message_instances(self) -> list[tuple[str, float]]:
-        rows = self._db.execute(
-            "SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"
-        )
+    def pending_message_times(self) -> list[tuple[str, float]]:
+        """Every (instance, time) at which one of its messages becomes visible."""
+        rows = self._db.execute("SELECT DISTINCT instance_id, visible_at FROM messages")
         return [(r[0], r[1]) for r in rows]
 
     # --- activities -------------------------------------------------------------------
     def add_activity_items(
         self, db: sqlite3.Connection, items: Iterable[tuple[str, str, int, str, str | None]]
-    ) -> list[int]:
-        ids = []
+    ) -> list[ActivityItem]:
+        stored = []
         for item in items:
             cur = db.execute(
                 "INSERT INTO activity_items (instance_id, execution_id, task_id, name, input) "
                 "VALUES (?,?,?,?,?)",
                 item,
             )
-            ids.append(int(cur.lastrowid or 0))
-        return ids
+            stored.append(ActivityItem(int(cur.lastrowid or 0), *item))
+        return stored
 
     def all_activity_items(self) -> list[ActivityItem]:
         rows = self._db.execute("SELECT * FROM activity_items ORDER BY id")
         return [ActivityItem(**dict(r)) for r in rows]
 
-    def complete_activities(
-        self, results: list[tuple[int, NewMessage]]
-    ) -> None:
+    def complete_activities(self, results: list[tuple[int, NewMessage]]) -> None:
         """Write completion messages and drop their work items in one transaction."""
         with self.transaction() as db:
             db.executemany("DELETE FROM activity_items WHERE id = ?", [(i,) for i, _ in results])
@@ -339,8 +350,7 @@ class Store:
             "INSERT INTO entity_ops (entity_id, op, input, is_signal, request_id, "
             "parent_instance_id) VALUES (?,?,?,?,?,?)",
             [
-                (o.entity_id, o.op, o.input, int(o.is_signal), o.request_id,
-                 o.parent_instance_id)
+                (o.entity_id, o.op, o.input, int(o.is_signal), o.request_id, o.parent_instance_id)
                 for o in ops
             ],
         )
@@ -351,9 +361,7 @@ class Store:
             "FROM entity_ops WHERE entity_id = ? ORDER BY id LIMIT ?",
             (entity_id, limit),
         )
-        return [
-            EntityOp(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows
-        ]
+        return [EntityOp(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
 
     def entities_with_ops(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT entity_id FROM entity_ops")]

@@ -42,8 +42,14 @@ class DevhostError(RuntimeError):
 class RunningDevhost:
     """A devhost subprocess; see the module docstring."""
 
-    def __init__(self, app_dir: Path, data_dir: Path, port: int, env: dict[str, str] | None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        app_dir: Path,
+        data_dir: Path,
+        port: int,
+        env: dict[str, str] | None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.app_dir = Path(app_dir)
         self.data_dir = Path(data_dir)
         self.port = port
@@ -66,15 +72,27 @@ class RunningDevhost:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "devhost", "start", "--app-dir", str(self.app_dir),
-                   "--data-dir", str(self.data_dir), "--port", str(self.port), *self.extra_args]
+        command = [
+            sys.executable,
+            "-m",
+            "devhost",
+            "start",
+            "--app-dir",
+            str(self.app_dir),
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+            *self.extra_args,
+        ]
         env = {**os.environ, **self.env}
         # devhost must be importable even when the app dir is elsewhere.
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                             env=env, cwd=self.app_dir)
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.app_dir
+            )
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -86,8 +104,9 @@ class RunningDevhost:
             if "--require-keys" in self.extra_args and (self.data_dir / "keys.json").exists():
                 headers = {"x-functions-key": self.keys()["master"]}
             try:
-                response = httpx.get(f"{self.base_url}/admin/host/status", headers=headers,
-                                     timeout=1.0)
+                response = httpx.get(
+                    f"{self.base_url}/admin/host/status", headers=headers, timeout=1.0
+                )
                 if response.status_code == 200:
                     return
             except httpx.TransportError:
@@ -117,13 +136,19 @@ class RunningDevhost:
         self.start()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
 @contextmanager
-def run_devhost(app_dir: Path, data_dir: Path, port: int | None = None,
-                env: dict[str, str] | None = None,
-                extra_args: list[str] | None = None) -> Iterator[RunningDevhost]:
+def run_devhost(
+    app_dir: Path,
+    data_dir: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
+) -> Iterator[RunningDevhost]:
     """Start devhost for `app_dir`, yield it once ready, stop it on exit."""
     host = RunningDevhost(app_dir, data_dir, port or free_port(), env, extra_args)
     host.start()

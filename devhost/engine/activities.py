@@ -36,17 +36,9 @@ class ActivityRunner:
         self.engine = engine
         self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_activities)
         self._completions: asyncio.Queue[tuple[int, NewMessage]] = asyncio.Queue()
-        self._pending_ids: dict[int, ActivityItem] = {}
 
     def start(self) -> None:
         self.engine.spawn(self._writer())
-
-    def dispatch_id(self, item_id: int) -> None:
-        row = self.engine.store._db.execute(
-            "SELECT * FROM activity_items WHERE id = ?", (item_id,)
-        ).fetchone()
-        if row is not None:
-            self.dispatch(ActivityItem(**dict(row)))
 
     def dispatch(self, item: ActivityItem) -> None:
         self.engine.spawn(self._run(item))
@@ -58,13 +50,23 @@ class ActivityRunner:
                 event = h.task_completed(utcnow(), item.task_id, _result_json(result))
             except Exception as exc:
                 reason = f"Activity function '{item.name}' failed: {type(exc).__name__}: {exc}"
-                details = json.dumps({
-                    "ClassName": type(exc).__name__,
-                    "Message": str(exc),
-                    "StackTraceString": _user_stack(exc),
-                })
-                log.warning("activity %s for %s failed: %s: %s", item.name, item.instance_id,
-                            type(exc).__name__, exc)
+                # One JSON line with a "Message" of the form "<Type>: <message>", which is
+                # what scripts written against Azure parse (azure-functions-durable-extension
+                # issue #2990).
+                details = json.dumps(
+                    {
+                        "ClassName": type(exc).__name__,
+                        "Message": f"{type(exc).__name__}: {exc}",
+                        "StackTraceString": _user_stack(exc),
+                    }
+                )
+                log.warning(
+                    "activity %s for %s failed: %s: %s",
+                    item.name,
+                    item.instance_id,
+                    type(exc).__name__,
+                    exc,
+                )
                 event = h.task_failed(utcnow(), item.task_id, reason, details)
         msg = NewMessage(item.instance_id, event, item.execution_id)
         await self._completions.put((item.id, msg))
@@ -98,9 +100,13 @@ class ActivityRunner:
 
 def _user_stack(exc: BaseException) -> str:
     # Hide devhost's and the thread pool's frames: the stack should point at user code.
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if "/devhost/" not in f.filename and "/concurrent/" not in f.filename
-              and "/asyncio/" not in f.filename]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "/devhost/" not in f.filename
+        and "/concurrent/" not in f.filename
+        and "/asyncio/" not in f.filename
+    ]
     lines = traceback.format_list(frames) + traceback.format_exception_only(exc)
     return "".join(lines)
 
@@ -116,8 +122,13 @@ async def _call_http(request: dict[str, Any]) -> dict[str, Any]:
     content = request.get("content")
     async with httpx.AsyncClient(timeout=100) as client:
         response = await client.request(
-            request.get("method", "GET"), request["uri"], headers=request.get("headers") or {},
+            request.get("method", "GET"),
+            request["uri"],
+            headers=request.get("headers") or {},
             content=content if content is None or isinstance(content, str) else json.dumps(content),
         )
-    return {"statusCode": response.status_code, "headers": dict(response.headers),
-            "content": response.text}
+    return {
+        "statusCode": response.status_code,
+        "headers": dict(response.headers),
+        "content": response.text,
+    }

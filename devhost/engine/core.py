@@ -8,6 +8,7 @@ take that instance's lock, so they never interleave with one of its episodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import json
 import logging
@@ -26,7 +27,7 @@ from devhost.engine.invoker import Invoker
 from devhost.engine.orchestrations import Effects, OrchestrationRunner
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery, InstanceRecord, NewEntityOp, NewMessage, Store
-from devhost.timeutil import to_status_ts, utcnow
+from devhost.timeutil import to_history_ts, utcnow
 
 log = logging.getLogger("devhost")
 
@@ -74,18 +75,22 @@ class Engine:
         items = self.store.all_activity_items()
         for item in items:
             self.activities.dispatch(item)
-        pending = self.store.pending_message_instances()
+        pending = self.store.pending_message_times()
         now = time.time()
         for instance_id, visible_at in pending:
             if visible_at <= now:
                 self.orchestrations.kick(instance_id)
             else:
                 self._add_timer(visible_at, instance_id)
+        pending_instances = {instance_id for instance_id, _ in pending}
         for entity_id in self.store.entities_with_ops():
             self.entities.kick(entity_id)
         if items or pending:
-            log.info("resumed %d activity item(s) and %d instance(s) with pending messages",
-                     len(items), len(pending))
+            log.info(
+                "resumed %d activity item(s) and %d instance(s) with pending messages",
+                len(items),
+                len(pending_instances),
+            )
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -95,8 +100,8 @@ class Engine:
 
     # --- dispatch ---------------------------------------------------------------------
     def after_commit(self, effects: Effects) -> None:
-        for item_id in effects.activity_ids:
-            self.activities.dispatch_id(item_id)
+        for item in effects.activities:
+            self.activities.dispatch(item)
         self.route_messages(effects.messages)
         for entity_id in effects.entities:
             self.entities.kick(entity_id)
@@ -122,10 +127,8 @@ class Engine:
                 self.orchestrations.kick(instance_id)
             timeout = self._timers[0][0] - now if self._timers else None
             self._timer_wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._timer_wakeup.wait(), timeout)
-            except TimeoutError:
-                pass
 
     # --- instances --------------------------------------------------------------------
     def new_instance_rows(
@@ -144,32 +147,54 @@ class Engine:
         execution_id = uuid.uuid4().hex
         parent_ref, parent_execution, parent_task = parent or (None, None, None)
         parent_id = parent_ref["OrchestrationInstance"]["InstanceId"] if parent_ref else None
-        self.store.put_instance(db, InstanceRecord(
-            instance_id, name, execution_id, "Pending", input_json, None, None,
-            to_status_ts(now), to_status_ts(now), parent_id, parent_execution, parent_task))
-        started = h.execution_started(now, name, input_json, instance_id, execution_id,
-                                      parent_ref)
+        self.store.put_instance(
+            db,
+            InstanceRecord(
+                instance_id,
+                name,
+                execution_id,
+                "Pending",
+                input_json,
+                None,
+                None,
+                to_history_ts(now),
+                to_history_ts(now),
+                parent_id,
+                parent_execution,
+                parent_task,
+            ),
+        )
+        started = h.execution_started(now, name, input_json, instance_id, execution_id, parent_ref)
         msg = NewMessage(instance_id, started, execution_id)
         self.store.add_messages(db, [msg])
         return msg
 
-    async def start_instance(self, name: str, instance_id: str | None,
-                             input_json: str | None) -> str:
+    async def start_instance(
+        self, name: str, instance_id: str | None, input_json: str | None
+    ) -> str:
         info = self.index.orchestrator(name)
         if info is None:
-            raise UnknownFunction(f"The function '{name}' doesn't exist, is disabled, or is "
-                                  f"not an orchestrator function.")
+            raise UnknownFunction(
+                f"The function '{name}' doesn't exist, is disabled, or is "
+                f"not an orchestrator function."
+            )
         instance_id = instance_id or uuid.uuid4().hex
         _validate_instance_id(instance_id)
         async with self.orchestrations.lock(instance_id):
             existing = self.store.get_instance(instance_id)
             if existing is not None and not existing.is_terminal:
                 raise InstanceExists(
-                    f"An instance with ID '{instance_id}' already exists and is "
-                    f"{existing.status}.")
+                    f"An instance with ID '{instance_id}' already exists and is {existing.status}."
+                )
             with self.store.transaction() as db:
-                msg = self.new_instance_rows(db, name=name, instance_id=instance_id,
-                                             input_json=input_json, parent=None, now=utcnow())
+                msg = self.new_instance_rows(
+                    db,
+                    name=name,
+                    instance_id=instance_id,
+                    input_json=input_json,
+                    parent=None,
+                    now=utcnow(),
+                )
         log.info("%s (%s): scheduled", name, instance_id)
         self.route_messages([msg])
         return instance_id
@@ -193,11 +218,14 @@ class Engine:
         async with self.orchestrations.lock(instance_id):
             inst = self._live_instance(instance_id)
             now = utcnow()
-            events = [h.orchestrator_started(now), h.execution_terminated(now, reason),
-                      h.execution_completed(now, "Terminated", reason),
-                      h.orchestrator_completed(now)]
+            events = [
+                h.orchestrator_started(now),
+                h.execution_terminated(now, reason),
+                h.execution_completed(now, "Terminated", reason),
+                h.orchestrator_completed(now),
+            ]
             inst.status, inst.output = "Terminated", reason
-            inst.last_updated_time = to_status_ts(now)
+            inst.last_updated_time = to_history_ts(now)
             with self.store.transaction() as db:
                 self._append_events(db, inst, events)
                 self.store.delete_all_messages(db, instance_id)
@@ -215,36 +243,47 @@ class Engine:
                 return
             now = utcnow()
             marker = h.execution_suspended if suspend else h.execution_resumed
-            events = [h.orchestrator_started(now), marker(now, reason),
-                      h.orchestrator_completed(now)]
+            events = [
+                h.orchestrator_started(now),
+                marker(now, reason),
+                h.orchestrator_completed(now),
+            ]
             inst.status = "Suspended" if suspend else "Running"
-            inst.last_updated_time = to_status_ts(now)
+            inst.last_updated_time = to_history_ts(now)
+            # A Pending instance has no history yet: events before ExecutionStarted would
+            # break the SDK's replay, so only its status changes.
+            has_history = bool(self.orchestrations.history_of(instance_id).texts)
             with self.store.transaction() as db:
-                self._append_events(db, inst, events)
+                if has_history:
+                    self._append_events(db, inst, events)
                 self.store.put_instance(db, inst)
         log.info("%s (%s): %s", inst.name, instance_id, "suspended" if suspend else "resumed")
         if not suspend:
             self.orchestrations.kick(instance_id)
 
-    def _append_events(self, db: sqlite3.Connection, inst: InstanceRecord,
-                       events: list[dict[str, Any]]) -> None:
+    def _append_events(
+        self, db: sqlite3.Connection, inst: InstanceRecord, events: list[dict[str, Any]]
+    ) -> None:
         cached = self.orchestrations.history_of(inst.instance_id)
-        played = [{**e, "IsPlayed": e["EventType"] != h.EventType.ORCHESTRATOR_STARTED}
-                  for e in events]
+        played = [
+            {**e, "IsPlayed": e["EventType"] != h.EventType.ORCHESTRATOR_STARTED} for e in events
+        ]
         texts = [json.dumps(e, separators=(",", ":")) for e in played]
         self.store.append_history(db, inst.instance_id, len(cached.texts), texts)
         cached.extend(played)
 
-    def notify_parent(self, db: sqlite3.Connection, inst: InstanceRecord,
-                      now: datetime) -> list[NewMessage]:
+    def notify_parent(
+        self, db: sqlite3.Connection, inst: InstanceRecord, now: datetime
+    ) -> list[NewMessage]:
         """Tell a parent orchestration that this sub-orchestration finished."""
         if not inst.parent_instance_id or inst.parent_task_id is None:
             return []
         if inst.status == "Completed":
             ev = h.sub_orchestration_completed(now, inst.parent_task_id, inst.output)
         else:
-            ev = h.sub_orchestration_failed(now, inst.parent_task_id, inst.output or inst.status,
-                                            None)
+            ev = h.sub_orchestration_failed(
+                now, inst.parent_task_id, inst.output or inst.status, f"Message: {inst.output}"
+            )
         msg = NewMessage(inst.parent_instance_id, ev, inst.parent_execution_id)
         self.store.add_messages(db, [msg])
         return [msg]
@@ -278,8 +317,14 @@ class Engine:
 
 def _validate_instance_id(instance_id: str) -> None:
     bad = set("/\\#?")
-    if (not instance_id or instance_id.startswith("@") or len(instance_id) > 256
-            or any(c in bad or ord(c) < 32 for c in instance_id)):
-        raise ValueError(f"Invalid instance id '{instance_id}': it must be 1-256 characters, "
-                         "not start with '@', and contain no '/', '\\', '#', '?' or control "
-                         "characters.")
+    if (
+        not instance_id
+        or instance_id.startswith("@")
+        or len(instance_id) > 256
+        or any(c in bad or ord(c) < 32 for c in instance_id)
+    ):
+        raise ValueError(
+            f"Invalid instance id '{instance_id}': it must be 1-256 characters, "
+            "not start with '@', and contain no '/', '\\', '#', '?' or control "
+            "characters."
+        )

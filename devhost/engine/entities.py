@@ -17,7 +17,7 @@ import azure.functions as func
 
 from devhost.engine import history as h
 from devhost.store import EntityOp, EntityRecord, NewMessage
-from devhost.timeutil import to_status_ts, utcnow
+from devhost.timeutil import to_history_ts, utcnow
 
 if TYPE_CHECKING:
     from devhost.engine.core import Engine
@@ -74,24 +74,28 @@ class EntityRunner:
             results = [{"isError": True, "result": json.dumps(error)} for _ in ops]
             state = {"entityExists": record.exists, "entityState": record.state}
         else:
-            request = json.dumps({
-                "self": {"name": name, "key": key},
-                "exists": record.exists,
-                "state": record.state,
-                "batch": [{"name": o.op, "input": o.input, "isSignal": o.is_signal}
-                          for o in ops],
-            })
+            request = json.dumps(
+                {
+                    "self": {"name": name, "key": key},
+                    "exists": record.exists,
+                    "state": record.state,
+                    "batch": [
+                        {"name": o.op, "input": o.input, "isSignal": o.is_signal} for o in ops
+                    ],
+                }
+            )
             state = await self._call_sdk(info.fn, request, len(ops))
             results = state.get("results") or []
         record.exists = bool(state.get("entityExists"))
         record.state = state.get("entityState") if record.exists else None
-        record.last_operation_time = to_status_ts(utcnow())
+        record.last_operation_time = to_history_ts(utcnow())
         responses = self._responses(ops, results)
         store.save_entity_batch(record, [o.id for o in ops], responses)
         for op, result in zip(ops, results, strict=False):
             if result.get("isError"):
-                log.warning("entity %s operation '%s' failed: %s", entity_id, op.op,
-                            result.get("result"))
+                log.warning(
+                    "entity %s operation '%s' failed: %s", entity_id, op.op, result.get("result")
+                )
         self.engine.route_messages(responses)
 
     async def _call_sdk(self, fn: Any, request: str, count: int) -> dict[str, Any]:
@@ -115,6 +119,9 @@ class EntityRunner:
             body: dict[str, Any] = {"result": result.get("result")}
             if result.get("isError"):
                 body["exceptionType"] = "Error"
-            messages.append(NewMessage(op.parent_instance_id,
-                                       h.event_raised(now, op.request_id, json.dumps(body))))
+            messages.append(
+                NewMessage(
+                    op.parent_instance_id, h.event_raised(now, op.request_id, json.dumps(body))
+                )
+            )
         return messages

@@ -93,9 +93,7 @@ def task_completed(at: datetime, task_id: int, result: str | None) -> Event:
 
 
 def task_failed(at: datetime, task_id: int, reason: str, details: str | None) -> Event:
-    return event(
-        EventType.TASK_FAILED, at, TaskScheduledId=task_id, Reason=reason, Details=details
-    )
+    return event(EventType.TASK_FAILED, at, TaskScheduledId=task_id, Reason=reason, Details=details)
 
 
 def timer_fired(at: datetime, timer_id: int, fire_at: str) -> Event:
@@ -107,9 +105,7 @@ def event_raised(at: datetime, name: str, input_json: str | None) -> Event:
 
 
 def sub_orchestration_completed(at: datetime, task_id: int, result: str | None) -> Event:
-    return event(
-        EventType.SUB_ORCHESTRATION_COMPLETED, at, TaskScheduledId=task_id, Result=result
-    )
+    return event(EventType.SUB_ORCHESTRATION_COMPLETED, at, TaskScheduledId=task_id, Result=result)
 
 
 def sub_orchestration_failed(at: datetime, task_id: int, reason: str, details: str | None) -> Event:

@@ -13,19 +13,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import azure.functions as func
-
 from devhost.engine import history as h
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import HTTP_ACTIVITY, ReplayResult, Want, shadow_replay
-from devhost.store import InstanceRecord, MessageRecord, NewEntityOp, NewMessage
-from devhost.timeutil import parse_ts, to_status_ts, utcnow
+from devhost.engine.sdk_protocol import (
+    CachedHistory,
+    SdkResult,
+    call_orchestrator,
+    compact,
+    context_json,
+    played,
+)
+from devhost.store import ActivityItem, InstanceRecord, MessageRecord, NewEntityOp, NewMessage
+from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
 if TYPE_CHECKING:
     import sqlite3
@@ -33,31 +38,6 @@ if TYPE_CHECKING:
     from devhost.engine.core import Engine
 
 log = logging.getLogger("devhost")
-OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
-
-
-def _played(ev: Event) -> Event:
-    # DTFx marks processed events as played, except OrchestratorStarted.
-    if ev["EventType"] != EventType.ORCHESTRATOR_STARTED:
-        ev = {**ev, "IsPlayed": True}
-    return ev
-
-
-def _compact(ev: Event) -> str:
-    return json.dumps(ev, separators=(",", ":"))
-
-
-@dataclass
-class CachedHistory:
-    """Stored events of a running instance, kept as JSON text and as dicts so an episode
-    never re-reads or re-parses the whole history from disk."""
-
-    texts: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    def extend(self, events: list[Event]) -> None:
-        self.events.extend(events)
-        self.texts.extend(_compact(e) for e in events)
 
 
 @dataclass
@@ -66,14 +46,6 @@ class EpisodeOutcome:
     output: str | None = None
     failure: str | None = None
     continue_input: str | None = None
-    terminal_event: Event | None = None
-
-
-@dataclass
-class SdkResult:
-    state: dict[str, Any]
-    error: str | None
-    seconds: float
 
 
 class OrchestrationRunner:
@@ -84,8 +56,8 @@ class OrchestrationRunner:
         self._dirty: set[str] = set()
         self._running: set[str] = set()
         self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_orchestrators)
-        self.replay_seconds = 0.0
-        self.episodes = 0
+        # Time spent inside the SDK's orchestrator function, per instance: (seconds, episodes).
+        self.replay_stats: dict[str, tuple[float, int]] = {}
 
     def lock(self, instance_id: str) -> asyncio.Lock:
         return self.locks.setdefault(instance_id, asyncio.Lock())
@@ -110,10 +82,9 @@ class OrchestrationRunner:
         except Exception:
             log.exception("episode loop of %s crashed", instance_id)
         finally:
+            # Locks are kept: dropping one while a management call waits on it would let a
+            # new episode take a fresh lock and overlap that call.
             self._running.discard(instance_id)
-            lock = self.locks.get(instance_id)
-            if lock is not None and not lock.locked():
-                self.locks.pop(instance_id, None)
 
     def history_of(self, instance_id: str) -> CachedHistory:
         cached = self.cache.get(instance_id)
@@ -160,41 +131,32 @@ class OrchestrationRunner:
             self._log_arrival(inst, m.event)
         info = self.engine.index.orchestrator(inst.name)
         if info is None:
-            sdk = SdkResult({"actions": [], "isDone": False}, _unknown_function(
-                inst.name, "orchestrator", self.engine.index.orchestrators), 0.0)
+            sdk = SdkResult(
+                {"actions": [], "isDone": False},
+                _unknown_function(inst.name, "orchestrator", self.engine.index.orchestrators),
+                0.0,
+            )
         else:
             sdk = await self._call_sdk(info.fn, inst, past, new_events)
-        replay = shadow_replay(sdk.state.get("actions") or [], past.events + new_events,
-                               inst.execution_id)
+        replay = shadow_replay(
+            sdk.state.get("actions") or [], past.events + new_events, inst.execution_id
+        )
         outcome = self._decide(inst, sdk, replay)
         self._commit(inst, messages, new_events, replay, outcome, sdk, now)
 
     async def _call_sdk(
         self, fn: Any, inst: InstanceRecord, past: CachedHistory, new_events: list[Event]
     ) -> SdkResult:
-        context = _context_json(inst, past.texts, new_events)
+        context = context_json(inst, past.texts, new_events)
         if self.engine.settings.verbose:
             log.info("history of %s sent to the SDK: %s", inst.instance_id, context)
-
-        def run() -> tuple[str | None, str | None, float]:
-            started = time.perf_counter()
-            try:
-                out = fn(func.OrchestrationContext(context))
-                return out, None, time.perf_counter() - started
-            except Exception as exc:  # the SDK reports orchestrator failures by raising
-                return None, str(exc), time.perf_counter() - started
-
         loop = asyncio.get_running_loop()
-        out, raised, seconds = await loop.run_in_executor(self.engine.invoker.orchestrator_pool, run)
-        self.replay_seconds += seconds
-        self.episodes += 1
-        if raised is None:
-            return SdkResult(json.loads(out or "{}"), None, seconds)
-        if OUT_OF_PROC_MARKER in raised:
-            head, tail = raised.split(OUT_OF_PROC_MARKER, 1)
-            state = json.loads(tail)
-            return SdkResult(state, state.get("error") or head, seconds)
-        return SdkResult({"actions": [], "isDone": False}, raised, seconds)
+        sdk = await loop.run_in_executor(
+            self.engine.invoker.orchestrator_pool, call_orchestrator, fn, context
+        )
+        spent, count = self.replay_stats.get(inst.instance_id, (0.0, 0))
+        self.replay_stats[inst.instance_id] = (spent + sdk.seconds, count + 1)
+        return sdk
 
     def _decide(self, inst: InstanceRecord, sdk: SdkResult, replay: ReplayResult) -> EpisodeOutcome:
         failure = sdk.error and f"Orchestrator function '{inst.name}' failed: {sdk.error}"
@@ -215,12 +177,13 @@ class OrchestrationRunner:
     def _unknown_targets(self, work: list[Want]) -> str | None:
         index = self.engine.index
         for want in work:
-            if want.kind == EventType.TASK_SCHEDULED and want.name != HTTP_ACTIVITY:
-                if index.activity(want.name or "") is None:
-                    return _unknown_function(want.name, "activity", index.activities)
-            if want.kind == EventType.SUB_ORCHESTRATION_CREATED:
-                if index.orchestrator(want.name or "") is None:
-                    return _unknown_function(want.name, "orchestrator", index.orchestrators)
+            name = want.name or ""
+            is_activity = want.kind == EventType.TASK_SCHEDULED and name != HTTP_ACTIVITY
+            if is_activity and index.activity(name) is None:
+                return _unknown_function(name, "activity", index.activities)
+            is_child = want.kind == EventType.SUB_ORCHESTRATION_CREATED
+            if is_child and index.orchestrator(name) is None:
+                return _unknown_function(name, "orchestrator", index.orchestrators)
         return None
 
     # --- committing -------------------------------------------------------------------
@@ -240,10 +203,12 @@ class OrchestrationRunner:
         if outcome.status in ("Completed", "Failed"):
             output_events.append(h.execution_completed(now, outcome.status, outcome.output))
         output_events.append(h.orchestrator_completed(now))
-        stored = [_played(e) for e in new_events + output_events]
+        stored = [played(e) for e in new_events + output_events]
         effects = Effects()
         with store.transaction() as db:
-            store.append_history(db, inst.instance_id, len(past.texts), (_compact(e) for e in stored))
+            store.append_history(
+                db, inst.instance_id, len(past.texts), (compact(e) for e in stored)
+            )
             store.delete_messages(db, [m.id for m in messages])
             if outcome.status != "Failed":
                 self._schedule(db, inst, replay, effects, now)
@@ -256,14 +221,26 @@ class OrchestrationRunner:
 
     def _scheduling_event(self, inst: InstanceRecord, want: Want, now: datetime) -> Event:
         if want.kind == EventType.TASK_SCHEDULED:
-            return h.event(EventType.TASK_SCHEDULED, now, want.task_id, Name=want.name,
-                           Version="", Input=f"[{json.dumps(want.input)}]")
+            return h.event(
+                EventType.TASK_SCHEDULED,
+                now,
+                want.task_id,
+                Name=want.name,
+                Version="",
+                Input=f"[{json.dumps(want.input)}]",
+            )
         if want.kind == EventType.TIMER_CREATED:
             return h.event(EventType.TIMER_CREATED, now, want.task_id, FireAt=want.fire_at)
         if want.kind == EventType.SUB_ORCHESTRATION_CREATED:
-            return h.event(EventType.SUB_ORCHESTRATION_CREATED, now, want.task_id,
-                           Name=want.name, Version="", InstanceId=want.instance_id,
-                           Input=want.input)
+            return h.event(
+                EventType.SUB_ORCHESTRATION_CREATED,
+                now,
+                want.task_id,
+                Name=want.name,
+                Version="",
+                InstanceId=want.instance_id,
+                Input=want.input,
+            )
         request: dict[str, Any] = {"op": want.operation, "input": want.input}
         if want.is_signal:
             request["signal"] = True
@@ -271,12 +248,22 @@ class OrchestrationRunner:
             request["id"] = want.request_id
             request["parent"] = inst.instance_id
             request["parentExecution"] = inst.execution_id
-        return h.event(EventType.EVENT_SENT, now, want.task_id, InstanceId=want.instance_id,
-                       Name="op", Input=json.dumps(request))
+        return h.event(
+            EventType.EVENT_SENT,
+            now,
+            want.task_id,
+            InstanceId=want.instance_id,
+            Name="op",
+            Input=json.dumps(request),
+        )
 
     def _schedule(
-        self, db: sqlite3.Connection, inst: InstanceRecord, replay: ReplayResult,
-        effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        replay: ReplayResult,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         if replay.canceled_timers:
@@ -284,56 +271,91 @@ class OrchestrationRunner:
         activities, timers, ops = [], [], []
         for want in replay.new_work:
             if want.kind == EventType.TASK_SCHEDULED:
-                activities.append((inst.instance_id, inst.execution_id, want.task_id,
-                                   want.name or "", want.input))
-            elif want.kind == EventType.TIMER_CREATED and want.task_id not in replay.canceled_timers:
+                activities.append(
+                    (inst.instance_id, inst.execution_id, want.task_id, want.name or "", want.input)
+                )
+            elif (
+                want.kind == EventType.TIMER_CREATED and want.task_id not in replay.canceled_timers
+            ):
                 fire_at = want.fire_at or ""
-                timers.append(NewMessage(inst.instance_id, h.timer_fired(
-                    parse_ts(fire_at), want.task_id, fire_at), inst.execution_id,
-                    parse_ts(fire_at).timestamp()))
+                timers.append(
+                    NewMessage(
+                        inst.instance_id,
+                        h.timer_fired(parse_ts(fire_at), want.task_id, fire_at),
+                        inst.execution_id,
+                        parse_ts(fire_at).timestamp(),
+                    )
+                )
             elif want.kind == EventType.SUB_ORCHESTRATION_CREATED:
                 self._start_child(db, inst, want, effects, now)
             elif want.kind == EventType.EVENT_SENT:
-                ops.append(NewEntityOp(
-                    want.instance_id or "", want.operation or "",
-                    None if want.input is None else json.dumps(want.input), want.is_signal,
-                    want.request_id, None if want.is_signal else inst.instance_id))
-        effects.activity_ids = store.add_activity_items(db, activities)
+                ops.append(
+                    NewEntityOp(
+                        want.instance_id or "",
+                        want.operation or "",
+                        None if want.input is None else json.dumps(want.input),
+                        want.is_signal,
+                        want.request_id,
+                        None if want.is_signal else inst.instance_id,
+                    )
+                )
+        effects.activities = store.add_activity_items(db, activities)
         store.add_messages(db, timers)
         store.add_entity_ops(db, ops)
         effects.messages.extend(timers)
         effects.entities.update(o.entity_id for o in ops)
 
     def _start_child(
-        self, db: sqlite3.Connection, parent: InstanceRecord, want: Want, effects: Effects,
+        self,
+        db: sqlite3.Connection,
+        parent: InstanceRecord,
+        want: Want,
+        effects: Effects,
         now: datetime,
     ) -> None:
         child_id = want.instance_id or ""
         existing = self.engine.store.get_instance(child_id)
         if existing is not None and not existing.is_terminal:
             reason = f"An orchestration with instance ID '{child_id}' already exists."
-            msg = NewMessage(parent.instance_id, h.sub_orchestration_failed(
-                now, want.task_id, reason, None), parent.execution_id)
+            msg = NewMessage(
+                parent.instance_id,
+                h.sub_orchestration_failed(now, want.task_id, reason, None),
+                parent.execution_id,
+            )
             self.engine.store.add_messages(db, [msg])
             effects.messages.append(msg)
             return
-        parent_ref = {"TaskScheduleId": want.task_id, "Name": parent.name,
-                      "OrchestrationInstance": {"InstanceId": parent.instance_id,
-                                                "ExecutionId": parent.execution_id}}
+        parent_ref = {
+            "TaskScheduleId": want.task_id,
+            "Name": parent.name,
+            "OrchestrationInstance": {
+                "InstanceId": parent.instance_id,
+                "ExecutionId": parent.execution_id,
+            },
+        }
         msg = self.engine.new_instance_rows(
-            db, name=want.name or "", instance_id=child_id,
+            db,
+            name=want.name or "",
+            instance_id=child_id,
             input_json=None if want.input is None else json.dumps(want.input),
-            parent=(parent_ref, parent.execution_id, want.task_id), now=now)
+            parent=(parent_ref, parent.execution_id, want.task_id),
+            now=now,
+        )
         effects.messages.append(msg)
 
     def _update_instance(
-        self, db: sqlite3.Connection, inst: InstanceRecord, outcome: EpisodeOutcome,
-        sdk: SdkResult, effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        outcome: EpisodeOutcome,
+        sdk: SdkResult,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         custom = sdk.state.get("customStatus")
         inst.custom_status = None if custom is None else json.dumps(custom)
-        inst.last_updated_time = to_status_ts(now)
+        inst.last_updated_time = to_history_ts(now)
         if outcome.status == "ContinuedAsNew":
             self._continue_as_new(db, inst, outcome, effects, now)
             return
@@ -344,8 +366,12 @@ class OrchestrationRunner:
         store.put_instance(db, inst)
 
     def _continue_as_new(
-        self, db: sqlite3.Connection, inst: InstanceRecord, outcome: EpisodeOutcome,
-        effects: Effects, now: datetime,
+        self,
+        db: sqlite3.Connection,
+        inst: InstanceRecord,
+        outcome: EpisodeOutcome,
+        effects: Effects,
+        now: datetime,
     ) -> None:
         store = self.engine.store
         store.clear_history(db, inst.instance_id)
@@ -355,10 +381,16 @@ class OrchestrationRunner:
         store.put_instance(db, inst)
         parent = None
         if inst.parent_instance_id:
-            parent = {"TaskScheduleId": inst.parent_task_id, "OrchestrationInstance": {
-                "InstanceId": inst.parent_instance_id, "ExecutionId": inst.parent_execution_id}}
-        started = h.execution_started(now, inst.name, inst.input, inst.instance_id,
-                                      inst.execution_id, parent)
+            parent = {
+                "TaskScheduleId": inst.parent_task_id,
+                "OrchestrationInstance": {
+                    "InstanceId": inst.parent_instance_id,
+                    "ExecutionId": inst.parent_execution_id,
+                },
+            }
+        started = h.execution_started(
+            now, inst.name, inst.input, inst.instance_id, inst.execution_id, parent
+        )
         msg = NewMessage(inst.instance_id, started, inst.execution_id)
         store.add_messages(db, [msg])
         effects.messages.append(msg)
@@ -373,15 +405,22 @@ class OrchestrationRunner:
         elif kind == EventType.EXECUTION_STARTED:
             log.info("%s (%s): started", inst.name, inst.instance_id)
 
-    def _log_outcome(self, inst: InstanceRecord, outcome: EpisodeOutcome, replay: ReplayResult) -> None:
+    def _log_outcome(
+        self, inst: InstanceRecord, outcome: EpisodeOutcome, replay: ReplayResult
+    ) -> None:
         if replay.new_work:
-            log.debug("%s (%s): scheduled %d task(s)", inst.name, inst.instance_id,
-                      len(replay.new_work))
+            log.debug(
+                "%s (%s): scheduled %d task(s)", inst.name, inst.instance_id, len(replay.new_work)
+            )
         if outcome.status == "Completed":
             log.info("%s (%s): completed", inst.name, inst.instance_id)
         elif outcome.status == "Failed":
-            log.warning("%s (%s): failed: %s", inst.name, inst.instance_id,
-                        (outcome.failure or "").splitlines()[0])
+            log.warning(
+                "%s (%s): failed: %s",
+                inst.name,
+                inst.instance_id,
+                (outcome.failure or "").splitlines()[0].rstrip(),
+            )
         elif outcome.status == "ContinuedAsNew":
             log.info("%s (%s): continued as new", inst.name, inst.instance_id)
 
@@ -390,22 +429,9 @@ class OrchestrationRunner:
 class Effects:
     """What a committed transaction asks the engine to start."""
 
-    activity_ids: list[int] = field(default_factory=list)
+    activities: list[ActivityItem] = field(default_factory=list)
     messages: list[NewMessage] = field(default_factory=list)
     entities: set[str] = field(default_factory=set)
-
-
-def _context_json(inst: InstanceRecord, past: list[str], new_events: list[Event]) -> str:
-    texts = past + [_compact(e) for e in new_events]
-    input_value = None if inst.input is None else json.loads(inst.input)
-    return (
-        '{"history":[' + ",".join(texts) + "]"
-        + ',"input":' + json.dumps(input_value)
-        + ',"instanceId":' + json.dumps(inst.instance_id)
-        + ',"isReplaying":' + ("true" if past else "false")
-        + ',"parentInstanceId":' + json.dumps(inst.parent_instance_id)
-        + ',"upperSchemaVersion":1,"upperSchemaVersionNew":2}'
-    )
 
 
 def _unknown_function(name: str | None, kind: str, known: dict[str, Any]) -> str:

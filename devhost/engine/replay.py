@@ -198,9 +198,7 @@ class _Shadow:
 
     def _timer(self, action: dict[str, Any]) -> Fut:
         task_id = self._take_id()
-        fut = self._want(
-            Want(task_id, EventType.TIMER_CREATED, None, fire_at=action["fireAt"])
-        )
+        fut = self._want(Want(task_id, EventType.TIMER_CREATED, None, fire_at=action["fireAt"]))
         if action.get("isCanceled"):
             self.result.canceled_timers.add(task_id)
             fut.resolve(False, "canceled")

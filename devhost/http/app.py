@@ -17,6 +17,7 @@ from devhost.http.durable_api import DurableApi
 from devhost.http.triggers import TriggerDispatcher, provided_key
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
+from devhost.timer_triggers import TimerTriggers
 
 log = logging.getLogger("devhost")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -25,14 +26,25 @@ RPC_PREFIX = "/durabletask"
 
 def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Starlette:
     triggers = TriggerDispatcher(settings, keys, engine.invoker, engine.index.http)
+    timers = TimerTriggers(settings, keys, engine.invoker, engine.index.timers)
     api = DurableApi(settings, keys, engine)
     prefix = settings.host_json.route_prefix.strip("/")
 
     async def host_status(request: Request) -> Response:
         if settings.require_keys and not keys.allows("admin", provided_key(request)):
             return Response(status_code=401)
-        return JSONResponse({"id": "devhost", "state": "Running", "version": "devhost",
-                             "processUptime": 0})
+        return JSONResponse(
+            {"id": "devhost", "state": "Running", "version": "devhost", "processUptime": 0}
+        )
+
+    async def metrics(request: Request) -> Response:
+        if settings.require_keys and not keys.allows("admin", provided_key(request)):
+            return Response(status_code=401)
+        instance_id = request.query_params.get("instanceId", "")
+        seconds, episodes = engine.orchestrations.replay_stats.get(instance_id, (0.0, 0))
+        return JSONResponse(
+            {"instanceId": instance_id, "replaySeconds": seconds, "episodes": episodes}
+        )
 
     async def function_trigger(request: Request) -> Response:
         path = request.path_params.get("path", "")
@@ -46,16 +58,18 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await engine.start()
+        timers.start()
         for line in triggers.urls():
             log.info("function %s", line)
-        log.info("devhost ready on %s (task hub %s)", settings.origin,
-                 settings.host_json.hub_name)
+        log.info("devhost ready on %s (task hub %s)", settings.origin, settings.host_json.hub_name)
         yield
+        timers.stop()
         await engine.stop()
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
     routes = [
         Route("/admin/host/status", host_status, methods=["GET"]),
+        Route("/admin/devhost/metrics", metrics, methods=["GET"]),
         *api.routes(WEBHOOK_PREFIX, require_key=True),
         *api.routes(RPC_PREFIX, require_key=False),
         Route("/{path:path}", function_trigger, methods=methods),

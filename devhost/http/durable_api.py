@@ -29,7 +29,7 @@ from devhost.http.status import parse_stored, status_payload
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery
-from devhost.timeutil import parse_ts, to_status_ts, utcnow
+from devhost.timeutil import parse_ts, to_history_ts, to_status_ts, utcnow
 
 Handler = Callable[[Request], Awaitable[Response]]
 RUNNING_STATES = {"Running", "Pending", "ContinuedAsNew", "Suspended"}
@@ -47,7 +47,7 @@ def _flag(request: Request, name: str, default: bool) -> bool:
 
 def _ts_param(request: Request, name: str) -> str | None:
     value = request.query_params.get(name)
-    return to_status_ts(parse_ts(value)) if value else None
+    return to_history_ts(parse_ts(value)) if value else None
 
 
 async def _json_body(request: Request) -> tuple[bool, str | None]:
@@ -88,8 +88,10 @@ class DurableApi:
             ("/entities/{name}/{key}", self.delete_entity, ["DELETE"]),
             ("/entities/{name}", self.list_entities, ["GET"]),
         ]
-        return [Route(prefix + path, self._guard(handler, require_key), methods=methods)
-                for path, handler, methods in table]
+        return [
+            Route(prefix + path, self._guard(handler, require_key), methods=methods)
+            for path, handler, methods in table
+        ]
 
     def _guard(self, handler: Handler, require_key: bool) -> Handler:
         async def guarded(request: Request) -> Response:
@@ -105,6 +107,9 @@ class DurableApi:
                 return error(410, "The instance is in a final state and cannot change.")
             except (UnknownFunction, ValueError) as exc:
                 return error(400, "One or more of the arguments submitted is incorrect", str(exc))
+            except InstanceExists as exc:
+                return error(500, "Something went wrong while processing your request", str(exc))
+
         return guarded
 
     # --- check-status payloads --------------------------------------------------------
@@ -122,27 +127,29 @@ class DurableApi:
 
     def accepted(self, request: Request, instance_id: str) -> JSONResponse:
         payload = self.check_status_payload(request, instance_id)
-        return JSONResponse(payload, status_code=202, headers={
-            "Location": payload["statusQueryGetUri"], "Retry-After": "10"})
+        return JSONResponse(
+            payload,
+            status_code=202,
+            headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"},
+        )
 
     # --- orchestrations ---------------------------------------------------------------
     async def start(self, request: Request) -> Response:
         ok, body = await _json_body(request)
         if not ok:
             return error(400, "Invalid JSON content")
-        try:
-            instance_id = await self.engine.start_instance(
-                request.path_params["name"], request.path_params.get("instance_id"), body)
-        except InstanceExists as exc:
-            return error(500, "Something went wrong while processing your request", str(exc))
+        instance_id = await self.engine.start_instance(
+            request.path_params["name"], request.path_params.get("instance_id"), body
+        )
         timeout = request.query_params.get("timeout")
         if timeout is None:
             return self.accepted(request, instance_id)
         interval = float(request.query_params.get("pollingInterval") or 1)
         return await self._wait(request, instance_id, float(timeout), interval)
 
-    async def _wait(self, request: Request, instance_id: str, timeout: float,
-                    interval: float) -> Response:
+    async def _wait(
+        self, request: Request, instance_id: str, timeout: float, interval: float
+    ) -> Response:
         deadline = time.monotonic() + timeout
         while True:
             rec = self.engine.store.get_instance(instance_id)
@@ -160,11 +167,16 @@ class DurableApi:
         if rec is None:
             return Response(status_code=404)
         history = self.engine.history(instance_id) if _flag(request, "showHistory", False) else None
-        body = status_payload(rec, show_input=_flag(request, "showInput", True), history=history,
-                              show_history_output=_flag(request, "showHistoryOutput", False))
+        body = status_payload(
+            rec,
+            show_input=_flag(request, "showInput", True),
+            history=history,
+            show_history_output=_flag(request, "showHistoryOutput", False),
+        )
         if rec.status in RUNNING_STATES:
-            return JSONResponse(body, status_code=202,
-                                headers={"Location": str(request.url), "Retry-After": "5"})
+            return JSONResponse(
+                body, status_code=202, headers={"Location": str(request.url), "Retry-After": "5"}
+            )
         if rec.status == "Failed" and _flag(request, "returnInternalServerErrorOnFailure", False):
             return JSONResponse(body, status_code=500)
         return JSONResponse(body, status_code=200)
@@ -203,7 +215,7 @@ class DurableApi:
         if not request.query_params.get("createdTimeFrom"):
             return error(400, "Please provide value for 'createdTimeFrom' parameter.")
         query = self._query(request)
-        query.created_to = query.created_to or to_status_ts(utcnow())
+        query.created_to = query.created_to or to_history_ts(utcnow())
         ids = [r.instance_id for r in self.engine.query(query)]
         deleted = await self.engine.purge(ids)
         if not deleted:
@@ -217,23 +229,27 @@ class DurableApi:
         ok, body = await _json_body(request)
         if not ok:
             return error(400, "Invalid JSON content")
-        await self.engine.raise_event(request.path_params["instance_id"],
-                                      request.path_params["event_name"], body)
+        await self.engine.raise_event(
+            request.path_params["instance_id"], request.path_params["event_name"], body
+        )
         return Response(status_code=202)
 
     async def terminate(self, request: Request) -> Response:
-        await self.engine.terminate(request.path_params["instance_id"],
-                                    request.query_params.get("reason"))
+        await self.engine.terminate(
+            request.path_params["instance_id"], request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def suspend(self, request: Request) -> Response:
-        await self.engine.set_suspended(request.path_params["instance_id"], True,
-                                        request.query_params.get("reason"))
+        await self.engine.set_suspended(
+            request.path_params["instance_id"], True, request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def resume(self, request: Request) -> Response:
-        await self.engine.set_suspended(request.path_params["instance_id"], False,
-                                        request.query_params.get("reason"))
+        await self.engine.set_suspended(
+            request.path_params["instance_id"], False, request.query_params.get("reason")
+        )
         return Response(status_code=202)
 
     async def restart(self, request: Request) -> Response:
@@ -242,7 +258,8 @@ class DurableApi:
             return error(400, "InstanceId does not match a valid orchestration instance.")
         same_id = not _flag(request, "restartWithNewInstanceId", True)
         instance_id = await self.engine.start_instance(
-            rec.name, rec.instance_id if same_id else None, rec.input)
+            rec.name, rec.instance_id if same_id else None, rec.input
+        )
         return self.accepted(request, instance_id)
 
     async def rewind(self, request: Request) -> Response:
@@ -289,7 +306,7 @@ class DurableApi:
         for record in self.engine.store.list_entities(name):
             item: dict[str, Any] = {
                 "entityId": {"name": name, "key": record.entity_id.split("@", 2)[2]},
-                "lastOperationTime": record.last_operation_time,
+                "lastOperationTime": to_status_ts(parse_ts(record.last_operation_time)),
             }
             if fetch_state:
                 item["state"] = parse_stored(record.state)
@@ -306,4 +323,3 @@ def _decode_token(token: str) -> int:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"Invalid continuation token '{token}'.") from exc
-

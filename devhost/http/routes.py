@@ -21,7 +21,9 @@ _CONSTRAINTS = {
     "decimal": r"-?\d+(?:\.\d+)?",
     "datetime": r"[^/]+",
 }
-_PARAM = re.compile(r"^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\([^)]*\))?)?(\?)?(?:=([^}]*))?\}$")
+_PARAM = re.compile(
+    r"^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\([^)]*\))?)?(\?)?(?:=([^}]*))?\}$"
+)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 from devhost.engine.history import EventType
 from devhost.store import InstanceRecord
+from devhost.timeutil import parse_ts, to_status_ts
 
 
 def parse_stored(text: str | None) -> Any:
@@ -33,8 +34,8 @@ def status_payload(
         "input": parse_stored(rec.input) if show_input else None,
         "customStatus": parse_stored(rec.custom_status),
         "output": parse_stored(rec.output),
-        "createdTime": rec.created_time,
-        "lastUpdatedTime": rec.last_updated_time,
+        "createdTime": _status_time(rec.created_time),
+        "lastUpdatedTime": _status_time(rec.last_updated_time),
     }
     if history is not None:
         payload["historyEvents"] = history_view(history, show_input, show_history_output)
@@ -60,16 +61,18 @@ def history_view(
 ) -> list[dict[str, Any]]:
     """The extension's transformation: scheduling events folded into their completions,
     enum names instead of numbers, ids and replay flags removed."""
-    scheduled = {
-        (e["EventType"], e["EventId"]): e for e in events if e["EventType"] in _SCHEDULED_FOR.values()
-    }
+    kinds = set(_SCHEDULED_FOR.values())
+    scheduled = {(e["EventType"], e["EventId"]): e for e in events if e["EventType"] in kinds}
     view = []
     for ev in events:
         kind = EventType(ev["EventType"])
         if kind in _HIDDEN:
             continue
-        out = {k: v for k, v in ev.items()
-               if k not in ("EventId", "IsPlayed", "TaskScheduledId", "TimerId")}
+        out = {
+            k: v
+            for k, v in ev.items()
+            if k not in ("EventId", "IsPlayed", "TaskScheduledId", "TimerId")
+        }
         out["EventType"] = _pascal(kind)
         if kind in _SCHEDULED_FOR:
             origin = scheduled.get((_SCHEDULED_FOR[kind], ev["TaskScheduledId"]))
@@ -91,6 +94,12 @@ def history_view(
             out.pop("Input", None)
         view.append(out)
     return view
+
+
+def _status_time(stored: str) -> str:
+    # Stored with microseconds (so queries and paging order precisely); shown in the
+    # extension's "s" format.
+    return to_status_ts(parse_ts(stored))
 
 
 def _pascal(kind: EventType) -> str:

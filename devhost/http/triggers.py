@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from devhost.app_loader import FunctionInfo
-from devhost.client_binding import client_binding_json
-from devhost.engine.invoker import InvocationContext, Invoker, wants_context
+from devhost.bindings import function_kwargs
+from devhost.engine.invoker import Invoker
 from devhost.http.routes import RouteTemplate, compile_route
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
@@ -41,15 +41,22 @@ def build_http_functions(functions: list[FunctionInfo]) -> list[HttpFunction]:
     for info in functions:
         trigger = info.trigger
         methods = trigger.get("methods")
-        result.append(HttpFunction(
-            info=info,
-            route=compile_route(trigger.get("route") or info.name),
-            methods=frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None,
-            auth_level=str(trigger.get("authLevel") or "function"),
-        ))
+        result.append(
+            HttpFunction(
+                info=info,
+                route=compile_route(trigger.get("route") or info.name),
+                methods=frozenset(_method_name(m) for m in methods) if methods else None,
+                auth_level=str(trigger.get("authLevel") or "function"),
+            )
+        )
     # More literal segments win, as in ASP.NET routing precedence.
     result.sort(key=lambda f: -f.route.literal_segments)
     return result
+
+
+def _method_name(method: Any) -> str:
+    # The decorator stores func.HttpMethod members; raw function.json gives strings.
+    return str(getattr(method, "value", method)).upper()
 
 
 def provided_key(request: Request) -> str | None:
@@ -57,8 +64,13 @@ def provided_key(request: Request) -> str | None:
 
 
 class TriggerDispatcher:
-    def __init__(self, settings: DevhostSettings, keys: HostKeys, invoker: Invoker,
-                 functions: list[FunctionInfo]) -> None:
+    def __init__(
+        self,
+        settings: DevhostSettings,
+        keys: HostKeys,
+        invoker: Invoker,
+        functions: list[FunctionInfo],
+    ) -> None:
         self.settings = settings
         self.keys = keys
         self.invoker = invoker
@@ -66,8 +78,11 @@ class TriggerDispatcher:
 
     def urls(self) -> list[str]:
         prefix = self._prefix()
-        return [f"{f.info.name}: [{','.join(sorted(f.methods or {'ALL'}))}] "
-                f"{self.settings.origin}{prefix}/{f.route.template}" for f in self.functions]
+        return [
+            f"{f.info.name}: [{','.join(sorted(f.methods or {'ALL'}))}] "
+            f"{self.settings.origin}{prefix}/{f.route.template}"
+            for f in self.functions
+        ]
 
     def _prefix(self) -> str:
         prefix = self.settings.host_json.route_prefix.strip("/")
@@ -85,8 +100,9 @@ class TriggerDispatcher:
         if found is None:
             return Response(status_code=404)
         function, params = found
-        if self.settings.require_keys and not self.keys.allows(function.auth_level,
-                                                               provided_key(request)):
+        if self.settings.require_keys and not self.keys.allows(
+            function.auth_level, provided_key(request)
+        ):
             return Response(status_code=401)
         req = func.HttpRequest(
             method=request.method.upper(),
@@ -97,33 +113,24 @@ class TriggerDispatcher:
             body=await request.body(),
         )
         try:
-            result = await self.invoker.call(function.info.fn, self._kwargs(function.info, req),
-                                             self.invoker.http_pool)
+            kwargs = function_kwargs(function.info, req, self.settings, self.keys)
+            result = await self.invoker.call(function.info.fn, kwargs, self.invoker.http_pool)
         except Exception:
             log.exception("HTTP function %s failed", function.info.name)
             return Response(status_code=500)
         return to_response(result)
-
-    def _kwargs(self, info: FunctionInfo, req: func.HttpRequest) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        for binding in info.bindings:
-            kind, name = binding.get("type"), binding.get("name")
-            if kind == "httpTrigger":
-                kwargs[name] = req
-            elif kind == "durableClient":
-                kwargs[name] = client_binding_json(self.settings, self.keys,
-                                                   binding.get("taskHub"))
-        if wants_context(info.fn) and "context" not in kwargs:
-            kwargs["context"] = InvocationContext(info.name, str(self.settings.app_dir))
-        return kwargs
 
 
 def to_response(result: Any) -> Response:
     if isinstance(result, func.HttpResponse):
         headers = {k: v for k, v in result.headers.items() if k.lower() != "content-length"}
         has_type = any(k.lower() == "content-type" for k in headers)
-        return Response(content=result.get_body(), status_code=result.status_code,
-                        headers=headers, media_type=None if has_type else result.mimetype)
+        return Response(
+            content=result.get_body(),
+            status_code=result.status_code,
+            headers=headers,
+            media_type=None if has_type else result.mimetype,
+        )
     if result is None:
         return Response(status_code=204)
     if isinstance(result, bytes | str):

@@ -36,8 +36,9 @@ class Driver:
     def status(self, instance_id: str, **params: str) -> httpx.Response:
         return self.http.get(f"{WEBHOOKS}/instances/{instance_id}", params=params)
 
-    def wait(self, instance_id: str, timeout: float = 30, until: set[str] = FINAL,
-             **params: str) -> dict[str, Any]:
+    def wait(
+        self, instance_id: str, timeout: float = 30, until: set[str] = FINAL, **params: str
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             response = self.status(instance_id, **params)
@@ -46,8 +47,10 @@ class Driver:
                 if body["runtimeStatus"] in until:
                     return dict(body)
             if time.monotonic() > deadline:
-                raise AssertionError(f"{instance_id} not in {until} after {timeout}s: "
-                                     f"{response.text}\n{self.host.log_text()[-3000:]}")
+                raise AssertionError(
+                    f"{instance_id} not in {until} after {timeout}s: "
+                    f"{response.text}\n{self.host.log_text()[-3000:]}"
+                )
             time.sleep(0.05)
 
     def run(self, name: str, payload: Any = None, timeout: float = 30) -> dict[str, Any]:
@@ -63,8 +66,9 @@ def devhost_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_host(tmp_path_factory: pytest.TempPathFactory, devhost_out: Path
-                ) -> Iterator[RunningDevhost]:
+def shared_host(
+    tmp_path_factory: pytest.TempPathFactory, devhost_out: Path
+) -> Iterator[RunningDevhost]:
     data_dir = tmp_path_factory.mktemp("devhost-data")
     with run_devhost(APP_DIR, data_dir, env={"DEVHOST_TEST_OUT": str(devhost_out)}) as host:
         yield host

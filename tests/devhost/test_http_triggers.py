@@ -79,7 +79,7 @@ def test_blocking_function_does_not_block_the_server(driver: Driver) -> None:
 @pytest.fixture(scope="module")
 def keyed_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevhost]:
     data_dir = tmp_path_factory.mktemp("devhost-keys")
-    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys"]) as host:
+    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys", "--verbose"]) as host:
         yield host
 
 
@@ -89,16 +89,22 @@ def test_require_keys_enforces_auth_levels(keyed_host: RunningDevhost) -> None:
     base = keyed_host.base_url
     assert httpx.get(f"{base}/api/items/1").status_code == 200  # anonymous
     assert httpx.get(f"{base}/api/keyed").status_code == 401
-    assert httpx.get(f"{base}/api/keyed", params={"code": keys["function_default"]}).text == "secret"
-    with_header = httpx.get(f"{base}/api/keyed",
-                            headers={"x-functions-key": keys["master"]})
+    function_key = {"code": keys["function_default"]}
+    assert httpx.get(f"{base}/api/keyed", params=function_key).text == "secret"
+    with_header = httpx.get(f"{base}/api/keyed", headers={"x-functions-key": keys["master"]})
     assert with_header.status_code == 200
-    assert httpx.get(f"{base}/api/admin-only",
-                     params={"code": keys["function_default"]}).status_code == 401
+    assert (
+        httpx.get(f"{base}/api/admin-only", params={"code": keys["function_default"]}).status_code
+        == 401
+    )
     assert httpx.get(f"{base}/api/admin-only", params={"code": keys["master"]}).text == "root"
     assert httpx.get(f"{base}{WEBHOOKS}/instances").status_code == 401
-    assert httpx.get(f"{base}{WEBHOOKS}/instances",
-                     params={"code": keys["durable_system"]}).status_code == 200
+    assert (
+        httpx.get(
+            f"{base}{WEBHOOKS}/instances", params={"code": keys["durable_system"]}
+        ).status_code
+        == 200
+    )
     assert "keys: master=" in keyed_host.log_text()
 
 
@@ -115,9 +121,15 @@ def test_client_urls_carry_the_system_key_when_keys_are_required(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert status.json()["runtimeStatus"] == "Completed"
+    # --verbose logs each history sent to the SDK.
+    assert f'history of {response.json()["id"]} sent to the SDK: {{"history":[' in (
+        keyed_host.log_text()
+    )
 
 
 def test_missing_function_app_exits_with_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"No function_app.py"):
-        with run_devhost(tmp_path, tmp_path / "data"):
-            pass
+    with (
+        pytest.raises(RuntimeError, match=r"No function_app.py"),
+        run_devhost(tmp_path, tmp_path / "data"),
+    ):
+        pass

@@ -20,8 +20,13 @@ def test_status_with_history_folds_scheduled_events_into_completions(driver: Dri
     assert response.status_code == 200
     body = response.json()
     kinds = [e["EventType"] for e in body["historyEvents"]]
-    assert kinds == ["ExecutionStarted", "TaskCompleted", "TaskCompleted", "TaskCompleted",
-                     "ExecutionCompleted"]
+    assert kinds == [
+        "ExecutionStarted",
+        "TaskCompleted",
+        "TaskCompleted",
+        "TaskCompleted",
+        "ExecutionCompleted",
+    ]
     first = body["historyEvents"][1]
     assert first["FunctionName"] == "hello"
     assert first["Result"] == "Hello Tokyo"
@@ -34,7 +39,7 @@ def test_client_get_status_sees_history(driver: Driver) -> None:
     driver.wait(instance_id)
     body = driver.http.get(f"/api/status/{instance_id}").json()
     assert body["runtimeStatus"] == "Completed"
-    assert [e["EventType"] for e in body["historyEvents"]][0] == "ExecutionStarted"
+    assert body["historyEvents"][0]["EventType"] == "ExecutionStarted"
 
 
 def test_running_instance_status_is_202_with_location(driver: Driver) -> None:
@@ -98,10 +103,24 @@ def test_purge_by_filters_deletes_matching_instances(driver: Driver) -> None:
         driver.wait(driver.start("chain", instance_id=f"{prefix}{n}"))
     response = driver.http.delete(
         f"{WEBHOOKS}/instances/",
-        params={"createdTimeFrom": "2000-01-01T00:00:00Z", "runtimeStatus": "Completed"})
+        params={"createdTimeFrom": "2000-01-01T00:00:00Z", "runtimeStatus": "Completed"},
+    )
     assert response.status_code == 200
     assert response.json()["instancesDeleted"] >= 3
     assert driver.status(f"{prefix}0").status_code == 404
+
+
+def test_client_purge_by_status_deletes_only_that_status(driver: Driver) -> None:
+    terminated = driver.start("waits_forever")
+    driver.wait(terminated, until={"Running"})
+    driver.http.post(f"/api/manage/terminate/{terminated}")
+    driver.wait(terminated)
+    completed = driver.start("chain")
+    driver.wait(completed)
+    deleted = driver.http.post(f"/api/manage/purge_by/{completed}").json()["deleted"]
+    assert deleted >= 1
+    assert driver.status(terminated).status_code == 404
+    assert driver.status(completed).status_code == 200
 
 
 def test_list_filters_by_prefix_and_status_and_pages_with_continuation(driver: Driver) -> None:
@@ -120,8 +139,9 @@ def test_list_filters_by_prefix_and_status_and_pages_with_continuation(driver: D
             break
         headers = {"x-ms-continuation-token": token}
     assert sorted(seen) == [f"{prefix}{n}" for n in range(5)]
-    via_client = driver.http.get("/api/instances", params={"prefix": prefix,
-                                                           "status": "Completed"}).json()
+    via_client = driver.http.get(
+        "/api/instances", params={"prefix": prefix, "status": "Completed"}
+    ).json()
     assert via_client == [f"{prefix}{n}" for n in range(5)]
     assert driver.http.get("/api/all").json() >= 1
 
@@ -129,8 +149,11 @@ def test_list_filters_by_prefix_and_status_and_pages_with_continuation(driver: D
 def test_raise_event_needs_json_content_type(driver: Driver) -> None:
     instance_id = driver.start("waits_forever")
     driver.wait(instance_id, until={"Running"})
-    response = driver.http.post(f"{WEBHOOKS}/instances/{instance_id}/raiseEvent/go",
-                                content=b"plain", headers={"Content-Type": "text/plain"})
+    response = driver.http.post(
+        f"{WEBHOOKS}/instances/{instance_id}/raiseEvent/go",
+        content=b"plain",
+        headers={"Content-Type": "text/plain"},
+    )
     assert response.status_code == 400
     driver.http.post(f"{WEBHOOKS}/instances/{instance_id}/terminate")
 
@@ -139,9 +162,16 @@ def test_webhook_start_returns_check_status_payload(driver: Driver) -> None:
     response = driver.http.post(f"{WEBHOOKS}/orchestrators/chain")
     assert response.status_code == 202
     body = response.json()
-    assert set(body) == {"id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri",
-                         "purgeHistoryDeleteUri", "restartPostUri", "suspendPostUri",
-                         "resumePostUri"}
+    assert set(body) == {
+        "id",
+        "statusQueryGetUri",
+        "sendEventPostUri",
+        "terminatePostUri",
+        "purgeHistoryDeleteUri",
+        "restartPostUri",
+        "suspendPostUri",
+        "resumePostUri",
+    }
     assert response.headers["Location"] == body["statusQueryGetUri"]
     status_url = body["statusQueryGetUri"]
     deadline = time.monotonic() + 10
@@ -153,9 +183,11 @@ def test_webhook_start_returns_check_status_payload(driver: Driver) -> None:
 
 def test_webhook_start_with_wait_returns_output(driver: Driver) -> None:
     # A JSON object body reaches get_input() as a dict (the SDK re-dumps it).
-    response = driver.http.post(f"{WEBHOOKS}/orchestrators/counter_loop",
-                                params={"timeout": "20", "pollingInterval": "0.1"},
-                                json={"n": 0, "limit": 2})
+    response = driver.http.post(
+        f"{WEBHOOKS}/orchestrators/counter_loop",
+        params={"timeout": "20", "pollingInterval": "0.1"},
+        json={"n": 0, "limit": 2},
+    )
     assert response.status_code == 200
     assert response.json() == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -30,6 +31,12 @@ def test_fan_out_fan_in_of_500_activities_sums_every_result(driver: Driver) -> N
     assert status["runtimeStatus"] == "Completed"
     assert status["output"] == sum(i * 2 for i in range(500))
     assert time.monotonic() - started < 30
+
+
+def test_activity_concurrency_is_bounded_by_host_json(driver: Driver) -> None:
+    # tests/devhost_app/host.json sets maxConcurrentActivityFunctions to 16.
+    peak = driver.run("probe_concurrency")["output"]
+    assert 4 <= peak <= 16
 
 
 def test_event_before_timer_approves_and_cancels_timer(driver: Driver) -> None:
@@ -83,8 +90,7 @@ def test_retry_succeeds_after_failures(driver: Driver) -> None:
 
 def test_retry_exhausting_attempts_reports_last_failure(driver: Driver) -> None:
     key = uuid.uuid4().hex
-    status = driver.run("retrying", {"key": key, "fail_times": 9, "attempts": 2},
-                        timeout=20)
+    status = driver.run("retrying", {"key": key, "fail_times": 9, "attempts": 2}, timeout=20)
     error = status["output"]["error"]
     assert error.startswith("Activity function 'flaky' failed: ValueError: attempt 2 failed")
     assert (driver.out_dir / f"flaky-{key}").read_text() == "2"
@@ -127,6 +133,27 @@ def test_activity_failure_fails_orchestration_with_reason(driver: Driver) -> Non
     assert status["runtimeStatus"] == "Failed"
     assert status["output"].startswith(
         "Orchestrator function 'failing' failed: Activity function 'explode' failed: "
-        "RuntimeError: kaboom")
+        "RuntimeError: kaboom"
+    )
+    details = json.loads(status["output"].split("\n")[1])
+    assert details["Message"].split(":", 1)[1].lstrip() == "kaboom"
     response = driver.status(status["instanceId"], returnInternalServerErrorOnFailure="true")
     assert response.status_code == 500
+
+
+def test_call_http_makes_one_request_and_returns_status_and_content(driver: Driver) -> None:
+    url = f"{driver.host.base_url}/api/items/3?q=from-orchestrator"
+    status = driver.run("http_call", url)
+    assert status["runtimeStatus"] == "Completed", status
+    response = status["output"]
+    assert response["statusCode"] == 200
+    assert json.loads(response["content"])["q"] == "from-orchestrator"
+
+
+def test_worker_style_event_name_with_colons_over_http_api(driver: Driver) -> None:
+    # The container worker raises `task:<node>:<attempt>` with a JSON object body.
+    instance_id = driver.start("wait_named", "task:validate:2")
+    driver.wait(instance_id, until={"Running"})
+    response = driver.raise_event(instance_id, "task:validate:2", {"ok": True, "size": 7})
+    assert response.status_code == 202
+    assert driver.wait(instance_id, timeout=10)["output"] == {"ok": True, "size": 7}

@@ -39,21 +39,29 @@ class History:
         return self
 
     def scheduled(self, task_id: int, name: str) -> Event:
-        return h.event(EventType.TASK_SCHEDULED, self.clock, task_id, Name=name, Version="",
-                       Input="[]")
+        return h.event(
+            EventType.TASK_SCHEDULED, self.clock, task_id, Name=name, Version="", Input="[]"
+        )
 
     def timer(self, task_id: int) -> Event:
-        return h.event(EventType.TIMER_CREATED, self.clock, task_id,
-                       FireAt=to_history_ts(self.clock))
+        return h.event(
+            EventType.TIMER_CREATED, self.clock, task_id, FireAt=to_history_ts(self.clock)
+        )
 
 
 def run_sdk(orchestrator: Any, hist: History) -> dict[str, Any]:
     handle = df.Orchestrator.create(orchestrator)
-    context = json.dumps({
-        "history": hist.events, "input": json.dumps(hist.input), "instanceId": "i1",
-        "isReplaying": False, "parentInstanceId": None, "upperSchemaVersion": 1,
-        "upperSchemaVersionNew": 2,
-    })
+    context = json.dumps(
+        {
+            "history": hist.events,
+            "input": json.dumps(hist.input),
+            "instanceId": "i1",
+            "isReplaying": False,
+            "parentInstanceId": None,
+            "upperSchemaVersion": 1,
+            "upperSchemaVersionNew": 2,
+        }
+    )
     try:
         return json.loads(handle(func.OrchestrationContext(context)))
     except Exception as exc:
@@ -128,8 +136,9 @@ def test_retry_timer_ids_follow_the_order_failures_arrive() -> None:
     hist = History()
     hist.episode(hist.scheduled(0, "A"), hist.scheduled(1, "B"))
     # B fails first, then A: B's retry timer takes id 2, A's takes id 3.
-    hist.episode(h.task_failed(hist.clock, 1, "b broke", "d"),
-                 h.task_failed(hist.clock, 0, "a broke", "d"))
+    hist.episode(
+        h.task_failed(hist.clock, 1, "b broke", "d"), h.task_failed(hist.clock, 0, "a broke", "d")
+    )
     _, result = derive(two_retries, hist)
     assert work(result) == [(2, "TIMER_CREATED", None), (3, "TIMER_CREATED", None)]
     fire_at = datetime.fromisoformat(result.new_work[0].fire_at.replace("Z", "+00:00"))
@@ -139,8 +148,11 @@ def test_retry_timer_ids_follow_the_order_failures_arrive() -> None:
 def test_last_retry_failure_adds_a_zero_delay_timer_before_the_error() -> None:
     hist = History()
     hist.episode(hist.scheduled(0, "A"), hist.scheduled(1, "B"))
-    hist.episode(h.task_completed(hist.clock, 1, "2"),
-                 h.task_failed(hist.clock, 0, "a broke", "d"), hist.timer(2))
+    hist.episode(
+        h.task_completed(hist.clock, 1, "2"),
+        h.task_failed(hist.clock, 0, "a broke", "d"),
+        hist.timer(2),
+    )
     hist.episode(h.timer_fired(hist.clock, 2, to_history_ts(hist.clock)))
     hist.events.append(hist.scheduled(3, "A"))
     hist.episode(h.task_failed(hist.clock, 3, "a broke again", "d"))
@@ -150,7 +162,7 @@ def test_last_retry_failure_adds_a_zero_delay_timer_before_the_error() -> None:
     assert state["isDone"] is False  # the SDK raises only after that timer fires
     hist.events.append(hist.timer(4))
     hist.episode(h.timer_fired(hist.clock, 4, to_history_ts(hist.clock)))
-    state, result = derive(two_retries, hist)
+    state, _ = derive(two_retries, hist)
     assert "a broke again" in state["error"]
 
 
@@ -210,25 +222,43 @@ def test_entity_call_is_keyed_by_request_id_then_next_action_takes_next_id() -> 
     hist = History()
     request = {"op": "get", "id": "req-1", "parent": "i1"}
     hist.episode(
-        h.event(EventType.EVENT_SENT, hist.clock, 0, InstanceId="@counter@k", Name="op",
-                Input=json.dumps({"op": "add", "signal": True})),
-        h.event(EventType.EVENT_SENT, hist.clock, 1, InstanceId="@counter@k", Name="op",
-                Input=json.dumps(request)))
+        h.event(
+            EventType.EVENT_SENT,
+            hist.clock,
+            0,
+            InstanceId="@counter@k",
+            Name="op",
+            Input=json.dumps({"op": "add", "signal": True}),
+        ),
+        h.event(
+            EventType.EVENT_SENT,
+            hist.clock,
+            1,
+            InstanceId="@counter@k",
+            Name="op",
+            Input=json.dumps(request),
+        ),
+    )
     hist.episode(h.event_raised(hist.clock, "req-1", json.dumps({"result": "5"})))
-    state, result = derive(entity_then_activity, hist)
+    _, result = derive(entity_then_activity, hist)
     assert work(result) == [(2, "TASK_SCHEDULED", "report")]
     assert result.new_work[0].input == "5"
 
 
 def sub_orchestrations(context: df.DurableOrchestrationContext):
-    return (yield context.task_all([context.call_sub_orchestrator("child", 1),
-                                     context.call_sub_orchestrator("child", 2, "fixed")]))
+    return (
+        yield context.task_all(
+            [
+                context.call_sub_orchestrator("child", 1),
+                context.call_sub_orchestrator("child", 2, "fixed"),
+            ]
+        )
+    )
 
 
 def test_sub_orchestration_without_id_gets_execution_id_and_sequence_number() -> None:
     _, result = derive(sub_orchestrations, History())
-    assert [(w.task_id, w.instance_id) for w in result.new_work] == [(0, f"{EXEC}:0"),
-                                                                     (1, "fixed")]
+    assert [(w.task_id, w.instance_id) for w in result.new_work] == [(0, f"{EXEC}:0"), (1, "fixed")]
 
 
 def looping(context: df.DurableOrchestrationContext):

@@ -52,3 +52,25 @@ def test_instances_resume_after_kill_and_complete_exactly_once(tmp_path: Path) -
         assert driver.wait(timer_id, timeout=20)["output"] == "fired"
         assert driver.wait(waiter_id, timeout=20)["output"] == {"after": "restart"}
         assert "resumed" in host.log_text()
+
+
+def test_replay_that_changed_after_restart_fails_as_non_deterministic(tmp_path: Path) -> None:
+    with run_devhost(APP_DIR, tmp_path / "data", env={"DEVHOST_DRIFT": "hello"}) as host:
+        driver = Driver(host, tmp_path)
+        instance_id = driver.start("drifting")
+        driver.wait(instance_id, until={"Running"})
+        deadline = time.monotonic() + 10
+        while not any(
+            e["EventType"] == "TaskCompleted"
+            for e in driver.status(instance_id, showHistory="true").json()["historyEvents"]
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        host.kill()
+        host.env["DEVHOST_DRIFT"] = "identity"
+        host.start()
+        driver.raise_event(instance_id, "go", 1)
+        status = driver.wait(instance_id, timeout=15)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith("Non-deterministic workflow detected")
+    assert "'hello'" in status["output"] and "'identity'" in status["output"]

@@ -5,8 +5,10 @@ Activities that tests count write lines to files under `$DEVHOST_TEST_OUT`.
 
 import json
 import os
+import tempfile
+import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import azure.durable_functions as df
@@ -16,7 +18,9 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 def _out_dir() -> Path:
-    path = Path(os.environ.get("DEVHOST_TEST_OUT", "."))
+    # Never the app directory: benchmarks and demos run this app without DEVHOST_TEST_OUT.
+    default = Path(tempfile.gettempdir()) / "devhost-test-out"
+    path = Path(os.environ.get("DEVHOST_TEST_OUT", default))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -46,8 +50,9 @@ async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 @app.durable_client_input(client_name="client")
 async def run_and_wait(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     body = req.get_body()
-    instance_id = await client.start_new(req.route_params["name"], None,
-                                         json.loads(body) if body else None)
+    instance_id = await client.start_new(
+        req.route_params["name"], None, json.loads(body) if body else None
+    )
     return await client.wait_for_completion_or_create_check_status_response(
         req, instance_id, timeout_in_milliseconds=20000, retry_interval_in_milliseconds=200
     )
@@ -56,8 +61,9 @@ async def run_and_wait(req: func.HttpRequest, client: df.DurableOrchestrationCli
 @app.route(route="status/{instance_id}", methods=["GET"])
 @app.durable_client_input(client_name="client")
 async def status(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    result = await client.get_status(req.route_params["instance_id"], show_history=True,
-                                     show_history_output=True)
+    result = await client.get_status(
+        req.route_params["instance_id"], show_history=True, show_history_output=True
+    )
     if not result:
         return _json_response({"found": False}, 404)
     body = result.to_json()
@@ -71,7 +77,8 @@ async def instances(req: func.HttpRequest, client: df.DurableOrchestrationClient
     statuses = req.params.get("status")
     found = await client.get_status_by(
         runtime_status=[df.OrchestrationRuntimeStatus(s) for s in statuses.split(",")]
-        if statuses else None
+        if statuses
+        else None
     )
     prefix = req.params.get("prefix", "")
     return _json_response(sorted(s.instance_id for s in found if s.instance_id.startswith(prefix)))
@@ -87,8 +94,9 @@ async def all_instances(req: func.HttpRequest, client: df.DurableOrchestrationCl
 @app.route(route="raise/{instance_id}/{event}", methods=["POST"])
 @app.durable_client_input(client_name="client")
 async def raise_event(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    await client.raise_event(req.route_params["instance_id"], req.route_params["event"],
-                             req.get_json())
+    await client.raise_event(
+        req.route_params["instance_id"], req.route_params["event"], req.get_json()
+    )
     return func.HttpResponse(status_code=202)
 
 
@@ -107,7 +115,9 @@ async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient):
         return _json_response({"deleted": result.instances_deleted})
     elif action == "purge_by":
         result = await client.purge_instance_history_by(
-            created_time_from=None, runtime_status=[df.OrchestrationRuntimeStatus.Completed])
+            created_time_from=datetime(2000, 1, 1, tzinfo=UTC),
+            runtime_status=[df.OrchestrationRuntimeStatus.Terminated],
+        )
         return _json_response({"deleted": result.instances_deleted})
     return func.HttpResponse(status_code=202)
 
@@ -126,15 +136,21 @@ async def entity(req: func.HttpRequest, client: df.DurableOrchestrationClient):
 # --- plain HTTP functions (routing, methods, keys) ------------------------------------------
 @app.route(route="items/{id:int}/{label?}", methods=["GET"])
 def item(req: func.HttpRequest) -> func.HttpResponse:
-    return _json_response({"id": int(req.route_params["id"]),
-                           "label": req.route_params.get("label"),
-                           "q": req.params.get("q"), "agent": req.headers.get("x-agent")})
+    return _json_response(
+        {
+            "id": int(req.route_params["id"]),
+            "label": req.route_params.get("label"),
+            "q": req.params.get("q"),
+            "agent": req.headers.get("x-agent"),
+        }
+    )
 
 
 @app.route(route="echo", methods=["POST"])
 def echo(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(req.get_body(), status_code=201,
-                             headers={"X-Echo": "yes", "Content-Type": "text/plain"})
+    return func.HttpResponse(
+        req.get_body(), status_code=201, headers={"X-Echo": "yes", "Content-Type": "text/plain"}
+    )
 
 
 @app.route(route="keyed", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -156,6 +172,14 @@ def block(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="setting", methods=["GET"])
 def setting(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(os.environ.get(req.params["name"], "<unset>"))
+
+
+@app.timer_trigger(schedule="*/2 * * * * *", arg_name="timer", run_on_startup=True)
+@app.durable_client_input(client_name="client")
+async def heartbeat(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    # Proves timer triggers run and get the durable client: one line per tick.
+    assert timer.past_due is False
+    _append("heartbeat.txt", type(client).__name__)
 
 
 # --- activities -----------------------------------------------------------------------------
@@ -191,6 +215,22 @@ def slow_record(spec: dict) -> int:
     return spec["i"]
 
 
+_probe_lock = threading.Lock()
+_probe_running = [0]
+
+
+@app.activity_trigger(input_name="seconds")
+def concurrency_probe(seconds: float) -> int:
+    """Returns how many probes were running at once when this one started."""
+    with _probe_lock:
+        _probe_running[0] += 1
+        seen = _probe_running[0]
+    time.sleep(seconds)
+    with _probe_lock:
+        _probe_running[0] -= 1
+    return seen
+
+
 @app.activity_trigger(input_name="message")
 def explode(message: str) -> None:
     raise RuntimeError(message)
@@ -211,6 +251,14 @@ def fan_out(context: df.DurableOrchestrationContext):
     tasks = [context.call_activity("double", i) for i in range(count)]
     values = yield context.task_all(tasks)
     return sum(values)
+
+
+@app.orchestration_trigger(context_name="context")
+def probe_concurrency(context: df.DurableOrchestrationContext):
+    seen = yield context.task_all(
+        [context.call_activity("concurrency_probe", 0.1) for _ in range(40)]
+    )
+    return max(seen)
 
 
 @app.orchestration_trigger(context_name="context")
@@ -243,8 +291,9 @@ def durable_timer(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     spec = context.get_input()
-    options = df.RetryOptions(first_retry_interval_in_milliseconds=100,
-                              max_number_of_attempts=spec["attempts"])
+    options = df.RetryOptions(
+        first_retry_interval_in_milliseconds=100, max_number_of_attempts=spec["attempts"]
+    )
     try:
         return (yield context.call_activity_with_retry("flaky", options, spec))
     except Exception as exc:  # the orchestration reports the last failure as data
@@ -339,15 +388,17 @@ def restartable(context: df.DurableOrchestrationContext):
     for i in range(spec["chain"]):
         done.append((yield context.call_activity("slow_record", {"i": i, "file": spec["file"]})))
     yield context.create_timer(context.current_utc_datetime + timedelta(seconds=spec["timer"]))
-    tasks = [context.call_activity("slow_record", {"i": 100 + i, "file": spec["file"]})
-             for i in range(spec["fan"])]
+    tasks = [
+        context.call_activity("slow_record", {"i": 100 + i, "file": spec["file"]})
+        for i in range(spec["fan"])
+    ]
     done.extend((yield context.task_all(tasks)))
     return done
 
 
 # --- entities -------------------------------------------------------------------------------
 @app.entity_trigger(context_name="context")
-def Counter(context: df.DurableEntityContext):  # noqa: N802 - entity names are user-facing
+def Counter(context: df.DurableEntityContext):
     value = context.get_state(lambda: 0)
     op = context.operation_name
     if op == "add":
@@ -360,3 +411,22 @@ def Counter(context: df.DurableEntityContext):  # noqa: N802 - entity names are 
         context.set_state(0)
     elif op == "fail":
         raise ValueError("counter refuses")
+
+
+@app.orchestration_trigger(context_name="context")
+def http_call(context: df.DurableOrchestrationContext):
+    response = yield context.call_http("GET", context.get_input())
+    return response
+
+
+@app.orchestration_trigger(context_name="context")
+def drifting(context: df.DurableOrchestrationContext):
+    # Deliberately non-deterministic: the activity depends on the process environment, so a
+    # restart with another DEVHOST_DRIFT value replays differently.
+    yield context.call_activity(os.environ.get("DEVHOST_DRIFT", "hello"), "x")
+    return (yield context.wait_for_external_event("go"))
+
+
+@app.orchestration_trigger(context_name="context")
+def wait_named(context: df.DurableOrchestrationContext):
+    return (yield context.wait_for_external_event(context.get_input()))
