@@ -76,7 +76,13 @@ def connection_config(
         )
         cred = credential if credential is not None else _default_credential()
         return ConnectionConfig(conninfo, entra_password(cred), "PGHOST/PGUSER (Entra ID)")
-    return ConnectionConfig(embedded_url(settings.pgdata), {}, "DAGMASTER_DATA_DIR")
+    try:
+        url = embedded_url(settings.pgdata)
+    except psycopg.Error as exc:
+        raise CatalogUnavailable(
+            f"Cannot use the embedded PostgreSQL in {settings.pgdata} (DAGMASTER_DATA_DIR): {exc}"
+        ) from exc
+    return ConnectionConfig(url, {}, "DAGMASTER_DATA_DIR")
 
 
 def redact(conninfo: str) -> str:

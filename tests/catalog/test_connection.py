@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from adapters.catalog import get_catalog, upgrade
@@ -43,3 +45,9 @@ def test_get_catalog_applies_pending_migrations_once(monkeypatch, embedded_pg):
             assert get_catalog().ping()
         finally:
             close_pool()
+
+
+def test_without_any_setting_or_pgserver_the_error_says_to_set_database_url(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pgserver", None)  # as in Azure: no dev dependencies
+    with pytest.raises(CatalogUnavailable, match="Set DATABASE_URL"):
+        open_pool(CatalogSettings(DAGMASTER_DATA_DIR=tmp_path))
