@@ -118,3 +118,13 @@ def test_wrong_entra_token_fails_naming_the_entra_settings(password_role):
     with pytest.raises(CatalogUnavailable, match=r"PGHOST/PGUSER \(Entra ID\)") as raised:
         open_pool(settings, FakeCredential(token="expired"))
     assert "password authentication failed" in str(raised.value)
+
+
+class BrokenCredential:
+    def get_token(self, *scopes: str) -> FakeAccessToken:
+        raise RuntimeError("no managed identity endpoint")
+
+
+def test_credential_failure_is_reported_as_catalog_unavailable():
+    with pytest.raises(CatalogUnavailable, match="no managed identity endpoint"):
+        open_pool(entra_settings(), BrokenCredential())
