@@ -54,7 +54,9 @@ def test_two_processes_starting_on_a_new_data_dir_share_one_server():
     with tempfile.TemporaryDirectory(prefix="dagmaster-pg-") as data_dir:
         children = [open_in_child(Path(data_dir)) for _ in range(2)]
         started = {finish(child) for child in children}
+        stopped = not (Path(data_dir) / "pgdata" / "postmaster.pid").exists()
     assert len(started) == 1
+    assert stopped  # by the last process to exit
 
 
 def test_processes_that_died_without_cleanup_are_forgotten(embedded_pg):
