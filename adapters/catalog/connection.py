@@ -147,6 +147,9 @@ def open_pool(
         max_lifetime=_MAX_LIFETIME_S,
         timeout=settings.connect_timeout,
         configure=_configure,
+        # A server restart (the embedded one stops with its last process; Azure fails over)
+        # leaves dead idle connections; check each one on checkout rather than fail a call.
+        check=ConnectionPool.check_connection,
         name=f"dagmaster-catalog[{config.setting}]",
         open=True,
     )

@@ -1,5 +1,6 @@
 import sys
 
+import psycopg
 import pytest
 
 from adapters.catalog import get_catalog, upgrade
@@ -51,3 +52,11 @@ def test_without_any_setting_or_pgserver_the_error_says_to_set_database_url(monk
     monkeypatch.setitem(sys.modules, "pgserver", None)  # as in Azure: no dev dependencies
     with pytest.raises(CatalogUnavailable, match="Set DATABASE_URL"):
         open_pool(CatalogSettings(DAGMASTER_DATA_DIR=tmp_path))
+
+
+def test_pool_replaces_connections_killed_by_a_server_restart(catalog_db, embedded_pg):
+    with catalog_db.pool.connection() as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(embedded_pg.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert catalog_db.catalog.ping() is True
