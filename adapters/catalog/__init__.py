@@ -24,15 +24,18 @@ from adapters.catalog.models import JobPage, JobRecord, NodeRecord
 from adapters.catalog.repository import JobCatalog
 from adapters.catalog.settings import CatalogSettings
 
-_upgraded = threading.Event()
+_lock = threading.Lock()
+_migrated: set[int] = set()  # id() of the pools already upgraded by this process
 
 
 def get_catalog(*, migrate: bool = True) -> JobCatalog:
-    """The process-wide catalog; applies pending migrations the first time (``migrate``)."""
+    """The catalog on the process-wide pool; with ``migrate``, pending migrations are
+    applied the first time it is asked for (on each new pool)."""
     pool = get_pool()
-    if migrate and not _upgraded.is_set():
-        upgrade(pool)
-        _upgraded.set()
+    with _lock:
+        if migrate and id(pool) not in _migrated:
+            upgrade(pool)
+            _migrated.add(id(pool))
     return JobCatalog(pool)
 
 

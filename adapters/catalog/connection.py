@@ -59,24 +59,45 @@ def _default_credential() -> TokenCredential:
     return DefaultAzureCredential()
 
 
+def _entra_config(
+    settings: CatalogSettings, credential: TokenCredential | None
+) -> ConnectionConfig:
+    conninfo = make_conninfo(
+        host=settings.pg_host,
+        port=settings.pg_port,
+        user=settings.pg_user,
+        dbname=settings.pg_database,
+        sslmode="require",
+    )
+    cred = credential if credential is not None else _default_credential()
+    return ConnectionConfig(conninfo, entra_password(cred), "PGHOST/PGUSER (Entra ID)")
+
+
+def _embedded_config(settings: CatalogSettings) -> ConnectionConfig:
+    try:
+        url = embedded_url(settings.pgdata)
+    except psycopg.Error as exc:
+        raise CatalogUnavailable(
+            f"Cannot use the embedded PostgreSQL in {settings.pgdata} (DAGMASTER_DATA_DIR): {exc}"
+        ) from exc
+    return ConnectionConfig(url, {}, "DAGMASTER_DATA_DIR")
+
+
 def connection_config(
     settings: CatalogSettings, credential: TokenCredential | None = None
 ) -> ConnectionConfig:
-    """Resolve the settings to a connection. Starts the embedded server when that is the source."""
-    if settings.source is CatalogSource.DATABASE_URL:
-        assert settings.database_url is not None
-        return ConnectionConfig(settings.database_url, {}, "DATABASE_URL")
-    if settings.source is CatalogSource.ENTRA:
-        conninfo = make_conninfo(
-            host=settings.pg_host,
-            port=settings.pg_port,
-            user=settings.pg_user,
-            dbname=settings.pg_database,
-            sslmode="require",
-        )
-        cred = credential if credential is not None else _default_credential()
-        return ConnectionConfig(conninfo, entra_password(cred), "PGHOST/PGUSER (Entra ID)")
-    return ConnectionConfig(embedded_url(settings.pgdata), {}, "DAGMASTER_DATA_DIR")
+    """Resolve the settings to a connection. Starts the embedded server when that is the source.
+
+    ``credential`` replaces ``DefaultAzureCredential`` on the Entra path (tests, or a
+    specific managed identity).
+    """
+    match settings.source:
+        case CatalogSource.DATABASE_URL:
+            return ConnectionConfig(str(settings.database_url), {}, "DATABASE_URL")
+        case CatalogSource.ENTRA:
+            return _entra_config(settings, credential)
+        case _:
+            return _embedded_config(settings)
 
 
 def redact(conninfo: str) -> str:
@@ -90,7 +111,13 @@ def redact(conninfo: str) -> str:
 
 def probe(config: ConnectionConfig, timeout: float) -> None:
     """Connect once; raise ``CatalogUnavailable`` naming the setting if that fails."""
-    kwargs = config.kwargs() if callable(config.kwargs) else config.kwargs
+    try:
+        kwargs = config.kwargs() if callable(config.kwargs) else config.kwargs
+    except Exception as exc:  # whatever the credential raises; kept as the cause
+        raise CatalogUnavailable(
+            f"Cannot get a password token for {config.setting}: {exc}. Check the identity "
+            "the app runs as (DefaultAzureCredential) and its access to the server."
+        ) from exc
     try:
         with psycopg.connect(config.conninfo, connect_timeout=max(1, round(timeout)), **kwargs):
             pass
@@ -120,6 +147,9 @@ def open_pool(
         max_lifetime=_MAX_LIFETIME_S,
         timeout=settings.connect_timeout,
         configure=_configure,
+        # A server restart (the embedded one stops with its last process; Azure fails over)
+        # leaves dead idle connections; check each one on checkout rather than fail a call.
+        check=ConnectionPool.check_connection,
         name=f"dagmaster-catalog[{config.setting}]",
         open=True,
     )

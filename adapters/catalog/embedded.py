@@ -15,27 +15,39 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import warnings
 from pathlib import Path
 
-import psutil
 import psycopg
 from psycopg import sql
 
+from adapters.catalog.errors import CatalogUnavailable
+
 DATABASE = "dagmaster"
+_NOT_INSTALLED = (
+    "No DATABASE_URL (nor DAGMASTER_PG_ENTRA=true) is set, and the embedded PostgreSQL "
+    "(PyPI pgserver, a development dependency) is not installed. Set DATABASE_URL, or "
+    "install requirements-dev.txt to use the embedded server under DAGMASTER_DATA_DIR."
+)
 
 
 def _pgserver():  # noqa: ANN202 - pgserver ships no useful types
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); the fallback is fine.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-
+    """The pgserver module, imported only when the embedded server is actually wanted."""
+    try:
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); its fallback is fine.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+    except ImportError as exc:
+        raise CatalogUnavailable(_NOT_INSTALLED) from exc
     return pgserver
 
 
 def _drop_dead_handles(pgdata: Path) -> None:
     """Forget registered processes that no longer exist (under pgserver's own lock)."""
+    import psutil  # comes with pgserver
+
     pgserver = _pgserver()
     handles = pgdata / ".handle_pids.json"
     with pgserver.PostgresServer._lock:
@@ -56,9 +68,16 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
     """
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    pgserver = _pgserver()
     if pgdata.exists():
         _drop_dead_handles(pgdata)
-    server = _pgserver().get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+    except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        raise CatalogUnavailable(
+            f"Cannot start the embedded PostgreSQL in {pgdata} (DAGMASTER_DATA_DIR): {exc}. "
+            f"Its log is {pgdata / 'log'}."
+        ) from exc
     return str(server.get_uri())
 
 

@@ -5,6 +5,11 @@ the last one applied to that row, so replays and out-of-order deliveries never r
 Fields that an older event may legitimately be the only source of (``started_at``, an
 error, an output) are merged instead: the earliest start wins, and a newer event's value
 wins over an older one's, but an older value still fills a gap.
+
+Limit: ``finished_at``, ``error`` and ``output`` carry no seq of their own. Each has one
+source event per row in the timelines the orchestrator writes (one failure or completion
+per attempt, one final event per job), and then any delivery order converges. Were two
+events to carry one field, out-of-order delivery could keep the older value.
 """
 
 from __future__ import annotations

@@ -140,19 +140,24 @@ class JobCatalog:
         if not events:
             return 0
         _check_node_events(events)
+        # Rows are written in key order, so concurrent batches lock them in the same order
+        # and cannot deadlock; the seq guards make the order of application irrelevant.
+        events = sorted(events, key=lambda e: (e.job_id, e.seq))
         try:
             with self._pool.connection() as conn, conn.transaction():
                 inserted = {r[0] for r in conn.execute(_INSERT_EVENTS, _event_columns(events))}
-                new = {e.event_id: e for e in events if e.event_id in inserted}
-                self._project(conn, sorted(new.values(), key=lambda e: e.seq))
+                new = list({e.event_id: e for e in events if e.event_id in inserted}.values())
+                self._project(conn, new)
         except psycopg.errors.ForeignKeyViolation as exc:
-            jobs = sorted({e.job_id for e in events})
-            raise UnknownJob(f"No job {' or '.join(map(repr, jobs))}: create it first.") from exc
+            raise UnknownJob(f"{exc.diag.message_detail} Create the job first.") from exc
         return len(new)
 
     @staticmethod
     def _project(conn: psycopg.Connection, events: list[JobEvent]) -> None:
-        node = [projections.node_params(e) for e in events if projections.is_node_event(e)]
+        node = sorted(
+            (projections.node_params(e) for e in events if projections.is_node_event(e)),
+            key=lambda p: (p["job_id"], p["node_id"], p["attempt"], p["seq"]),
+        )
         job = [projections.job_params(e) for e in events if not projections.is_node_event(e)]
         with conn.cursor() as cur:
             if node:
@@ -263,6 +268,6 @@ class JobCatalog:
         try:
             with self._pool.connection(timeout=timeout) as conn:
                 conn.execute("SELECT 1")
-        except Exception:
+        except psycopg.Error:  # includes the pool's PoolTimeout and PoolClosed
             return False
         return True

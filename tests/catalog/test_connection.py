@@ -1,88 +1,13 @@
-import subprocess
 import sys
-import textwrap
-from dataclasses import dataclass, field
 
 import psycopg
 import pytest
 
-from adapters.catalog.connection import (
-    ENTRA_SCOPE,
-    close_pool,
-    connection_config,
-    get_pool,
-    open_pool,
-)
+from adapters.catalog import get_catalog, upgrade
+from adapters.catalog.connection import close_pool, get_pool, open_pool
 from adapters.catalog.errors import CatalogUnavailable
 from adapters.catalog.settings import CatalogSettings
-from tests.support.postgres import REPO
-
-
-@dataclass
-class FakeAccessToken:
-    token: str
-    expires_on: int = 0
-
-
-@dataclass
-class FakeCredential:
-    """Stands in for azure-identity's DefaultAzureCredential (same get_token interface)."""
-
-    scopes_requested: list[tuple[str, ...]] = field(default_factory=list)
-
-    def get_token(self, *scopes: str) -> FakeAccessToken:
-        self.scopes_requested.append(scopes)
-        return FakeAccessToken(f"token-{len(self.scopes_requested)}")
-
-
-def entra_settings() -> CatalogSettings:
-    return CatalogSettings.from_env(
-        {
-            "DAGMASTER_PG_ENTRA": "true",
-            "PGHOST": "dm.postgres.database.azure.com",
-            "PGUSER": "dagmaster-func",
-            "PGDATABASE": "catalog",
-        }
-    )
-
-
-def test_entra_password_is_a_token_for_the_postgres_scope():
-    credential = FakeCredential()
-    config = connection_config(entra_settings(), credential)
-    assert config.kwargs() == {"password": "token-1"}
-    assert credential.scopes_requested == [(ENTRA_SCOPE,)]
-    assert ENTRA_SCOPE == "https://ossrdbms-aad.database.windows.net/.default"
-
-
-def test_entra_fetches_a_new_token_for_every_connection():
-    credential = FakeCredential()
-    config = connection_config(entra_settings(), credential)
-    passwords = [config.kwargs()["password"] for _ in range(2)]
-    assert passwords == ["token-1", "token-2"]
-
-
-def test_entra_connection_requires_ssl_to_the_configured_server():
-    params = psycopg.conninfo.conninfo_to_dict(
-        connection_config(entra_settings(), FakeCredential()).conninfo
-    )
-    assert params["sslmode"] == "require"
-    assert params["host"] == "dm.postgres.database.azure.com"
-    assert params["user"] == "dagmaster-func"
-    assert params["dbname"] == "catalog"
-    assert "password" not in params
-
-
-def test_entra_token_is_sent_as_the_password_when_connecting(monkeypatch):
-    sent: dict = {}
-
-    def fake_connect(conninfo: str, **kwargs):
-        sent.update(kwargs, conninfo=conninfo)
-        raise psycopg.OperationalError("stop here")
-
-    monkeypatch.setattr(psycopg, "connect", fake_connect)
-    with pytest.raises(CatalogUnavailable):
-        open_pool(entra_settings(), FakeCredential())
-    assert sent["password"] == "token-1"
+from tests.support.postgres import fresh_catalog
 
 
 def test_unreachable_database_url_error_names_database_url():
@@ -112,27 +37,26 @@ def test_process_pool_is_created_once(monkeypatch, catalog_db):
         close_pool()
 
 
-STARTED = "SELECT extract(epoch FROM pg_postmaster_start_time())"
+def test_get_catalog_applies_pending_migrations_once(monkeypatch, embedded_pg):
+    with fresh_catalog(embedded_pg, migrated=False) as db:
+        monkeypatch.setenv("DATABASE_URL", db.url)
+        try:
+            get_catalog()
+            assert upgrade(db.pool) == []  # already applied by get_catalog
+            assert get_catalog().ping()
+        finally:
+            close_pool()
 
 
-def test_second_process_shares_the_embedded_server_and_leaves_it_running(embedded_pg):
-    script = textwrap.dedent(
-        f"""
-        from adapters.catalog.connection import open_pool
-        from adapters.catalog.settings import CatalogSettings
-        with open_pool(CatalogSettings(DAGMASTER_DATA_DIR={str(embedded_pg.data_dir)!r})) as p:
-            with p.connection() as conn:
-                print(conn.execute({STARTED!r}).fetchone()[0])
-        """
-    )
-    with psycopg.connect(embedded_pg.admin_url) as conn:
-        started = conn.execute("SELECT extract(epoch FROM pg_postmaster_start_time())").fetchone()[
-            0
-        ]
-    child = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
-    assert child.returncode == 0, child.stderr
-    assert child.stdout.strip() == str(started)  # the same server, not a second one
-    with psycopg.connect(embedded_pg.admin_url) as conn:  # still up after the child exited
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+def test_without_any_setting_or_pgserver_the_error_says_to_set_database_url(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pgserver", None)  # as in Azure: no dev dependencies
+    with pytest.raises(CatalogUnavailable, match="Set DATABASE_URL"):
+        open_pool(CatalogSettings(DAGMASTER_DATA_DIR=tmp_path))
+
+
+def test_pool_replaces_connections_killed_by_a_server_restart(catalog_db, embedded_pg):
+    with catalog_db.pool.connection() as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(embedded_pg.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert catalog_db.catalog.ping() is True

@@ -1,4 +1,5 @@
 import random
+import threading
 
 import pytest
 
@@ -145,3 +146,28 @@ def test_event_data_round_trips_through_the_timeline(catalog, job_id):
     event = an_event(job_id, 1, K.NODE_WAITING, "approve", 1, wait={"event": "approval"})
     catalog.record_events([event])
     assert catalog.timeline(job_id) == [event]
+
+
+def test_concurrent_overlapping_batches_record_each_event_once_and_converge(catalog, job_id):
+    events = [an_event(job_id, 0, K.JOB_STARTED)]
+    for n in range(30):
+        events += [
+            an_event(job_id, 1 + 2 * n, K.NODE_DISPATCHED, f"n{n:02}", 1),
+            an_event(job_id, 2 + 2 * n, K.NODE_COMPLETED, f"n{n:02}", 1, output=n),
+        ]
+    events.append(an_event(job_id, 99, K.JOB_COMPLETED, output={"ok": True}))
+    batches = [random.Random(seed).sample(events, 40) for seed in range(4)] + [events]
+    counts: list[int] = []
+
+    def record(batch) -> None:
+        counts.append(catalog.record_events(batch))
+
+    threads = [threading.Thread(target=record, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == len(events)
+    assert {n.status for n in catalog.list_nodes(job_id)} == {NodeStatus.COMPLETED}
+    assert [n.output for n in catalog.list_nodes(job_id)] == list(range(30))
+    assert catalog.get_job(job_id).status is JobStatus.COMPLETED

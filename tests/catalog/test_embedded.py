@@ -1,0 +1,68 @@
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adapters.catalog.embedded import start_embedded
+from tests.support.postgres import REPO
+
+STARTED = "SELECT extract(epoch FROM pg_postmaster_start_time())"
+# Opens the catalog on the embedded server under argv[1] and prints that server's start time.
+OPEN_AND_REPORT = textwrap.dedent(
+    f"""
+    import sys
+    from adapters.catalog.connection import open_pool
+    from adapters.catalog.settings import CatalogSettings
+    with open_pool(CatalogSettings(DAGMASTER_DATA_DIR=sys.argv[1])) as pool:
+        with pool.connection() as conn:
+            print(conn.execute({STARTED!r}).fetchone()[0])
+    """
+)
+
+
+def open_in_child(data_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", OPEN_AND_REPORT, str(data_dir)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(child: subprocess.Popen) -> str:
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    return out.strip()
+
+
+def test_second_process_shares_the_embedded_server_and_leaves_it_running(embedded_pg):
+    with psycopg.connect(embedded_pg.admin_url) as conn:
+        started = conn.execute(STARTED).fetchone()[0]
+    assert finish(open_in_child(embedded_pg.data_dir)) == str(started)  # same server
+    with psycopg.connect(embedded_pg.admin_url) as conn:  # still up after the child exited
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.slow
+def test_two_processes_starting_on_a_new_data_dir_share_one_server():
+    with tempfile.TemporaryDirectory(prefix="dagmaster-pg-") as data_dir:
+        children = [open_in_child(Path(data_dir)) for _ in range(2)]
+        started = {finish(child) for child in children}
+        stopped = not (Path(data_dir) / "pgdata" / "postmaster.pid").exists()
+    assert len(started) == 1
+    assert stopped  # by the last process to exit
+
+
+def test_processes_that_died_without_cleanup_are_forgotten(embedded_pg):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    handles = embedded_pg.data_dir / "pgdata" / ".handle_pids.json"
+    handles.write_text(json.dumps([*json.loads(handles.read_text()), int(dead.stdout)]))
+    start_embedded(embedded_pg.data_dir / "pgdata")
+    assert int(dead.stdout) not in json.loads(handles.read_text())
