@@ -8,7 +8,6 @@ they are redelivered), exit code 0. A missing setting exits with code 2 and name
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from types import FrameType
@@ -17,6 +16,7 @@ from typing import Annotated
 import typer
 
 from adapters.taskqueue import SettingsError
+from container_worker.logs import configure_logging
 from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 
@@ -35,14 +35,7 @@ def main(
     ] = None,
 ) -> None:
     """Run the heavy-task worker until SIGTERM."""
-    logging.basicConfig(
-        level=os.environ.get("DAGMASTER_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
-    # The Azure SDKs log every HTTP request at INFO: far too much for a polling loop; httpx
-    # would log the raise-event URL, system key included.
-    for noisy in ("azure", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         settings = _settings(concurrency, queue, handlers_module)
         worker = Worker.from_settings(settings)

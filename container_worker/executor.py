@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -27,8 +28,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from container_worker.logs import configure_logging
 from domain.tasks import TaskError, TaskId, TaskMessage, TaskResult
 from handlers.base import HandlerError, RetryableError
+
+log = logging.getLogger(__name__)
 
 SPAWN = multiprocessing.get_context("spawn")
 ORPHAN_EXIT_CODE = 70
@@ -112,7 +116,12 @@ def _run(conn: Connection, spec: TaskSpec) -> TaskResult:
         ctx = PipeContext(conn, task_id, spec.checkpoint)
         output = registry.run(spec.message.handler, spec.params, ctx)
     except BaseException as exc:  # everything the handler raises becomes a classified result
-        return TaskResult(task_id=task_id, status="failed", error=classify(exc))
+        error = classify(exc)
+        if isinstance(exc, HandlerError):
+            log.warning("task %s failed: %s: %s", task_id.key(), error.kind, error.message)
+        else:
+            log.exception("task %s failed unexpectedly", task_id.key())
+        return TaskResult(task_id=task_id, status="failed", error=error)
     try:
         json.dumps(output)  # the result travels as JSON: refuse what cannot
     except (TypeError, ValueError) as exc:
@@ -125,6 +134,7 @@ def child_main(conn: Connection, spec: TaskSpec, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group; only the supervisor decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_when_orphaned(parent_pid)
+    configure_logging()
     result = _run(conn, spec)
     conn.send(("result", result.model_dump(mode="json")))
     conn.close()

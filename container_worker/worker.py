@@ -206,7 +206,7 @@ class Worker:
         process, task_id = slot.process, slot.message.task_id
         assert process is not None
         if slot.result is not None:
-            process.join(5)
+            process.join(2)  # it exits right after sending; stop() handles stragglers
             process.stop()
             self._report(slot, slot.result)
         elif process.exitcode() is not None:

@@ -25,6 +25,8 @@ from pydantic import ValidationError
 from adapters.taskqueue.blobs import JsonBlobs
 from domain.tasks import TaskMessage
 
+log = logging.getLogger(__name__)
+
 PAYLOAD_CONTAINER = "dagmaster-payloads"
 
 
@@ -48,9 +50,6 @@ class ReceivedTask:
     delivery_count: int
     visibility_timeout: float
     handle: Any
-
-
-log = logging.getLogger(__name__)
 
 
 def parse_body(body: str) -> TaskMessage | str:

@@ -7,7 +7,13 @@ import threading
 import pytest
 from azure.servicebus import ServiceBusMessage
 
-from adapters.taskqueue import JsonBlobs, MessageLost, blob_service
+from adapters.taskqueue import (
+    JsonBlobs,
+    MessageLost,
+    TaskQueueSettings,
+    blob_service,
+    open_task_queue,
+)
 from adapters.taskqueue.servicebus import ServiceBusTaskQueue
 from adapters.taskqueue.settings import StorageSettings
 from container_worker.callback import EventCallback
@@ -150,3 +156,29 @@ def test_worker_over_service_bus_raises_the_event_then_completes_the_message(
         thread.join(30)
 
     assert event.result().output["params"] == {"via": "service bus"}
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        {"DAGMASTER_SERVICEBUS_NAMESPACE": "ns.servicebus.windows.net"},
+        {
+            "DAGMASTER_SERVICEBUS_CONNECTION_STRING": (
+                "Endpoint=sb://ns.servicebus.windows.net/;"
+                "SharedAccessKeyName=send;SharedAccessKey=not-a-real-key"
+            )
+        },
+    ],
+)
+def test_configuration_selects_service_bus_with_identity_or_connection_string(
+    worker_env, credential
+):
+    # Building the client opens no connection: nothing here reaches the network.
+    settings = TaskQueueSettings.from_env(
+        {**worker_env, "DAGMASTER_TASK_QUEUE": "servicebus", **credential}
+    )
+    opened = open_task_queue(settings)
+    try:
+        assert isinstance(opened, ServiceBusTaskQueue)
+    finally:
+        opened.close()

@@ -151,3 +151,16 @@ def test_next_attempt_resumes_from_the_previous_attempts_checkpoint(
     assert sink.updates[-1] == (second.task_id, 100.0, "step 4")
     assert store.load_checkpoint(second) is None, "a completed task's checkpoint is removed"
     assert checkpoint_ref(second.task_id).endswith(f"/{first.task_id.job_id}/heavy.json")
+
+
+def test_task_longer_than_the_visibility_timeout_keeps_its_message_by_renewing_it(
+    queue, worker_env, event_host, tmp_path: Path
+):
+    record = tmp_path / "sleep.txt"
+    task = make_task("test.sleep", {"seconds": 5, "record": str(record)})  # visibility: 3 s
+    queue.send(task)
+
+    with running_worker(worker_env):  # concurrency 2: a lapsed message would start again
+        event_host.wait_accepted(task.reply_to.instance_id)
+
+    assert [line.split()[1] for line in lines(record)] == ["start", "end"]
