@@ -1,0 +1,141 @@
+"""Shared by the raster benchmarks: an on-disk Azurite, synthetic rasters, measured children."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+from tests.support.azurite import Azurite, _free_port, _wait_for_port, azurite_binary
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+INPUTS, OUTPUTS = "bench-in", "bench-out"
+
+
+@contextlib.contextmanager
+def azurite_on_disk(location: Path) -> Iterator[Azurite]:
+    """Azurite keeping blobs on disk: the in-memory mode of the test fixture would hold
+    gigabytes of benchmark rasters in Node's heap."""
+    ports = Azurite(_free_port(), _free_port(), _free_port())
+    location.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        azurite_binary(), "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
+        "--location", str(location),
+        "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port),
+        "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
+        "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(ports.blob_port, time.monotonic() + 30)
+        yield ports
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def use_azurite(azurite: Azurite) -> None:
+    """Point the handlers' store at ``azurite`` (environment, as in production)."""
+    from handlers.raster.storage import blob_store, reset_blob_store
+
+    os.environ["DAGMASTER_STORAGE_CONNECTION_STRING"] = azurite.connection_string
+    reset_blob_store()
+    service = blob_store()._services[blob_store().default_account]  # type: ignore[attr-defined]
+    for name in (INPUTS, OUTPUTS):
+        if not service.get_container_client(name).exists():
+            service.create_container(name)
+
+
+def structured_rows(row_off: int, rows: int, width: int, count: int) -> np.ndarray:
+    """Terrain-like uint16 bands: smooth large-scale relief, field-like plateaus and sensor
+    noise, so deflate compresses it about as well as real imagery (not 100x like a ramp)."""
+    y, x = np.mgrid[row_off : row_off + rows, 0:width].astype(np.float32)
+    relief = 900 * np.sin(x / 700) * np.cos(y / 900) + 300 * np.sin((x + 2 * y) / 83)
+    fields = ((x // 250 + y // 180) % 7) * 120
+    rng = np.random.default_rng(row_off)
+    bands = []
+    for b in range(count):
+        noise = rng.normal(0, 2 + b, size=(rows, width))
+        bands.append(np.clip(3000 + relief * (1 + b / 4) + fields + noise, 1, 65535))
+    return np.stack(bands).astype(np.uint16)
+
+
+def make_structured_raster(path: Path, size: int, count: int = 4) -> Path:
+    """A ``size`` x ``size`` uncompressed striped GeoTIFF (a typical producer's output)."""
+    if path.exists():
+        with rasterio.open(path) as src:
+            if (src.width, src.height, src.count) == (size, size, count):
+                return path
+    profile = {
+        "driver": "GTiff", "width": size, "height": size, "count": count, "dtype": "uint16",
+        "crs": CRS.from_epsg(32633), "transform": from_origin(500_000, 5_000_000, 1, 1),
+        "nodata": 0, "BIGTIFF": "IF_SAFER",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        for row in range(0, size, 512):
+            rows = min(512, size - row)
+            dst.write(structured_rows(row, rows, size, count), window=Window(0, row, size, rows))
+    return path
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    max_rss_mb: float
+    stdout: str
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd`` as a child; wall time and the child's own peak RSS (os.wait4 rusage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, cwd=REPO, text=True
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed with exit code {proc.returncode}")
+    return Measured(seconds, usage.ru_maxrss / 1024, out)
+
+
+def best_of(repeat: int, cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """The fastest of ``repeat`` runs (others share these cores), with the highest RSS."""
+    runs = [measure(cmd, env) for _ in range(repeat)]
+    fastest = min(runs, key=lambda m: m.seconds)
+    return Measured(fastest.seconds, max(m.max_rss_mb for m in runs), fastest.stdout)
+
+
+def python_child(code: str) -> list[str]:
+    return [PYTHON, "-c", code]
+
+
+def scratch_dir(name: str) -> Path:
+    base = Path(os.environ.get("DAGMASTER_BENCH_DIR", Path(tempfile.gettempdir()) / "dagbench"))
+    path = base / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def dump(path: Path, results: dict[str, object]) -> None:
+    path.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))

@@ -1,0 +1,91 @@
+import json
+
+import pytest
+import requests
+from stac_validator.validate import StacValidate
+
+from handlers.base import NonRetryableError
+from handlers.raster.stac import local_schema_map
+from tests.handlers.conftest import OUTPUTS
+from tests.handlers.helpers import run
+
+
+@pytest.fixture(scope="module")
+def cog(uint16_nodata) -> dict[str, str]:
+    run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
+                       "output_path": "stac/scene.tif", "blocksize": 128})  # fmt: skip
+    return {"container": OUTPUTS, "blob_path": "stac/scene.tif"}
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if stac-validator tries to fetch a schema (it uses ``requests.get``)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(requests, "get", refuse)
+
+
+def test_item_validates_against_local_schemas_without_network(cog, offline):
+    result = run("stac_item", {**cog, "collection": "scenes",
+                               "datetime": "2024-05-01T10:00:00Z"})  # fmt: skip
+    validator = StacValidate(schema_map=local_schema_map())
+    assert validator.validate_dict(result["item"]), validator.message
+    assert result["item"]["collection"] == "scenes"
+    assert result["item"]["properties"]["datetime"] == "2024-05-01T10:00:00Z"
+
+
+def test_item_carries_projection_and_raster_bands(cog):
+    item = run("stac_item", cog)["item"]
+    props, asset = item["properties"], item["assets"]["data"]
+    assert props["proj:epsg"] == 32633
+    assert props["proj:shape"] == [384, 512]
+    assert [b["data_type"] for b in asset["raster:bands"]] == ["uint16"] * 4
+    assert all(b["nodata"] == 0 for b in asset["raster:bands"])
+
+
+def test_asset_is_a_cog_data_asset_at_the_unsigned_blob_url(store, cog):
+    item = run("stac_item", cog)["item"]
+    asset = item["assets"]["data"]
+    assert asset["type"] == "image/tiff; application=geotiff; profile=cloud-optimized"
+    assert asset["roles"] == ["data"]
+    assert asset["href"] == store.url(store.ref(OUTPUTS, "stac/scene.tif"))
+    assert "?" not in asset["href"]
+
+
+def test_item_bbox_is_in_wgs84_around_the_raster(cog):
+    west, south, east, north = run("stac_item", cog)["item"]["bbox"]
+    assert 14.9 < west < east < 15.2
+    assert 45.0 < south < north < 45.2
+
+
+def test_item_is_stored_as_json_next_to_the_data(store, cog):
+    result = run("stac_item", {**cog, "item_id": "scene-1"})
+    stored = json.loads(store.download_bytes(store.ref(OUTPUTS, "stac/scene.stac.json")))
+    assert result["item_blob"]["blob_path"] == "stac/scene.stac.json"
+    assert stored == result["item"]
+    assert stored["id"] == "scene-1"
+
+
+def test_properties_given_are_kept(cog):
+    item = run("stac_item", {**cog, "properties": {"platform": "sentinel-2a"}})["item"]
+    assert item["properties"]["platform"] == "sentinel-2a"
+
+
+def test_a_geotiff_that_is_not_a_cog_gets_the_geotiff_media_type(uint16_nodata):
+    item = run("stac_item", uint16_nodata)["item"]
+    assert item["assets"]["data"]["type"] == "image/tiff; application=geotiff"
+
+
+def test_raster_without_crs_is_non_retryable(no_crs):
+    with pytest.raises(NonRetryableError) as raised:
+        run("stac_item", no_crs)
+    assert raised.value.kind == "not_georeferenced"
+    assert "fixtures/no_crs.tif" in raised.value.message
+
+
+def test_local_schema_validation_rejects_a_broken_item(cog):
+    item = run("stac_item", cog)["item"]
+    item["assets"]["data"]["raster:bands"][0]["data_type"] = "uint17"
+    assert not StacValidate(schema_map=local_schema_map()).validate_dict(item)

@@ -1,0 +1,118 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.base import NonRetryableError
+from handlers.raster.grid import Window, cover_problems, tile_windows
+from tests.handlers.conftest import OUTPUTS
+from tests.handlers.helpers import assert_same_pixels, download, pixels, run
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.integers(1, 600), height=st.integers(1, 600), tile_size=st.integers(7, 300))
+def test_tiles_cover_every_pixel_exactly_once(width: int, height: int, tile_size: int):
+    coverage = np.zeros((height, width), dtype=np.uint8)
+    for w in tile_windows(width, height, tile_size):
+        coverage[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width] += 1
+    assert (coverage == 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.integers(1, 5000), height=st.integers(1, 5000), tile_size=st.integers(64, 900))
+def test_cover_check_accepts_every_planned_grid(width: int, height: int, tile_size: int):
+    assert cover_problems(tile_windows(width, height, tile_size), width, height) == []
+
+
+def test_cover_check_reports_a_missing_tile():
+    windows = tile_windows(100, 100, 50)[:-1]
+    assert cover_problems(windows, 100, 100) == ["some pixels are covered by no window"]
+
+
+def test_cover_check_reports_overlapping_tiles():
+    windows = [*tile_windows(100, 100, 50), Window(25, 25, 50, 50)]
+    assert cover_problems(windows, 100, 100) == ["some pixels are covered by more than one window"]
+
+
+def test_plan_lists_row_major_tiles_with_their_bounds(uint16_nodata):
+    plan = run("plan_tiles", {**uint16_nodata, "tile_size": 256})
+    assert (plan["width"], plan["height"]) == (512, 384)
+    assert [(t["col_off"], t["row_off"], t["width"], t["height"]) for t in plan["tiles"]] == [
+        (0, 0, 256, 256), (256, 0, 256, 256), (0, 256, 256, 128), (256, 256, 256, 128),
+    ]  # fmt: skip
+    assert plan["tiles"][3]["bounds"] == [502560.0, 4996160.0, 505120.0, 4997440.0]
+
+
+def test_tile_size_off_the_block_grid_is_invalid_params(uint16_nodata):
+    with pytest.raises(NonRetryableError, match="multiple of 256"):
+        run("plan_tiles", {**uint16_nodata, "tile_size": 300})
+
+
+def _tiles(source: dict[str, str], prefix: str) -> list[dict]:
+    plan = run("plan_tiles", {**source, "tile_size": 256})
+    return [
+        run("cog_tile", {**source, "tile": tile, "output_container": OUTPUTS,
+                         "output_prefix": prefix, "blocksize": 128})
+        for tile in plan["tiles"]
+    ]  # fmt: skip
+
+
+def test_tile_cog_is_valid_and_holds_its_window_of_pixels(store, uint16_nodata, tmp_path: Path):
+    tiles = _tiles(uint16_nodata, "tiles/window")
+    last = tiles[-1]
+    local = download(store, OUTPUTS, last["output"]["blob_path"], tmp_path)
+    source = pixels(download(store, **uint16_nodata, into=tmp_path))
+    assert last["validation"]["is_valid"] is True
+    assert last["output"]["blob_path"] == "tiles/window/tile_000003.tif"
+    assert_same_pixels(pixels(local), source[:, 256:384, 256:512])
+
+
+def test_tile_cog_is_georeferenced_at_its_window(store, uint16_nodata, tmp_path: Path):
+    last = _tiles(uint16_nodata, "tiles/geo")[-1]
+    with rasterio.open(download(store, OUTPUTS, last["output"]["blob_path"], tmp_path)) as cog:
+        assert tuple(cog.bounds) == tuple(last["tile"]["bounds"])
+        assert cog.nodata == 0
+        assert cog.descriptions == ("blue", "green", "red", "nir")
+
+
+def test_tile_outside_the_raster_is_non_retryable(uint16_nodata):
+    tile = {"index": 9, "col_off": 512, "row_off": 0, "width": 256, "height": 256}
+    with pytest.raises(NonRetryableError, match="lies outside blob"):
+        run("cog_tile", {**uint16_nodata, "tile": tile, "output_container": OUTPUTS,
+                         "output_prefix": "tiles/outside"})  # fmt: skip
+
+
+def test_mosaic_vrt_over_tile_cogs_reproduces_the_input(store, uint16_nodata, tmp_path: Path):
+    tiles = _tiles(uint16_nodata, "tiles/mosaic")
+    result = run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
+                            "output_path": "tiles/mosaic/all.vrt"})  # fmt: skip
+    for t in tiles:
+        download(store, OUTPUTS, t["output"]["blob_path"], tmp_path)
+    vrt = download(store, OUTPUTS, "tiles/mosaic/all.vrt", tmp_path)
+    source = download(store, **uint16_nodata, into=tmp_path)
+    assert (result["width"], result["height"], result["tile_count"]) == (512, 384, 4)
+    assert_same_pixels(pixels(vrt), pixels(source))
+    with rasterio.open(vrt) as mosaic, rasterio.open(source) as original:
+        assert mosaic.transform == original.transform
+        assert mosaic.crs == original.crs
+        assert mosaic.nodata == 0
+
+
+def test_mosaic_of_nan_float_tiles_keeps_nan_nodata(store, float32_nan, tmp_path: Path):
+    tiles = _tiles(float32_nan, "tiles/float")
+    run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
+                   "output_path": "tiles/float/all.vrt"})  # fmt: skip
+    for t in tiles:
+        download(store, OUTPUTS, t["output"]["blob_path"], tmp_path)
+    vrt = download(store, OUTPUTS, "tiles/float/all.vrt", tmp_path)
+    assert_same_pixels(pixels(vrt), pixels(download(store, **float32_nan, into=tmp_path)))
+
+
+def test_mosaic_with_a_missing_tile_is_non_retryable(uint16_nodata):
+    tiles = _tiles(uint16_nodata, "tiles/gap")
+    with pytest.raises(NonRetryableError, match="covered by no window"):
+        run("mosaic", {"tiles": tiles[:1] + tiles[2:], "output_container": OUTPUTS,
+                       "output_path": "tiles/gap/all.vrt"})  # fmt: skip
