@@ -19,6 +19,7 @@ from domain.evaluator import job_created_event
 from domain.events import EventKind
 from domain.inputs import resolve_inputs
 from domain.jobs import CANCEL_EVENT, JobStart
+from domain.models import ApprovalNode
 from domain.state import JobInfo
 from domain.status import JobStatus
 from orchestrations.names import JOB_ORCHESTRATOR
@@ -256,9 +257,22 @@ async def _waiting_event(job: JobRecord, node_id: str) -> str:
         raise NotFound(f"job '{job.job_id}' has no node '{node_id}'") from None
     if node.type != "approval":
         raise Conflict(f"node '{node_id}' is a {node.type} node, not an approval")
+    # The catalog may lag the orchestration by a write; Durable Functions buffers an event
+    # raised before the orchestrator waits for it, so only a finished node is refused.
     events = await asyncio.to_thread((await _catalog()).timeline, job.job_id)
-    waiting = [e for e in events if e.node_id == node_id]
-    if not waiting or waiting[-1].kind is not EventKind.NODE_WAITING:
-        state = waiting[-1].kind.value if waiting else "not started"
-        raise Conflict(f"node '{node_id}' is not waiting for approval ({state})")
-    return str(waiting[-1].data.get("event_name") or node.event_name())
+    latest = [e for e in events if e.node_id == node_id]
+    if latest and latest[-1].kind in _NODE_DONE:
+        raise Conflict(f"node '{node_id}' is already {latest[-1].kind.value.split('.')[1]}")
+    assert isinstance(node, ApprovalNode)
+    return node.event_name()
+
+
+_NODE_DONE = frozenset(
+    {
+        EventKind.NODE_COMPLETED,
+        EventKind.NODE_FAILED,
+        EventKind.NODE_SKIPPED,
+        EventKind.NODE_TIMED_OUT,
+        EventKind.NODE_CANCELLED,
+    }
+)

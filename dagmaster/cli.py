@@ -130,6 +130,23 @@ def plan(
         raise typer.Exit(1)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dev(ctx: typer.Context) -> None:
+    """Run the Functions app locally on devhost (same options as `python -m devhost start`)."""
+    from devhost.cli import main as devhost_main
+
+    raise typer.Exit(devhost_main(["start", *ctx.args]))
+
+
+def _mount_db() -> None:
+    from adapters.catalog.cli import db_app
+
+    app.add_typer(db_app, name="db", help="The job catalog database: upgrade, status.")
+
+
+_mount_db()
+
+
 def main() -> None:
     app()
 

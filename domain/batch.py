@@ -26,7 +26,7 @@ from domain.decisions import (
     RetryDue,
     ScheduleRetry,
 )
-from domain.events import EventKind, JobEvent
+from domain.events import EventKind, JobEvent, event_output
 from domain.models import RetryPolicy
 
 
@@ -125,7 +125,9 @@ class BatchRunner:
             "failed": EventKind.NODE_FAILED,
             "timed_out": EventKind.NODE_TIMED_OUT,
         }[outcome.status]
-        data: dict[str, Any] = {"error": outcome.error.model_dump()} if outcome.error else {}
+        data = (
+            {"error": outcome.error.model_dump()} if outcome.error else event_output(outcome.output)
+        )
         self._emit(step, kind, child, now, **data)
 
     def _fill(self, step: BatchStep, now: datetime) -> None:

@@ -39,7 +39,7 @@ from domain.decisions import (
     ScheduleRetry,
     Step,
 )
-from domain.events import EventKind, JobEvent
+from domain.events import EventKind, JobEvent, event_output
 from domain.fan_in import AggregateError, aggregate
 from domain.graph import Graph
 from domain.models import (
@@ -221,7 +221,7 @@ class Evaluator:
             return
         elif isinstance(result, NodeCompleted):
             node.output = result.output
-            run.set_status(result.node_id, NodeStatus.COMPLETED)
+            run.set_status(result.node_id, NodeStatus.COMPLETED, **event_output(result.output))
         else:
             self._failed(run, result)
 
@@ -420,7 +420,7 @@ class Evaluator:
 
     def _complete(self, run: _Run, node_id: str, output: Any) -> None:
         run.state.nodes[node_id].output = output
-        run.set_status(node_id, NodeStatus.COMPLETED)
+        run.set_status(node_id, NodeStatus.COMPLETED, **event_output(output))
 
     def _context(self, state: JobState, node: NodeState | None = None) -> templates.TemplateContext:
         outputs = {

@@ -6,6 +6,7 @@ their id (`job_id:seq`) is stable across replays and a retried write never dupli
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -45,3 +46,15 @@ class JobEvent(BaseModel):
     @property
     def event_id(self) -> str:
         return f"{self.job_id}:{self.seq}"
+
+
+EVENT_OUTPUT_BYTES = 2048
+
+
+def event_output(output: Any) -> dict[str, Any]:
+    """A completed node's output for its timeline event: small ones whole, large ones only by
+    size (the events travel through the orchestration history)."""
+    if output is None:
+        return {}
+    size = len(json.dumps(output, separators=(",", ":"), default=str))
+    return {"output": output} if size <= EVENT_OUTPUT_BYTES else {"output_bytes": size}

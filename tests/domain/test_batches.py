@@ -1,6 +1,8 @@
 """Wide fan-outs run in batches: the evaluator hands out children in bounded batches with
 reserved event numbers, and `BatchRunner` runs one batch."""
 
+import itertools
+
 from domain.batch import BatchRunner
 from domain.decisions import BatchFinished, NodeCompleted, NodeFailed, RetryDue
 from domain.evaluator import Evaluator
@@ -39,7 +41,7 @@ def test_a_fan_out_at_the_threshold_is_not_batched():
 
 
 def test_a_wider_fan_out_is_handed_out_in_bounded_batches():
-    _, state, step = start(10)
+    _, _, step = start(10)
     assert [(d.kind, d.node_id) for d in step.dispatch] == [
         ("batch", "fan@0"),
         ("batch", "fan@1"),
@@ -56,7 +58,7 @@ def test_batches_get_disjoint_event_number_ranges_after_the_parent_events():
     ranges = [(d.batch.seq_base, d.batch.seq_base + d.batch.seq_span) for d in step.dispatch]
     last_parent_seq = step.events[-1].seq
     assert ranges[0][0] > last_parent_seq
-    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(ranges))
     assert state.seq >= ranges[-1][1]
 
 

@@ -3,11 +3,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine.support import Engine, run_engine
-from tests.support.postgres import embedded_pg, fresh_catalog  # noqa: F401
+from tests.support.postgres import fresh_catalog
 
 
 @pytest.fixture(scope="module")
-def engine(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:  # noqa: F811
+def engine(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
     """The product app on devhost, with its own catalog schema, for one test module."""
     data_dir = tmp_path_factory.mktemp("engine")
     with fresh_catalog(embedded_pg) as db, run_engine(azurite, db.url, data_dir) as running:

@@ -1,0 +1,185 @@
+"""`make demo`: the whole platform on one machine.
+
+Starts Azurite, devhost (the Functions app, with its embedded PostgreSQL catalog) and one
+container worker; submits the shipped example workflows through the HTTP API, shows their
+progress, prints each job's result and timeline; then ingests a synthetic GeoTIFF with
+`raster_ingest` and prints its COG and STAC item.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from dagmaster.azurite import run_azurite
+from devhost.testing import run_devhost
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / ".dagmaster" / "demo"
+FINAL = {"completed", "failed", "cancelled"}
+
+EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
+    ("a chain of two echo steps", "echo_test", {"message": "hello, dagmaster"}),
+    ("fan-out over a list, fan-in collect and sum", "fan_out_test", {"numbers": [1, 2, 3, 4, 5]}),
+    ("conditional routing: a large dataset", "size_routing", {"size_bytes": 5_000_000}),
+    ("conditional routing: a small dataset", "size_routing", {"size_bytes": 1_000}),
+    ("retries with exponential back-off", "retry_test", {"fail_first": 2}),
+]
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+class Api:
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def submit(self, workflow_id: str, inputs: dict[str, Any]) -> str:
+        response = self.http.post("/api/jobs", json={"workflow_id": workflow_id, "inputs": inputs})
+        response.raise_for_status()
+        return str(response.json()["job_id"])
+
+    def follow(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
+        """Poll the job, printing its progress when it changes, until it ends."""
+        deadline, last = time.monotonic() + timeout, ""
+        while time.monotonic() < deadline:
+            job = self.http.get(f"/api/jobs/{job_id}").json()
+            progress = job.get("progress") or {}
+            line = f"    {job['status']:<9} {progress.get('percent', 0):>5}%  running: " + (
+                ", ".join(progress.get("running", [])) or "-"
+            )
+            if line != last:
+                say(line)
+                last = line
+            if job["status"] in FINAL:
+                return dict(job)
+            time.sleep(0.3)
+        raise TimeoutError(f"job {job_id} did not finish in {timeout}s")
+
+    def timeline(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.http.get(f"/api/jobs/{job_id}/timeline").json()["items"])
+
+
+def show(api: Api, job: dict[str, Any], *, result: bool = True) -> None:
+    if result:
+        say(f"    result: {json.dumps((job.get('output') or {}).get('result'))}")
+    if job.get("error"):
+        say(f"    error:  {job['error'].get('message')}")
+    say("    timeline:")
+    for event in api.timeline(job["job_id"]):
+        node = f" {event['node_id']}" if event["node_id"] else ""
+        attempt = f" #{event['attempt']}" if event["attempt"] else ""
+        extra = ""
+        if event["kind"] == "node.retrying":
+            data = event["data"]
+            extra = f"  (wait {data.get('delay_seconds')}s: {data['error']['message']})"
+        say(f"      {event['seq']:>3} {event['at'][11:23]} {event['kind']}{node}{attempt}{extra}")
+
+
+def make_geotiff(path: Path) -> None:
+    """A small RGB GeoTIFF in Web Mercator with smooth gradients (compresses like imagery)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    size = 1024
+    y, x = np.mgrid[0:size, 0:size]
+    bands = np.stack([(x // 4) % 256, (y // 4) % 256, ((x + y) // 8) % 256]).astype("uint8")
+    profile = {
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 3,
+        "dtype": "uint8",
+        "crs": "EPSG:3857",
+        "transform": from_origin(-8_240_000, 4_970_000, 10, 10),
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(bands)
+
+
+def raster_ingest(api: Api, connection_string: str) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    say("\n== raster_ingest: a synthetic GeoTIFF -> COG -> STAC item")
+    source = DATA / "demo.tif"
+    make_geotiff(source)
+    service = BlobServiceClient.from_connection_string(connection_string)
+    for name in (
+        "raw",
+        "cogs",
+    ):  # the input and the output containers (Bicep creates them on Azure)
+        if not service.get_container_client(name).exists():
+            service.create_container(name)
+    container = service.get_container_client("raw")
+    container.upload_blob("demo/demo.tif", source.read_bytes(), overwrite=True)
+    say(f"    uploaded raw/demo/demo.tif ({source.stat().st_size:,} bytes) to Azurite")
+    job = api.follow(
+        api.submit("raster_ingest", {"container": "raw", "blob_path": "demo/demo.tif"})
+    )
+    if job["status"] != "completed":
+        show(api, job)
+        raise SystemExit("raster_ingest did not complete")
+    show(api, job, result=False)
+    stac = job["output"]["result"]["stac_item"]
+    item = stac["item"]
+    say(f"    STAC item '{item['id']}' (stored at {stac['item_blob']['blob_path']}):")
+    say(f"      bbox: {item['bbox']}")
+    say(
+        f"      proj:epsg: {item['properties'].get('proj:epsg')}  "
+        f"datetime: {item['properties'].get('datetime')}"
+    )
+    for key, asset in item["assets"].items():
+        say(f"      asset {key}: {asset.get('type')} roles={asset.get('roles')}")
+        say(f"        {asset['href'].split('?')[0]}")
+    say(f"      extensions: {', '.join(item.get('stac_extensions', []))}")
+
+
+def main() -> None:
+    shutil.rmtree(DATA, ignore_errors=True)
+    DATA.mkdir(parents=True)
+    say("== starting Azurite, devhost (Functions app + embedded PostgreSQL) and a worker")
+    with run_azurite() as azurite:
+        env = {
+            "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,
+            "DAGMASTER_TASK_QUEUE": "storage",
+            "DAGMASTER_DATA_DIR": str(DATA),
+        }
+        with run_devhost(REPO, DATA / "devhost", env=env) as host:
+            say(f"    Functions app on {host.base_url}  (log: {host.log_path})")
+            say(f"    while it runs, try: curl {host.base_url}/api/jobs")
+            worker = _start_worker({**env, "DAGMASTER_DURABLE_BASE_URL": host.base_url})
+            try:
+                api = Api(host.base_url)
+                for title, workflow_id, inputs in EXAMPLES:
+                    say(f"\n== {workflow_id}: {title}  inputs={json.dumps(inputs)}")
+                    show(api, api.follow(api.submit(workflow_id, inputs)))
+                raster_ingest(api, azurite.connection_string)
+                say("\nDone. Run `.venv/bin/dagmaster dev` to start the app on its own.")
+            finally:
+                worker.terminate()
+                worker.wait(30)
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = (DATA / "worker.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "container_worker"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+if __name__ == "__main__":
+    main()
