@@ -9,6 +9,8 @@ def test_a_1000_wide_fan_out_completes(engine):
     job = engine.wait(job_id, timeout=240)
     assert job["status"] == "completed", job
     assert job["output"]["result"] == sum(range(1000))
+    parent = engine.durable_status(job_id, history=True)["historyEvents"]
+    assert len(parent) < 120  # 10 batch sub-orchestrations, not 1,000 activities
 
 
 def test_devhost_killed_during_a_fan_out_resumes_and_records_each_event_once(engine):
