@@ -94,7 +94,8 @@ def test_task_timeout_kills_the_child_and_reports_a_retryable_timeout(
     queue, worker_env, event_host, tmp_path: Path
 ):
     record = tmp_path / "sleep.txt"
-    task = make_task("test.sleep", {"seconds": 60, "record": str(record)}, timeout=1.5)
+    # 5 s leaves room for a slow spawn (the child imports rasterio) on a loaded machine.
+    task = make_task("test.sleep", {"seconds": 60, "record": str(record)}, timeout=5)
     queue.send(task)
     started = time.monotonic()
 
