@@ -89,8 +89,10 @@ def _describe(src: DatasetReader, params: RasterValidateParams, size: int) -> Ra
 
 
 def _is_tiled(src: DatasetReader) -> bool:
+    """Tiles are narrower than the raster, or square multiples of 16 (TIFF tiles must be);
+    strips span the full width."""
     rows, cols = src.block_shapes[0]
-    return cols < src.width or (rows > 1 and cols == src.width and rows == src.height)
+    return cols < src.width or (rows == cols and rows % 16 == 0)
 
 
 def _cog_validation(gdal_path: str, ref: BlobRef) -> CogValidation:
