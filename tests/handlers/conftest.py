@@ -42,6 +42,7 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
         if not service.get_container_client(name).exists():
             service.create_container(name)
     yield instance
+    service.close()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
