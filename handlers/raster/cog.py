@@ -35,11 +35,12 @@ class CreateCogResult(BaseModel):
 def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
     """Convert the source to a COG at ``output_container/output_path`` and validate it.
 
-    The source is downloaded to a local temporary file first (TMPDIR must hold the input and
-    the output): the COG driver reads its input several times (overviews, then blocks), and
-    one sequential download is faster and fails more cleanly than repeated range reads.
-    Memory stays bounded by GDAL_CACHEMAX. After the upload, a checkpoint records the
-    source and output ETags, so a retry after a crash returns without converting again.
+    The source is downloaded to a local temporary file first: conversion reads it more than
+    once, and one sequential download is faster and fails more cleanly than many range
+    reads. TMPDIR must hold the input, a staging copy (uncompressed size + 1/3) and the
+    output; memory stays bounded by GDAL_CACHEMAX (see `write_cog`). After the upload, a
+    checkpoint records the source and output ETags, so a retry after a crash returns
+    without converting again.
     """
     store = blob_store()
     with storage_errors():
@@ -52,10 +53,11 @@ def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
         with tempfile.TemporaryDirectory(prefix="create_cog-") as scratch:
             validation = _convert(store, src, dst, params, Path(scratch), ctx)
         output = _stored(store, dst)
+        output_etag = store.info(dst).etag
     ctx.save_checkpoint(
         {
             "source_etag": source_info.etag,
-            "output_etag": store.info(dst).etag,
+            "output_etag": output_etag,
             "validation": validation.model_dump(mode="json"),
         }
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import rasterio.windows
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
@@ -41,6 +42,7 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
         if not service.get_container_client(name).exists():
             service.create_container(name)
     yield instance
+    service.close()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
@@ -144,3 +146,19 @@ def header_only_tiff(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     path = raster_dir / "header_only.tif"
     path.write_bytes(source.read_bytes()[:100])
     return _upload(store, path, "fixtures/header_only.tif")
+
+
+@pytest.fixture(scope="session")
+def sparse_100k(store: BlobStore, raster_dir: Path) -> dict[str, str]:
+    """100,000 x 100,000 uint8, tiled, SPARSE_OK with one real block: 10 GB of pixels in
+    well under 1 MB of tile tables."""
+    path = raster_dir / "sparse_100k.tif"
+    profile = {
+        "driver": "GTiff", "width": 100_000, "height": 100_000, "count": 1, "dtype": "uint8",
+        "crs": UTM33, "transform": ORIGIN, "tiled": True, "blockxsize": 512,
+        "blockysize": 512, "sparse_ok": True, "BIGTIFF": "YES", "nodata": 0,
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        one_block = rasterio.windows.Window(0, 0, 512, 512)
+        dst.write(np.full((1, 512, 512), 7, np.uint8), window=one_block)
+    return _upload(store, path, "fixtures/sparse_100k.tif")

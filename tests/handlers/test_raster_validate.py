@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from adapters.blob import BlobStore
@@ -86,3 +88,13 @@ def test_path_traversal_is_non_retryable_naming_the_path(store: BlobStore):
         run("raster_validate", {"container": INPUTS, "blob_path": "../other/secret.tif"})
     assert raised.value.kind == "invalid_blob_ref"
     assert "'../other/secret.tif'" in raised.value.message
+
+
+def test_a_10_gigapixel_sparse_raster_validates_from_metadata_alone(sparse_100k):
+    start = time.perf_counter()
+    report = run("raster_validate", sparse_100k)
+    elapsed = time.perf_counter() - start
+    assert (report["width"], report["height"]) == (100_000, 100_000)
+    assert report["size_bytes"] < 1_000_000
+    # Reading the pixels over HTTP would take minutes; generous for shared CI cores.
+    assert elapsed < 5, f"raster_validate took {elapsed:.1f} s"

@@ -116,3 +116,11 @@ def test_mosaic_with_a_missing_tile_is_non_retryable(uint16_nodata):
     with pytest.raises(NonRetryableError, match="covered by no window"):
         run("mosaic", {"tiles": tiles[:1] + tiles[2:], "output_container": OUTPUTS,
                        "output_path": "tiles/gap/all.vrt"})  # fmt: skip
+
+
+def test_mosaic_refuses_tiles_in_another_container(uint16_nodata):
+    tiles = _tiles(uint16_nodata, "tiles/elsewhere")
+    moved = [{**t, "output": {**t["output"], "container": "rasters"}} for t in tiles]
+    with pytest.raises(NonRetryableError, match="cannot be referenced by a VRT"):
+        run("mosaic", {"tiles": moved, "output_container": OUTPUTS,
+                       "output_path": "tiles/elsewhere/all.vrt"})  # fmt: skip
