@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,36 +18,17 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from tests.support.azurite import Azurite, _free_port, _wait_for_port, azurite_binary
+from dagmaster.azurite import Azurite, run_azurite
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 INPUTS, OUTPUTS = "bench-in", "bench-out"
 
 
-@contextlib.contextmanager
-def azurite_on_disk(location: Path) -> Iterator[Azurite]:
+def azurite_on_disk(location: Path) -> AbstractContextManager[Azurite]:
     """Azurite keeping blobs on disk: the in-memory mode of the test fixture would hold
     gigabytes of benchmark rasters in Node's heap."""
-    ports = Azurite(_free_port(), _free_port(), _free_port())
-    location.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        azurite_binary(), "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
-        "--location", str(location),
-        "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port),
-        "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
-        "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_port(ports.blob_port, time.monotonic() + 30)
-        yield ports
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return run_azurite(location)
 
 
 def use_azurite(azurite: Azurite) -> None:

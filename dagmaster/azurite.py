@@ -66,13 +66,17 @@ def _scratch() -> str:
 
 
 @contextlib.contextmanager
-def run_azurite() -> Iterator[Azurite]:
-    """Run Azurite on free loopback ports, in memory, until the block exits."""
+def run_azurite(location: Path | None = None) -> Iterator[Azurite]:
+    """Run Azurite on free loopback ports until the block exits: in memory, or keeping
+    blobs under ``location`` (for gigabytes of benchmark rasters, too much for Node's heap)."""
     ports = Azurite(_free_port(), _free_port(), _free_port())
+    if location is not None:
+        location.mkdir(parents=True, exist_ok=True)
+    storage = ["--location", str(location)] if location else ["--inMemoryPersistence"]
     cmd = [
         azurite_binary(),
         "--silent",
-        "--inMemoryPersistence",
+        *storage,
         "--skipApiVersionCheck",
         "--disableProductStyleUrl",
         "--disableTelemetry",
