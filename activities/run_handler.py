@@ -9,7 +9,7 @@ import azure.durable_functions as df
 
 import handlers
 from activities import deps
-from activities.outputs import contains_ref, offload, resolve_refs
+from adapters.outputs import contains_ref, offload, resolve_refs
 from domain.jobs import HandlerOutcome, RunHandler
 from domain.state import NodeError
 from handlers import HandlerError, LocalContext

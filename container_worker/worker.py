@@ -29,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for_pipes
 
+from adapters.outputs import offload, resolve_refs
 from adapters.taskqueue import (
     JsonBlobs,
     MessageLost,
@@ -157,8 +158,8 @@ class Worker:
     def _launch(self, slot: Slot) -> None:
         message = slot.message
         try:
-            params = self._queue.resolve_params(message)
-        except PayloadMissing as exc:
+            params = resolve_refs(self._queue.payloads, self._queue.resolve_params(message))
+        except (PayloadMissing, LookupError) as exc:
             self._report(slot, failed(message.task_id, "payload_missing", str(exc), False))
             return
         spec = TaskSpec(
@@ -266,8 +267,21 @@ class Worker:
 
     def _deliver(self, message: TaskMessage, result: TaskResult, store: bool) -> Delivery:
         if store:
+            result = self._offload(message, result)
             self._store.save_result(result)
         return self._callback.raise_event(message.reply_to, result)
+
+    def _offload(self, message: TaskMessage, result: TaskResult) -> TaskResult:
+        """A large output goes to blob storage; the event carries its stub (`domain.offload`)."""
+        if result.status != "completed":
+            return result
+        output = offload(
+            lambda: self._queue.payloads,
+            result.output,
+            message.large_output_bytes,
+            key=message.task_id.key(),
+        )
+        return result if output is result.output else result.model_copy(update={"output": output})
 
     def _settle(self, slot: Slot) -> None:
         assert slot.reporting is not None and slot.result is not None

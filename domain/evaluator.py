@@ -58,6 +58,7 @@ from domain.models import (
     TaskSpec,
     WorkflowDefinition,
 )
+from domain.offload import is_ref, ref_items
 from domain.state import JobInfo, JobState, NodeError, NodeState
 from domain.status import JobStatus, NodeStatus, check_job_transition, check_node_transition
 
@@ -464,6 +465,8 @@ class Evaluator:
         items = templates.render_value(
             node.over, self._context(run.state), node_id=node.id, path="over"
         )
+        if is_ref(items):  # a list kept in blob storage: each child gets a reference to its item
+            items = ref_items(items) or items
         if not isinstance(items, list):
             raise templates.TemplateRenderError(
                 node.id, "over", str(node.over), f"must be a list, got {type(items).__name__}"

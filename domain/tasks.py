@@ -39,7 +39,8 @@ class ReplyTo(BaseModel):
 
 
 class TaskMessage(BaseModel):
-    """One heavy task on the queue. ``params_ref`` replaces ``params`` when they are too large."""
+    """One heavy task on the queue. ``params_ref`` replaces ``params`` when they are too large;
+    params may hold large-output references (`domain.offload`), read by the worker."""
 
     task_id: TaskId
     handler: str
@@ -48,6 +49,8 @@ class TaskMessage(BaseModel):
     timeout_seconds: float | None = None
     checkpoint_ref: str | None = None
     reply_to: ReplyTo
+    large_output_bytes: int = Field(default=32 * 1024, gt=0)
+    """Outputs larger than this go to blob storage; the event carries their stub."""
 
 
 class TaskError(BaseModel):

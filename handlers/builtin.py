@@ -1,4 +1,4 @@
-"""Handlers for tests and demos: echo, flaky_echo, sleep, fail, checkpoint_counter."""
+"""Handlers for tests and demos: echo, flaky_echo, sleep, fail, checkpoint_counter, make_items."""
 
 from __future__ import annotations
 
@@ -79,3 +79,19 @@ def checkpoint_counter(params: CheckpointCounterParams, ctx: HandlerContext) -> 
         ctx.save_checkpoint({"next_step": step + 1})
         ctx.report_progress(100 * (step + 1) / params.steps, f"step {step + 1}/{params.steps}")
     return {"steps": params.steps, "resumed_from": start}
+
+
+class MakeItemsParams(BaseModel):
+    count: int = Field(ge=0, le=1_000_000)
+    padding: int = Field(default=0, ge=0, le=10_000, description="filler characters per item")
+
+
+@registry.register("make_items", MakeItemsParams)
+def make_items(params: MakeItemsParams, ctx: HandlerContext) -> dict[str, Any]:
+    """A list of ``count`` items (``index``, ``name``, ``filler``) and its length: an output as
+    large as asked, e.g. to plan a fan-out over more than the large-output limit."""
+    items = [
+        {"index": i, "name": f"item-{i}", "filler": "x" * params.padding}
+        for i in range(params.count)
+    ]
+    return {"count": params.count, "items": items}

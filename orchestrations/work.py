@@ -183,6 +183,7 @@ class Work:
                 event_name=event_name,
                 task_hub=self.engine.task_hub,
             ),
+            large_output_bytes=self.engine.large_output_bytes,
         )
         sent = self.context.call_activity(DISPATCH_TASK, message.model_dump(mode="json"))
         result = self.context.wait_for_external_event(event_name)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from domain.templates.offloaded import offloaded_or
 from domain.templates.views import NodesView, Resolver
 
 
@@ -67,7 +68,7 @@ class TemplateContext:
             "job": self.job.as_dict(),
         }
         if self.item is not NO_ITEM:
-            variables["item"] = self.item
+            variables["item"] = offloaded_or(self.item)
         if self.index is not None:
             variables["index"] = self.index
         return variables

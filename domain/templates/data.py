@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2.runtime import Undefined
 
+from domain.templates.offloaded import Offloaded
+
 
 def to_data(value: Any) -> Any:
     """Turn an expression's result into plain JSON-like data (fresh containers, no aliasing).
@@ -19,6 +21,8 @@ def to_data(value: Any) -> Any:
         return value
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, Offloaded):
+        return value.reference()
     if isinstance(value, Undefined):
         str(value)  # StrictUndefined raises its own error (UndefinedError or SecurityError)
         raise TypeError("expression is undefined")

@@ -26,6 +26,7 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from domain.templates.data import to_data
+from domain.templates.offloaded import Offloaded, offloaded_or
 from domain.templates.views import View
 
 _KEPT_GLOBALS = frozenset({"range", "namespace"})
@@ -48,18 +49,22 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Offloaded):
+            return obj[attribute]
         if isinstance(obj, Mapping):
             if _has_key(obj, attribute):
-                return obj[attribute]
+                return offloaded_or(obj[attribute])
             if isinstance(obj, View) and attribute not in _VIEW_METHODS:
                 return self.undefined(obj.missing_hint(attribute), obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Offloaded):
+            return obj[argument]
         if not isinstance(obj, Mapping):
             return super().getitem(obj, argument)
         if _has_key(obj, argument):
-            return obj[argument]
+            return offloaded_or(obj[argument])
         if isinstance(obj, View):
             return self.undefined(obj.missing_hint(argument), obj=obj, name=argument)
         return self.undefined(obj=obj, name=argument)

@@ -1,8 +1,11 @@
-"""The read-only ``nodes`` mapping of a template context, resolving large outputs lazily.
+"""The read-only ``nodes`` mapping of a template context, and large outputs in templates.
 
-The orchestrator may replace a big node output with a reference (a dict with a string
-``"$ref"``, e.g. ``{"$ref": "blob://container/path", "size": 123}``). ``nodes.<id>.output``
-hands such a reference to the resolver the first time a template reads it.
+A big node output reaches the orchestrator as a stub holding references (see
+`domain.offload`). Without a resolver (the orchestrator: it cannot read blobs) a reference
+is seen as an :class:`Offloaded` value: reading a key or position inside it gives a longer
+reference, ``|length`` works, and passing it to a param hands the reference on to the
+activity or worker, which reads the blob. With a resolver (tests, tools), ``nodes.<id>.output``
+is materialised on first access instead.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from domain.offload import is_ref
 from domain.templates.data import to_data
+from domain.templates.offloaded import offloaded_or
 
 Resolver = Callable[[dict[str, Any]], Any]
 """Materialises one large-output reference into the output it stands for."""
@@ -27,8 +32,8 @@ class ResolverFailure(Exception):
 
 
 def is_output_reference(value: Any) -> bool:
-    """A large-output reference is a dict with a string ``"$ref"`` (e.g. ``blob://c/p``)."""
-    return isinstance(value, dict) and isinstance(value.get(REFERENCE_KEY), str)
+    """A large-output reference (see `domain.offload.is_ref`)."""
+    return is_ref(value)
 
 
 class View(Mapping[str, Any]):
@@ -63,6 +68,8 @@ class NodeView(View):
                     self._output = self._resolver(self._output)
                 except Exception as exc:
                     raise ResolverFailure(exc) from exc
+            else:
+                self._output = offloaded_or(self._output)
             self._resolved = True
         return self._output
 

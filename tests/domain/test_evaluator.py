@@ -290,6 +290,19 @@ def test_fan_out_over_a_non_list_fails_the_node():
     assert "must be a list, got dict" in run.state.nodes["fan"].error.message
 
 
+def test_fan_out_over_an_offloaded_list_gives_each_child_a_reference_to_its_item():
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: object}\n",
+    )
+    ref = {"$ref": "outputs/plan.json", "size": 40_000, "length": 2, "path": ["tiles"]}
+    run = Run(wf, {"xs": ref})
+    assert [d.params for d in run.last.dispatch] == [
+        {"value": {"$ref": "outputs/plan.json", "path": ["tiles", 0]}, "index": 0},
+        {"value": {"$ref": "outputs/plan.json", "path": ["tiles", 1]}, "index": 1},
+    ]
+
+
 def test_failure_with_no_retries_fails_the_job_and_skips_downstream():
     wf = workflow(
         START + task("a", "[start]") + task("b", "[start]") + task("c", "[a]") + end("[b, c]")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from adapters.outputs import is_ref, resolve_refs
 from tests.worker.support import (
     EventHost,
     make_task,
@@ -137,4 +139,50 @@ def test_large_params_travel_through_blob_storage(queue, worker_env, event_host)
     with running_worker(worker_env):
         [event] = event_host.wait_accepted(task.reply_to.instance_id)
 
-    assert event.result().output["params"] == big
+    output = resolve_refs(queue.payloads, event.result().output)
+    assert output["params"] == big
+
+
+def test_large_output_goes_to_blob_storage_and_the_event_carries_its_stub(
+    queue, worker_env, event_host
+):
+    big = {"tiles": [f"tile-{i:06d}-" + "x" * 40 for i in range(2000)]}  # ~100 KB
+    task = make_task("test.echo", big)
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    output = event.result().output
+    assert output["attempt"] == 1  # small fields stay inline
+    assert is_ref(output["params"]["tiles"])
+    assert len(json.dumps(event.body)) < 2_000
+    assert resolve_refs(queue.payloads, output)["params"] == big
+
+
+def test_references_in_params_are_read_before_the_handler_runs(queue, worker_env, event_host):
+    tiles = [{"row": i} for i in range(3)]
+    queue.payloads.put("dagmaster-outputs/job-0/plan/1.json", {"tiles": tiles})
+    ref = {"$ref": "dagmaster-outputs/job-0/plan/1.json", "path": ["tiles", 2]}
+    task = make_task("test.echo", {"tile": ref})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    assert event.result().output["params"] == {"tile": {"row": 2}}
+
+
+def test_missing_referenced_output_fails_the_task_without_retry(queue, worker_env, event_host):
+    ref = {"$ref": "dagmaster-outputs/job-0/gone/1.json", "size": 50_000}
+    task = make_task("test.echo", {"tile": ref})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        [event] = event_host.wait_accepted(task.reply_to.instance_id)
+
+    result = event.result()
+    assert result.status == "failed"
+    assert result.error is not None and result.error.kind == "payload_missing"
+    assert not result.error.retryable
+    assert "dagmaster-outputs/job-0/gone/1.json is missing" in result.error.message
