@@ -6,6 +6,7 @@ import azure.functions as func
 from activities.dispatch_task import bp as dispatch_task
 from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
+from activities.stop_instances import bp as stop_instances
 from api.health import bp as health
 from api.jobs import bp as jobs
 from api.workflows import bp as workflows
@@ -20,6 +21,7 @@ for blueprint in (
     run_handler,
     dispatch_task,
     record_events,
+    stop_instances,
     jobs,
     workflows,
     health,

@@ -28,6 +28,7 @@ from domain.decisions import (
 )
 from domain.events import EventKind, JobEvent, event_output
 from domain.models import RetryPolicy
+from domain.state import NodeError
 
 
 def events_per_child(policy: RetryPolicy) -> int:
@@ -56,6 +57,7 @@ class BatchRunner:
         self.waiting: deque[str] = deque(d.node_id for d in start.children)
         self.in_flight = 0
         self.seq = start.seq_base
+        self.stopped = False
 
     def begin(self, now: datetime) -> BatchStep:
         step = BatchStep()
@@ -65,6 +67,8 @@ class BatchRunner:
 
     def apply(self, result: NodeCompleted | NodeFailed | RetryDue, now: datetime) -> BatchStep:
         step = BatchStep()
+        if self.stopped:
+            return step
         child = self.children.get(result.node_id)
         if (
             child is None
@@ -89,6 +93,25 @@ class BatchRunner:
         else:
             self._failed(step, child, result, now)
         self._fill(step, now)
+        self._maybe_finish(step)
+        return step
+
+    def stop(self, reason: str | None) -> BatchStep:
+        """The parent job ended (cancel, timeout, failure): every unfinished child is
+        cancelled. No events: the parent has recorded its children's end already."""
+        error = NodeError(kind="cancelled", message=reason or "the job ended", retryable=False)
+        for child in self.children.values():
+            if child.outcome is None:
+                child.outcome = ChildOutcome(
+                    node_id=child.dispatch.node_id,
+                    status="cancelled",
+                    attempts=child.attempt,
+                    error=error,
+                )
+        self.waiting.clear()
+        self.in_flight = 0
+        self.stopped = True
+        step = BatchStep()
         self._maybe_finish(step)
         return step
 

@@ -86,7 +86,7 @@ class BatchStart(BaseModel):
 
 class ChildOutcome(BaseModel):
     node_id: str
-    status: Literal["completed", "failed", "timed_out"]
+    status: Literal["completed", "failed", "timed_out", "cancelled"]
     attempts: int
     output: Any = None
     error: NodeError | None = None

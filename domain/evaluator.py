@@ -549,7 +549,10 @@ class Evaluator:
                 run.set_status(outcome.node_id, NodeStatus.COMPLETED, silent=True)
             else:
                 node.error = outcome.error
-                final = NodeStatus.TIMED_OUT if outcome.status == "timed_out" else NodeStatus.FAILED
+                final = {
+                    "timed_out": NodeStatus.TIMED_OUT,
+                    "cancelled": NodeStatus.CANCELLED,
+                }.get(outcome.status, NodeStatus.FAILED)
                 self._fail_for_good(run, outcome.node_id, final, silent=True)
             self._propagate(run)
 

@@ -68,6 +68,14 @@ class RecordEvents(BaseModel):
     create: dict[str, Any] | None = None
 
 
+class StopInstances(BaseModel):
+    """Child orchestrations (fan-out batches, sub-workflow jobs) still running when their job
+    ended: each gets the cancel event."""
+
+    instance_ids: list[str]
+    reason: str
+
+
 class JobFailed(Exception):
     """Raised by the orchestrator at the end of a failed job, so that the Durable status of
     the instance is `Failed` with this message, as operators expect."""

@@ -9,10 +9,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from domain.batch import BatchRunner, BatchStep
-from domain.decisions import BatchStart, NodeCompleted, NodeFailed, RetryDue
+from domain.decisions import BatchStart, CancelRequested, NodeCompleted, NodeFailed, RetryDue
 from orchestrations.names import FAN_OUT_BATCH
 from orchestrations.records import Recorder
-from orchestrations.work import Work
+from orchestrations.work import Work, listen_for_cancel
 
 bp = df.Blueprint()
 
@@ -23,6 +23,7 @@ def run_batch(
     runner = BatchRunner(start)
     work = Work(context, start.job_id, start.engine)
     recorder = Recorder(context, work, start.job_id)
+    listen_for_cancel(context, work)
     step = runner.begin(context.current_utc_datetime)
     while True:
         for retry in step.retries:
@@ -35,6 +36,9 @@ def run_batch(
         winner = yield context.task_any(work.tasks())
         step = BatchStep()
         for result in work.take(winner):
+            if isinstance(result, CancelRequested):
+                step = runner.stop(result.reason)
+                break
             assert isinstance(result, NodeCompleted | NodeFailed | RetryDue)
             step = runner.apply(result, context.current_utc_datetime)
     work.cancel_timers()

@@ -13,16 +13,15 @@ from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
-from azure.durable_functions.models.Task import TaskBase
 
-from domain.decisions import CancelRequested, JobTimedOut, Result, Step
+from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
-from domain.jobs import CANCEL_EVENT, JobFailed, JobStart
+from domain.jobs import JobFailed, JobStart, StopInstances
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR
+from orchestrations.names import JOB_ORCHESTRATOR, STOP_INSTANCES
 from orchestrations.records import Recorder
-from orchestrations.work import Pending, Work, event_payload
+from orchestrations.work import Pending, Work, listen_for_cancel
 
 bp = df.Blueprint()
 
@@ -36,7 +35,9 @@ class JobRun:
             batch_threshold=start.engine.batch_threshold,
             batch_size=start.engine.batch_size,
         )
-        self.work = Work(context, start.job_id, start.engine, start.workflow)
+        self.work = Work(
+            context, start.job_id, start.engine, start.workflow, asset_id=start.asset_id
+        )
         self.recorder = Recorder(context, self.work, start.job_id)
 
     def run(self) -> Generator[Any, Any, dict[str, Any]]:
@@ -50,7 +51,7 @@ class JobRun:
         state, step = self.evaluator.start(
             job, self.start.inputs, self.context.current_utc_datetime
         )
-        self._listen_for_cancel()
+        listen_for_cancel(self.context, self.work)
         self._job_timer()
         first = True
         while True:
@@ -58,26 +59,31 @@ class JobRun:
             first = False
             if step.finished is not None:
                 break
-            winner = yield self.context.task_any(self.work.tasks())
-            results = self.work.take(winner)
+            results = self.work.take_settled()  # decided while dispatching, e.g. bad inputs
+            if not results:
+                winner = yield self.context.task_any(self.work.tasks())
+                results = self.work.take(winner)
             if results:
                 step = self.evaluator.step(state, results, self.context.current_utc_datetime)
             else:
                 step = Step()
+        orphans = self.work.running_children()
         self.work.cancel_timers()
         while (writing := self.recorder.drain()) is not None:
             yield writing
+        if orphans:
+            yield from self._stop_children(orphans, state)
         return self._finish(state, step)
 
-    def _listen_for_cancel(self) -> None:
-        event = self.context.wait_for_external_event(CANCEL_EVENT)
-
-        def interpret(t: TaskBase) -> list[Result]:
-            payload = event_payload(t.result)
-            body = payload if isinstance(payload, dict) else {}
-            return [CancelRequested(by=body.get("by"), reason=body.get("reason"))]
-
-        self.work.add(event, Pending("", interpret))
+    def _stop_children(self, instance_ids: list[str], state: JobState) -> Generator[Any, Any, None]:
+        """The job ended with batches or sub-workflows still running: they get the cancel
+        event (their nodes are already final here), so they stop instead of running on."""
+        reason = f"job {self.start.job_id} ended {state.status.value}"
+        message = StopInstances(instance_ids=instance_ids, reason=reason)
+        try:
+            yield self.context.call_activity(STOP_INSTANCES, message.model_dump(mode="json"))
+        except Exception:
+            return
 
     def _job_timer(self) -> None:
         timeout = self.start.workflow.definition.timeout

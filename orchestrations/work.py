@@ -21,6 +21,7 @@ from domain.decisions import (
     ApprovalReceived,
     BatchFinished,
     BatchResult,
+    CancelRequested,
     ChildOutcome,
     Dispatch,
     NodeCompleted,
@@ -29,7 +30,8 @@ from domain.decisions import (
     RetryDue,
     ScheduleRetry,
 )
-from domain.jobs import EngineOptions, JobStart, RunHandler
+from domain.inputs import InputError, resolve_inputs
+from domain.jobs import CANCEL_EVENT, EngineOptions, JobStart, RunHandler
 from domain.snapshot import PinnedWorkflow
 from domain.state import NodeError
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
@@ -61,6 +63,18 @@ def failure(task: TaskBase, kind: str) -> NodeError:
     return NodeError(kind=kind, message=str(task.result), retryable=True)
 
 
+def listen_for_cancel(context: df.DurableOrchestrationContext, work: Work) -> None:
+    """Wait for the cancel event (`CANCEL_EVENT`, `{by, reason}`) alongside the work."""
+    event = context.wait_for_external_event(CANCEL_EVENT)
+
+    def interpret(t: TaskBase) -> list[Result]:
+        payload = event_payload(t.result)
+        body = payload if isinstance(payload, dict) else {}
+        return [CancelRequested(by=body.get("by"), reason=body.get("reason"))]
+
+    work.add(event, Pending("", interpret))
+
+
 class Work:
     """The in-flight durable tasks of one orchestration."""
 
@@ -70,13 +84,19 @@ class Work:
         job_id: str,
         engine: EngineOptions,
         workflow: PinnedWorkflow | None = None,
+        *,
+        asset_id: str | None = None,
     ) -> None:
-        """``workflow`` pins the sub-workflows a `sub_workflow` node may run (jobs only)."""
+        """``workflow`` pins the sub-workflows a `sub_workflow` node may run, and ``asset_id``
+        is handed down to them (jobs only)."""
         self.context = context
         self.job_id = job_id
         self.engine = engine
         self.workflow = workflow
+        self.asset_id = asset_id
         self.pending: dict[TaskBase, Pending] = {}
+        self.settled: list[Result] = []  # results known without waiting for a task
+        self.child_instances: dict[TaskBase, str] = {}  # sub-orchestration task → instance id
 
     def tasks(self) -> list[TaskBase]:
         return list(self.pending)
@@ -95,6 +115,15 @@ class Work:
         doomed = set(node_ids)
         for task in [t for t, p in self.pending.items() if p.node_id in doomed]:
             self._forget(task)
+
+    def take_settled(self) -> list[Result]:
+        settled, self.settled = self.settled, []
+        return settled
+
+    def running_children(self) -> list[str]:
+        """Instance ids of the sub-orchestrations started and not finished (also those the
+        evaluator abandoned: they run on until told to stop)."""
+        return [iid for task, iid in self.child_instances.items() if not task.is_completed]
 
     def cancel_timers(self) -> None:
         """Pending timers keep an orchestration open; cancel them before it returns."""
@@ -221,18 +250,29 @@ class Work:
     def _sub_workflow(self, d: Dispatch) -> None:
         assert self.workflow is not None, "sub-workflows run only inside a job"
         pinned = self.workflow.sub_workflow(d.workflow_id or "", d.workflow_version)
+        try:
+            inputs = resolve_inputs(pinned.definition, d.params)
+        except InputError as exc:
+            error = NodeError(
+                kind="invalid_inputs",
+                message=f"inputs of sub-workflow '{pinned.definition.workflow_id}': {exc}",
+                retryable=False,
+            )
+            self.settled.append(NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error))
+            return
         child_id = f"{self.job_id}.{d.node_id}.{d.attempt}"
         child = JobStart(
             job_id=child_id,
             workflow=pinned,
-            inputs=d.params,
+            inputs=inputs,
             parent_job_id=self.job_id,
-            asset_id=None,
+            asset_id=self.asset_id,
             engine=self.engine,
         )
         task = self.context.call_sub_orchestrator(
             JOB_ORCHESTRATOR, child.model_dump(mode="json"), child_id
         )
+        self.child_instances[task] = child_id
 
         def interpret(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:
@@ -257,6 +297,7 @@ class Work:
         task = self.context.call_sub_orchestrator(
             FAN_OUT_BATCH, batch.model_dump(mode="json"), instance
         )
+        self.child_instances[task] = instance
 
         def interpret(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:

@@ -19,8 +19,8 @@ from azure.functions import meta
 from azure.functions._durable_functions import df_dumps
 from azure.functions.durable_functions import ActivityTriggerConverter
 
+from devhost.bindings import function_kwargs
 from devhost.engine import history as h
-from devhost.engine.invoker import InvocationContext, wants_context
 from devhost.engine.replay import HTTP_ACTIVITY
 from devhost.store import ActivityItem, NewMessage
 from devhost.timeutil import utcnow
@@ -78,11 +78,8 @@ class ActivityRunner:
         if info is None:
             raise LookupError(f"The function '{item.name}' doesn't exist or is not an activity.")
         datum = meta.Datum(type="json", value=item.input if item.input is not None else "null")
-        kwargs: dict[str, Any] = {
-            info.trigger["name"]: ActivityTriggerConverter.decode(datum, trigger_metadata=None)
-        }
-        if wants_context(info.fn) and "context" not in kwargs:
-            kwargs["context"] = InvocationContext(info.name, str(self.engine.settings.app_dir))
+        value = ActivityTriggerConverter.decode(datum, trigger_metadata=None)
+        kwargs = function_kwargs(info, value, self.engine.settings, self.engine.keys)
         return await self.engine.invoker.call(info.fn, kwargs, self.engine.invoker.activity_pool)
 
     async def _writer(self) -> None:

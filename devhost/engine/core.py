@@ -25,6 +25,7 @@ from devhost.engine.activities import ActivityRunner
 from devhost.engine.entities import EntityRunner
 from devhost.engine.invoker import Invoker
 from devhost.engine.orchestrations import Effects, OrchestrationRunner
+from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery, InstanceRecord, NewEntityOp, NewMessage, Store
 from devhost.timeutil import to_history_ts, utcnow
@@ -52,6 +53,7 @@ class Engine:
     def __init__(self, settings: DevhostSettings, index: FunctionIndex) -> None:
         self.settings = settings
         self.index = index
+        self.keys = HostKeys.load_or_create(settings.data_dir)  # for durable client bindings
         self.store = Store(settings.data_dir / "devhost.sqlite3")
         hj = settings.host_json
         self.invoker = Invoker(hj.max_concurrent_activities, hj.max_concurrent_orchestrators)

@@ -132,3 +132,31 @@ def test_a_failed_child_in_a_batch_fails_the_job_fast():
     evaluator.step(state, [BatchFinished(result=result)], NOW)
     assert state.status == "failed"
     assert "fan[2]" in state.error.message
+
+
+def test_a_stopped_batch_cancels_its_unfinished_children_and_finishes():
+    _, _, step = start(10)
+    runner = BatchRunner(step.dispatch[0].batch)
+    first = runner.begin(NOW).dispatch[0]
+    runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
+
+    stopped = runner.stop("job j ended cancelled")
+
+    assert stopped.events == []  # the parent recorded its children's end already
+    assert stopped.finished is not None
+    statuses = [(o.node_id, o.status) for o in stopped.finished.outcomes]
+    assert statuses == [
+        ("fan[0]", "completed"),
+        ("fan[1]", "cancelled"),
+        ("fan[2]", "cancelled"),
+        ("fan[3]", "cancelled"),
+    ]
+
+
+def test_results_arriving_after_a_stop_are_ignored():
+    _, _, step = start(10)
+    runner = BatchRunner(step.dispatch[0].batch)
+    first = runner.begin(NOW).dispatch[0]
+    runner.stop(None)
+    late = runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
+    assert late.dispatch == [] and late.events == [] and late.finished is None

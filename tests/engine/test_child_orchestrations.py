@@ -1,0 +1,66 @@
+"""Sub-workflows and fan-out batches are child orchestrations: they get the parent's asset,
+their inputs are checked, and they stop when the parent job ends early."""
+
+import time
+
+ITEMS = list(range(120))  # two batches (100 + 20), each far too slow to finish on its own
+
+
+def wait_durable(engine, instance_id, statuses, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = engine.call("GET", f"/runtime/webhooks/durabletask/instances/{instance_id}")
+        status = response.json() if response.status_code < 300 else {}
+        if status.get("runtimeStatus") in statuses:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"{instance_id} not {statuses} after {timeout}s: {status}")
+
+
+def test_sub_workflow_runs_with_its_default_inputs_filled_in(engine):
+    job = engine.wait(engine.submit("sub_workflow_test", {"message": "hi"}))
+    assert job["status"] == "completed", job
+    assert job["output"]["result"] == {"message": "echo of hi", "repeat": 1}
+
+
+def test_sub_workflow_job_belongs_to_the_parents_asset(engine):
+    job_id = engine.submit("sub_workflow_test", {"message": "hi"}, asset_id="asset-7")
+    engine.wait(job_id)
+    children = engine.call("GET", "/api/jobs", params={"asset_id": "asset-7"}).json()["items"]
+    assert {c["job_id"] for c in children} == {job_id, f"{job_id}.child.1"}
+
+
+def test_sub_workflow_with_mistyped_inputs_fails_the_node_naming_the_field(engine):
+    job_id = engine.submit("sub_workflow_bad_inputs_test")
+    job = engine.wait(job_id)
+    assert job["status"] == "failed"
+    node = engine.nodes(job_id)["child"]
+    assert node["error"]["kind"] == "invalid_inputs"
+    assert "inputs.message: expected string, got integer 42" in node["error"]["message"]
+    child = engine.call("GET", f"/runtime/webhooks/durabletask/instances/{job_id}.child.1")
+    assert child.status_code == 404  # never started
+
+
+def test_cancelling_a_job_stops_its_running_sub_workflow(engine):
+    job_id = engine.submit("sub_workflow_cancel_test")
+    child_id = f"{job_id}.child.1"
+    wait_durable(engine, child_id, {"Running"})
+    response = engine.call("POST", f"/api/jobs/{job_id}/cancel", json={"by": "ops"})
+    assert response.status_code == 202
+    assert engine.wait(job_id)["status"] == "cancelled"
+    child = engine.wait(child_id)
+    assert child["status"] == "cancelled"
+
+
+def test_cancelling_a_wide_fan_out_stops_its_batches(engine):
+    job_id = engine.submit("wide_cancel_test", {"items": ITEMS, "seconds": 0.5})
+    batches = [f"{job_id}.each@0", f"{job_id}.each@1"]
+    for batch in batches:
+        wait_durable(engine, batch, {"Running"})
+    engine.call("POST", f"/api/jobs/{job_id}/cancel", json={"by": "ops", "reason": "enough"})
+    assert engine.wait(job_id)["status"] == "cancelled"
+    for batch in batches:
+        outcomes = wait_durable(engine, batch, {"Completed"}, timeout=15)["output"]["outcomes"]
+        assert "cancelled" in {o["status"] for o in outcomes}
+    nodes = engine.nodes(job_id)
+    assert {nodes[f"each[{i}]"]["status"] for i in ITEMS} <= {"completed", "cancelled"}
