@@ -100,6 +100,15 @@ def uint16_nodata(store: BlobStore, raster_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def half_nodata(store: BlobStore, raster_dir: Path) -> dict[str, str]:
+    """1-band uint8 256x256 in UTM 33N, nodata 0 on its left half, valid on the right."""
+    data = _gradient(1, 256, 256, "uint8", 0.25) + 1
+    data[:, :, :128] = 0
+    path = _write(raster_dir / "half_nodata.tif", data, crs=UTM33, transform=ORIGIN, nodata=0)
+    return _upload(store, path, "fixtures/half_nodata.tif")
+
+
+@pytest.fixture(scope="session")
 def float32_nan(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     """1-band float32, 300x200 (not a multiple of any block size), NaN nodata and NaN holes."""
     data = _gradient(1, 200, 300, "float32", 0.01)

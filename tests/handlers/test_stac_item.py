@@ -89,3 +89,17 @@ def test_local_schema_validation_rejects_a_broken_item(cog):
     item = run("stac_item", cog)["item"]
     item["assets"]["data"]["raster:bands"][0]["data_type"] = "uint17"
     assert not StacValidate(schema_map=local_schema_map()).validate_dict(item)
+
+
+def _valid_percents(item: dict) -> list[float]:
+    return [b["statistics"]["valid_percent"] for b in item["assets"]["data"]["raster:bands"]]
+
+
+def test_valid_percent_of_a_fully_valid_raster_is_100(small_rgb):
+    item = run("stac_item", small_rgb)["item"]
+    assert _valid_percents(item) == [100.0, 100.0, 100.0]
+
+
+def test_valid_percent_of_a_half_nodata_raster_is_about_50(half_nodata):
+    item = run("stac_item", half_nodata)["item"]
+    assert _valid_percents(item) == [pytest.approx(50.0, abs=0.5)]
