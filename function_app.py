@@ -8,6 +8,7 @@ from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
 from api.health import bp as health
 from api.jobs import bp as jobs
+from api.stac import bp as stac
 from api.workflows import bp as workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
@@ -21,6 +22,7 @@ for blueprint in (
     dispatch_task,
     record_events,
     jobs,
+    stac,
     workflows,
     health,
 ):

@@ -19,9 +19,11 @@ from rio_stac import create_stac_item
 from stac_validator.validate import StacValidate
 
 from adapters.blob import BlobRef, BlobStore
+from adapters.catalog.models import StacItemRecord
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
+from handlers.raster.stac_index import stac_index
 from handlers.raster.storage import blob_store, storage_errors
 
 STAC_MEDIA_TYPE = "application/geo+json"
@@ -43,6 +45,7 @@ class StacItemParams(BlobLocation):
 class StacItemResult(BaseModel):
     item: dict[str, Any]
     item_blob: StoredBlob
+    indexed: bool = Field(description="upserted into the STAC index (see stac_index.py)")
 
 
 @registry.register("stac_item", StacItemParams)
@@ -51,7 +54,9 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
     store it as ``<blob path without suffix>.stac.json`` in the same container.
 
     The asset's href is the blob's unsigned URL; readers bring their own credentials. A
-    raster without a CRS cannot have a geometry: NonRetryableError.
+    raster without a CRS cannot have a geometry: NonRetryableError. When a STAC index is
+    configured (DAGMASTER_STAC_INDEX), an item with a collection is then upserted into it,
+    keyed by (collection, item id), so a retry updates the same row.
     """
     store = blob_store()
     with storage_errors():
@@ -67,7 +72,32 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
             container=item_ref.container, blob_path=item_ref.path, url=store.url(item_ref),
             size_bytes=store.info(item_ref).size,
         )  # fmt: skip
-    return StacItemResult(item=item_dict, item_blob=stored)
+    indexed = _index(item_dict, stored, ctx)
+    return StacItemResult(item=item_dict, item_blob=stored, indexed=indexed)
+
+
+def _index(item: dict[str, Any], stored: StoredBlob, ctx: HandlerContext) -> bool:
+    index = stac_index()
+    if index is None or not item.get("collection"):
+        return False
+    index.upsert_item(item_record(item, stored.url, ctx.job_id, ctx.node_id))
+    return True
+
+
+def item_record(
+    item: dict[str, Any], href: str, job_id: str | None, node_id: str | None
+) -> StacItemRecord:
+    """The index row of a STAC Item dict (2D bbox; a 3D one loses its heights)."""
+    bbox = item["bbox"]
+    if len(bbox) == 6:  # [west, south, bottom, east, north, top]
+        bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
+    props = item["properties"]
+    when = props.get("datetime") or props.get("start_datetime")
+    return StacItemRecord(
+        collection=item["collection"], item_id=item["id"], job_id=job_id, node_id=node_id,
+        bbox=tuple(bbox),
+        geometry=item["geometry"], datetime=when, item=item, href=href,
+    )  # fmt: skip
 
 
 def _build_item(
