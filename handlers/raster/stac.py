@@ -156,28 +156,32 @@ def _media_type(gdal_path: str, ref: BlobRef) -> str:
 
 
 def _validate(item: dict[str, Any], ref: BlobRef) -> None:
+    validate_stac(item, f"the STAC Item built for blob {ref}", kind="invalid_stac_item")
+
+
+def validate_stac(document: dict[str, Any], what: str, kind: str) -> None:
     """Validate with stac-validator against local schemas only (no network).
 
     stac-validator would fetch the core and extension schemas over HTTPS; its ``schema_map``
     redirects each URL to a local file: pystac's bundled STAC 1.1.0 and GeoJSON schemas, and
-    our own extension schemas (see schemas/README.md).
+    our own extension schemas (see schemas/README.md). Invalid: NonRetryableError ``kind``.
     """
     validator = StacValidate(schema_map=local_schema_map())
-    if not validator.validate_dict(item):
-        raise NonRetryableError(
-            f"the STAC Item built for blob {ref} is invalid: {validator.message}",
-            kind="invalid_stac_item",
-        )
+    if not validator.validate_dict(document):
+        raise NonRetryableError(f"{what} is invalid: {validator.message}", kind=kind)
 
 
 @cache
 def local_schema_map() -> dict[str, str]:
-    """Schema URL -> local file, for every schema a proj+raster Item refers to."""
+    """Schema URL -> local file, for every schema a proj+raster Item or a Collection refers
+    to."""
     bundled = files("pystac.validation") / "jsonschemas"
     ours = Path(__file__).with_name("schemas")
     names = ("item", "basics", "bands", "common", "data-values", "datetime", "instrument",
              "licensing", "provider")  # fmt: skip
     mapping = {f"{_STAC_SPEC}/{n}.json": str(bundled / f"stac-spec/v1.1.0/{n}.json") for n in names}
+    collection = "https://schemas.stacspec.org/v1.1.0/collection-spec/json-schema/collection.json"
+    mapping[collection] = str(bundled / "stac-spec/v1.1.0/collection.json")
     for name in ("Feature", "Geometry"):
         mapping[f"https://geojson.org/schema/{name}.json"] = str(bundled / f"geojson/{name}.json")
     for ext in ("projection-v1.1.0", "raster-v1.1.0"):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 import rasterio.windows
+import requests
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
@@ -171,3 +172,13 @@ def sparse_100k(store: BlobStore, raster_dir: Path) -> dict[str, str]:
         one_block = rasterio.windows.Window(0, 0, 512, 512)
         dst.write(np.full((1, 512, 512), 7, np.uint8), window=one_block)
     return _upload(store, path, "fixtures/sparse_100k.tif")
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if stac-validator tries to fetch a schema (it uses ``requests.get``)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(requests, "get", refuse)
