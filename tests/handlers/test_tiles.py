@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stac_validator.validate import StacValidate
 
-from handlers.base import NonRetryableError
+from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.grid import Window, cover_problems, tile_windows
 from handlers.raster.stac import local_schema_map
 from tests.handlers.conftest import OUTPUTS
@@ -172,3 +172,39 @@ def test_format_stac_writes_no_vrt_and_format_vrt_no_collection(store, uint16_no
     assert not store.exists(store.ref(OUTPUTS, "tiles/formats/stac.vrt"))
     assert vrt_only["collection"] is None
     assert not store.exists(store.ref(OUTPUTS, "tiles/formats/vrt.collection.json"))
+
+
+def _one_tile(source: dict[str, str], prefix: str, **options: object) -> dict:
+    tile = run("plan_tiles", {**source, "tile_size": 256})["tiles"][0]
+    return {**source, "tile": tile, "output_container": OUTPUTS, "output_prefix": prefix,
+            "blocksize": 128, **options}  # fmt: skip
+
+
+def test_retried_tile_after_upload_resumes_without_converting(store, uint16_nodata):
+    params = _one_tile(uint16_nodata, "tiles/resume")
+    first_ctx = LocalContext()
+    first = run("cog_tile", params, first_ctx)
+    etag = store.info(store.ref(OUTPUTS, first["output"]["blob_path"])).etag
+    retry = run("cog_tile", params, LocalContext(attempt=2, checkpoint=first_ctx.checkpoint))
+    assert retry["resumed"] is True
+    assert retry["output"] == first["output"]
+    assert retry["validation"] == first["validation"]
+    assert store.info(store.ref(OUTPUTS, first["output"]["blob_path"])).etag == etag
+
+
+def test_tile_checkpoint_of_a_replaced_output_is_ignored(store, uint16_nodata):
+    params = _one_tile(uint16_nodata, "tiles/replaced")
+    ctx = LocalContext()
+    first = run("cog_tile", params, ctx)
+    store.upload_bytes(store.ref(OUTPUTS, first["output"]["blob_path"]), b"not a tile")
+    again = run("cog_tile", params, LocalContext(attempt=2, checkpoint=ctx.checkpoint))
+    assert again["resumed"] is False
+    assert again["validation"]["is_valid"] is True
+
+
+def test_tile_checkpoint_from_other_params_is_ignored(uint16_nodata):
+    ctx = LocalContext()
+    run("cog_tile", _one_tile(uint16_nodata, "tiles/params"), ctx)
+    other = _one_tile(uint16_nodata, "tiles/params", compression="zstd")
+    again = run("cog_tile", other, LocalContext(attempt=2, checkpoint=ctx.checkpoint))
+    assert again["resumed"] is False
