@@ -9,6 +9,7 @@ from activities.run_handler import bp as run_handler
 from activities.stop_instances import bp as stop_instances
 from api.health import bp as health
 from api.jobs import bp as jobs
+from api.stac import bp as stac
 from api.workflows import bp as workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
@@ -23,6 +24,7 @@ for blueprint in (
     record_events,
     stop_instances,
     jobs,
+    stac,
     workflows,
     health,
 ):

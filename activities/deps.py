@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from adapters.catalog import JobCatalog, get_catalog
+from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
 from adapters.taskqueue import (
     JsonBlobs,
     StorageSettings,
@@ -31,3 +31,8 @@ def json_blobs() -> JsonBlobs:
 @cache
 def task_queue() -> TaskQueue:
     return _open_task_queue(TaskQueueSettings.from_env(), json_blobs())
+
+
+@cache
+def stac_catalog() -> StacCatalog:
+    return get_stac_catalog()

@@ -153,6 +153,7 @@ def main() -> None:
             "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,
             "DAGMASTER_TASK_QUEUE": "storage",
             "DAGMASTER_DATA_DIR": str(DATA),
+            "DAGMASTER_STAC_INDEX": "catalog",
         }
         with run_devhost(REPO, DATA / "devhost", env=env) as host:
             say(f"    Functions app on {host.base_url}  (log: {host.log_path})")

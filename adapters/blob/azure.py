@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import unquote
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
+    ResourceExistsError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
@@ -108,20 +110,43 @@ class AzureBlobStore(BlobStore):
         return BlobInfo(props.size, props.etag, props.content_settings.content_type)
 
     def upload_bytes(self, ref: BlobRef, data: bytes, content_type: str | None = None) -> None:
-        with _translated(ref):
+        def upload() -> None:
             self._client(ref).upload_blob(
                 data, overwrite=True, content_settings=ContentSettings(content_type=content_type)
             )
 
+        self._write(ref, upload)
+
     def upload_file(self, ref: BlobRef, path: Path, content_type: str | None = None) -> None:
-        with _translated(ref), path.open("rb") as stream:
-            self._client(ref).upload_blob(
-                stream,
-                length=path.stat().st_size,
-                overwrite=True,
-                max_concurrency=_CONCURRENCY,
-                content_settings=ContentSettings(content_type=content_type),
-            )
+        def upload() -> None:
+            with path.open("rb") as stream:
+                self._client(ref).upload_blob(
+                    stream,
+                    length=path.stat().st_size,
+                    overwrite=True,
+                    max_concurrency=_CONCURRENCY,
+                    content_settings=ContentSettings(content_type=content_type),
+                )
+
+        self._write(ref, upload)
+
+    def _write(self, ref: BlobRef, upload: Callable[[], None]) -> None:
+        """Run ``upload``; if the container is missing, create it and upload once more.
+
+        Asking storage first would cost a request on every write; a missing container costs
+        one failed request, once. Two writers racing to create it both succeed: whoever
+        loses gets "already exists", which is what it wanted.
+        """
+        with _translated(ref):
+            try:
+                upload()
+                return
+            except ResourceNotFoundError as exc:
+                if exc.error_code != "ContainerNotFound":
+                    raise
+            with contextlib.suppress(ResourceExistsError):
+                self._services[ref.account].create_container(ref.container)
+            upload()
 
     def download_bytes(self, ref: BlobRef) -> bytes:
         with _translated(ref):

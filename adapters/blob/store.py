@@ -74,11 +74,12 @@ class BlobStore(ABC):
 
     @abstractmethod
     def upload_bytes(self, ref: BlobRef, data: bytes, content_type: str | None = None) -> None:
-        """Create or overwrite the blob with ``data``."""
+        """Create or overwrite the blob with ``data``; a missing container is created."""
 
     @abstractmethod
     def upload_file(self, ref: BlobRef, path: Path, content_type: str | None = None) -> None:
-        """Create or overwrite the blob from a local file, streamed in blocks."""
+        """Create or overwrite the blob from a local file, streamed in blocks; a missing
+        container is created."""
 
     @abstractmethod
     def download_bytes(self, ref: BlobRef) -> bytes: ...

@@ -1,15 +1,18 @@
-"""The job catalog in PostgreSQL: job records, node attempts and event timelines.
+"""The job catalog in PostgreSQL: job records, node attempts, event timelines, STAC items.
 
 Typical use::
 
     catalog = get_catalog()          # pool from the environment, schema upgraded once
     catalog.create_job(JobRecord(...))
     catalog.record_events(events)
+    get_stac_catalog().upsert_item(StacItemRecord(...))   # same pool
 """
 
 from __future__ import annotations
 
 import threading
+
+from psycopg_pool import ConnectionPool
 
 from adapters.catalog.connection import close_pool, get_pool, open_pool
 from adapters.catalog.errors import (
@@ -20,23 +23,33 @@ from adapters.catalog.errors import (
     UnknownJob,
 )
 from adapters.catalog.migrate import status, upgrade
-from adapters.catalog.models import JobPage, JobRecord, NodeRecord
+from adapters.catalog.models import JobPage, JobRecord, NodeRecord, StacItemPage, StacItemRecord
 from adapters.catalog.repository import JobCatalog
 from adapters.catalog.settings import CatalogSettings
+from adapters.catalog.stac import StacCatalog
 
 _lock = threading.Lock()
 _migrated: set[int] = set()  # id() of the pools already upgraded by this process
 
 
-def get_catalog(*, migrate: bool = True) -> JobCatalog:
-    """The catalog on the process-wide pool; with ``migrate``, pending migrations are
-    applied the first time it is asked for (on each new pool)."""
+def _ready_pool(migrate: bool) -> ConnectionPool:
     pool = get_pool()
     with _lock:
         if migrate and id(pool) not in _migrated:
             upgrade(pool)
             _migrated.add(id(pool))
-    return JobCatalog(pool)
+    return pool
+
+
+def get_catalog(*, migrate: bool = True) -> JobCatalog:
+    """The catalog on the process-wide pool; with ``migrate``, pending migrations are
+    applied the first time it is asked for (on each new pool)."""
+    return JobCatalog(_ready_pool(migrate))
+
+
+def get_stac_catalog(*, migrate: bool = True) -> StacCatalog:
+    """The STAC item index on the process-wide pool (migrated like `get_catalog`)."""
+    return StacCatalog(_ready_pool(migrate))
 
 
 __all__ = [
@@ -49,10 +62,14 @@ __all__ = [
     "JobRecord",
     "MigrationError",
     "NodeRecord",
+    "StacCatalog",
+    "StacItemPage",
+    "StacItemRecord",
     "UnknownJob",
     "close_pool",
     "get_catalog",
     "get_pool",
+    "get_stac_catalog",
     "open_pool",
     "status",
     "upgrade",

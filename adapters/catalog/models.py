@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from domain.status import JobStatus, NodeStatus
 
@@ -60,4 +60,43 @@ class JobPage(BaseModel):
     """One page of ``list_jobs``; pass ``next_cursor`` back to get the next (None: last page)."""
 
     items: list[JobRecord]
+    next_cursor: str | None = None
+
+
+class StacItemRecord(BaseModel):
+    """One indexed STAC Item: the item JSON as stored, and the fields listings filter on.
+
+    ``bbox`` is (west, south, east, north) in WGS84; ``href`` is the item's own blob URL.
+    ``created_at`` / ``updated_at`` are set by the catalog (None before it stored the item).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    collection: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    job_id: str | None = None
+    node_id: str | None = None
+    bbox: tuple[float, float, float, float]
+    geometry: dict[str, JsonValue]
+    datetime: AwareDatetime | None
+    item: dict[str, JsonValue]
+    href: str
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _bbox_ordered(self) -> StacItemRecord:
+        west, south, east, north = self.bbox
+        if west > east or south > north:
+            raise ValueError(
+                f"bbox {list(self.bbox)} must be [west, south, east, north] with west <= east "
+                "and south <= north (items crossing the antimeridian are not supported)"
+            )
+        return self
+
+
+class StacItemPage(BaseModel):
+    """One page of ``list_items``; pass ``next_cursor`` back to get the next (None: last page)."""
+
+    items: list[StacItemRecord]
     next_cursor: str | None = None

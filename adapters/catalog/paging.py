@@ -1,4 +1,6 @@
-"""The opaque cursor of ``list_jobs``: the (created_at, job_id) of the last row of a page."""
+"""Opaque listing cursors: the position (created_at, then tie-breaking keys) of the last row
+of a page. ``list_jobs`` uses (created_at, job_id); ``list_stac_items`` (created_at,
+collection, item_id)."""
 
 from __future__ import annotations
 
@@ -8,19 +10,31 @@ import json
 from datetime import datetime
 
 
-def encode_cursor(created_at: datetime, job_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), job_id], separators=(",", ":"))
+def encode_position(created_at: datetime, *keys: str) -> str:
+    raw = json.dumps([created_at.isoformat(), *keys], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The position a cursor stands for; ``ValueError`` quoting it if it is not one of ours."""
+def decode_position(cursor: str, keys: int) -> tuple[datetime, tuple[str, ...]]:
+    """The position a cursor stands for; ``ValueError`` quoting it if it is not one of ours
+    (or was made for a listing with another number of ``keys``)."""
+    invalid = f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged."
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, job_id = json.loads(raw)
-        position = datetime.fromisoformat(at), str(job_id)
+        at, *rest = json.loads(raw)
+        position = datetime.fromisoformat(at), tuple(str(k) for k in rest)
     except (binascii.Error, ValueError, TypeError) as exc:
-        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.") from exc
-    if position[0].tzinfo is None:
-        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.")
+        raise ValueError(invalid) from exc
+    if position[0].tzinfo is None or len(position[1]) != keys:
+        raise ValueError(invalid)
     return position
+
+
+def encode_cursor(created_at: datetime, job_id: str) -> str:
+    return encode_position(created_at, job_id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, job_id) a ``list_jobs`` cursor stands for."""
+    at, (job_id,) = decode_position(cursor, 1)
+    return at, job_id

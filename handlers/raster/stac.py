@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pystac
 from pydantic import AwareDatetime, BaseModel, Field
 from rasterio.io import DatasetReader
@@ -17,14 +19,18 @@ from rio_stac import create_stac_item
 from stac_validator.validate import StacValidate
 
 from adapters.blob import BlobRef, BlobStore
+from adapters.catalog.models import StacItemRecord
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
+from handlers.raster.stac_index import stac_index
 from handlers.raster.storage import blob_store, storage_errors
 
 STAC_MEDIA_TYPE = "application/geo+json"
 _STAC_SPEC = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema"
 _EXTENSIONS = "https://stac-extensions.github.io"
+# rio-stac computes band statistics on a read decimated to at most this many pixels a side.
+_STATS_MAX_SIZE = 1024
 
 
 class StacItemParams(BlobLocation):
@@ -39,6 +45,7 @@ class StacItemParams(BlobLocation):
 class StacItemResult(BaseModel):
     item: dict[str, Any]
     item_blob: StoredBlob
+    indexed: bool = Field(description="upserted into the STAC index (see stac_index.py)")
 
 
 @registry.register("stac_item", StacItemParams)
@@ -47,7 +54,9 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
     store it as ``<blob path without suffix>.stac.json`` in the same container.
 
     The asset's href is the blob's unsigned URL; readers bring their own credentials. A
-    raster without a CRS cannot have a geometry: NonRetryableError.
+    raster without a CRS cannot have a geometry: NonRetryableError. When a STAC index is
+    configured (DAGMASTER_STAC_INDEX), an item with a collection is then upserted into it,
+    keyed by (collection, item id), so a retry updates the same row.
     """
     store = blob_store()
     with storage_errors():
@@ -63,7 +72,32 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
             container=item_ref.container, blob_path=item_ref.path, url=store.url(item_ref),
             size_bytes=store.info(item_ref).size,
         )  # fmt: skip
-    return StacItemResult(item=item_dict, item_blob=stored)
+    indexed = _index(item_dict, stored, ctx)
+    return StacItemResult(item=item_dict, item_blob=stored, indexed=indexed)
+
+
+def _index(item: dict[str, Any], stored: StoredBlob, ctx: HandlerContext) -> bool:
+    index = stac_index()
+    if index is None or not item.get("collection"):
+        return False
+    index.upsert_item(item_record(item, stored.url, ctx.job_id, ctx.node_id))
+    return True
+
+
+def item_record(
+    item: dict[str, Any], href: str, job_id: str | None, node_id: str | None
+) -> StacItemRecord:
+    """The index row of a STAC Item dict (2D bbox; a 3D one loses its heights)."""
+    bbox = item["bbox"]
+    if len(bbox) == 6:  # [west, south, bottom, east, north, top]
+        bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
+    props = item["properties"]
+    when = props.get("datetime") or props.get("start_datetime")
+    return StacItemRecord(
+        collection=item["collection"], item_id=item["id"], job_id=job_id, node_id=node_id,
+        bbox=tuple(bbox),
+        geometry=item["geometry"], datetime=when, item=item, href=href,
+    )  # fmt: skip
 
 
 def _build_item(
@@ -74,7 +108,7 @@ def _build_item(
             f"blob {ref} has no CRS: a STAC Item needs a georeferenced raster",
             kind="not_georeferenced",
         )
-    return create_stac_item(
+    item = create_stac_item(
         src,
         input_datetime=params.datetime,
         id=params.item_id or Path(ref.path).stem,
@@ -89,7 +123,31 @@ def _build_item(
         # Densify the footprint so a reprojected edge stays close to the true curve.
         geom_densify_pts=21,
         geom_precision=7,
+        raster_max_size=_STATS_MAX_SIZE,
     )
+    _set_valid_percents(item.assets["data"], valid_percents(src))
+    return item
+
+
+def valid_percents(src: DatasetReader, max_size: int = _STATS_MAX_SIZE) -> list[float]:
+    """The percentage of valid (unmasked, finite) pixels of each band, from a read decimated
+    to ``max_size`` pixels a side like rio-stac's statistics."""
+    scale = min(1.0, max_size / max(src.width, src.height))
+    shape = (src.count, math.ceil(src.height * scale), math.ceil(src.width * scale))
+    data = numpy.ma.fix_invalid(src.read(out_shape=shape, masked=True))
+    valid = ~numpy.ma.getmaskarray(data)
+    return [float(band.mean() * 100) for band in valid]
+
+
+def _set_valid_percents(asset: pystac.Asset, percents: list[float]) -> None:
+    """Replace rio-stac's ``valid_percent``, wrong for a band without masked pixels.
+
+    rio-stac 0.12 counts ``~arr.mask`` but a masked array without masked pixels carries the
+    scalar ``nomask``: the count is 1, and a fully valid 1024x1024 band reads 100 / 1024^2 %
+    (9.5e-05) instead of 100.
+    """
+    for band, percent in zip(asset.extra_fields["raster:bands"], percents, strict=True):
+        band["statistics"]["valid_percent"] = percent
 
 
 def _media_type(gdal_path: str, ref: BlobRef) -> str:
@@ -98,28 +156,32 @@ def _media_type(gdal_path: str, ref: BlobRef) -> str:
 
 
 def _validate(item: dict[str, Any], ref: BlobRef) -> None:
+    validate_stac(item, f"the STAC Item built for blob {ref}", kind="invalid_stac_item")
+
+
+def validate_stac(document: dict[str, Any], what: str, kind: str) -> None:
     """Validate with stac-validator against local schemas only (no network).
 
     stac-validator would fetch the core and extension schemas over HTTPS; its ``schema_map``
     redirects each URL to a local file: pystac's bundled STAC 1.1.0 and GeoJSON schemas, and
-    our own extension schemas (see schemas/README.md).
+    our own extension schemas (see schemas/README.md). Invalid: NonRetryableError ``kind``.
     """
     validator = StacValidate(schema_map=local_schema_map())
-    if not validator.validate_dict(item):
-        raise NonRetryableError(
-            f"the STAC Item built for blob {ref} is invalid: {validator.message}",
-            kind="invalid_stac_item",
-        )
+    if not validator.validate_dict(document):
+        raise NonRetryableError(f"{what} is invalid: {validator.message}", kind=kind)
 
 
 @cache
 def local_schema_map() -> dict[str, str]:
-    """Schema URL -> local file, for every schema a proj+raster Item refers to."""
+    """Schema URL -> local file, for every schema a proj+raster Item or a Collection refers
+    to."""
     bundled = files("pystac.validation") / "jsonschemas"
     ours = Path(__file__).with_name("schemas")
     names = ("item", "basics", "bands", "common", "data-values", "datetime", "instrument",
              "licensing", "provider")  # fmt: skip
     mapping = {f"{_STAC_SPEC}/{n}.json": str(bundled / f"stac-spec/v1.1.0/{n}.json") for n in names}
+    collection = "https://schemas.stacspec.org/v1.1.0/collection-spec/json-schema/collection.json"
+    mapping[collection] = str(bundled / "stac-spec/v1.1.0/collection.json")
     for name in ("Feature", "Geometry"):
         mapping[f"https://geojson.org/schema/{name}.json"] = str(bundled / f"geojson/{name}.json")
     for ext in ("projection-v1.1.0", "raster-v1.1.0"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 import tempfile
 from pathlib import Path
@@ -91,6 +93,9 @@ class CogTileResult(BaseModel):
     tile: TileWindow
     output: StoredBlob
     validation: CogValidation
+    resumed: bool = Field(
+        default=False, description="true if an earlier attempt had already uploaded it"
+    )
 
 
 @registry.register("cog_tile", CogTileParams)
@@ -98,22 +103,60 @@ def cog_tile(params: CogTileParams, ctx: HandlerContext) -> CogTileResult:
     """Convert one tile window of the source to its own COG at ``<prefix>/tile_<index>.tif``.
 
     Only the window's blocks are read, over HTTP range reads through a window VRT: a tile
-    worker never downloads the whole source. Idempotent: a retry overwrites the same blob.
+    worker never downloads the whole source. A tile is one small unit of work, so its
+    checkpoint is a completion record: after the upload it saves the source ETag, a hash of
+    the params and the output ETag; a retry that finds all three unchanged returns that
+    result without converting again. Otherwise a retry overwrites the same blob.
     """
     store = blob_store()
     with storage_errors():
         src = store.ref(params.container, params.blob_path)
         dst = store.ref(params.output_container, tile_blob_path(params.output_prefix, params.tile))
+        done = {"source_etag": store.info(src).etag, "params_sha256": _fingerprint(params)}
+        resumed = _resume(store, dst, params, done, ctx)
+        if resumed is not None:
+            return resumed
         with tempfile.TemporaryDirectory(prefix="cog_tile-") as scratch:
             local = _convert_tile(store, src, params, Path(scratch))
             validation = validate_cog(local)
             store.upload_file(dst, local, content_type=COG_MEDIA_TYPE)
-        output = StoredBlob(
-            container=dst.container, blob_path=dst.path, url=store.url(dst),
-            size_bytes=store.info(dst).size,
-        )  # fmt: skip
+        output, output_etag = _stored(store, dst)
+    ctx.save_checkpoint(
+        {**done, "output_etag": output_etag, "validation": validation.model_dump(mode="json")}
+    )
     ctx.report_progress(100, f"tile {params.tile.index} done")
     return CogTileResult(tile=params.tile, output=output, validation=validation)
+
+
+def _fingerprint(params: CogTileParams) -> str:
+    canonical = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _resume(
+    store: BlobStore, dst: BlobRef, params: CogTileParams, done: dict[str, str], ctx: HandlerContext
+) -> CogTileResult | None:
+    """The earlier attempt's result if it uploaded this tile from the same source and params
+    and nobody has replaced the blob since."""
+    saved = ctx.checkpoint
+    if not saved or any(saved.get(key) != value for key, value in done.items()):
+        return None
+    if not store.exists(dst):
+        return None
+    output, output_etag = _stored(store, dst)
+    if output_etag != saved.get("output_etag"):
+        return None
+    ctx.report_progress(100, f"tile {params.tile.index} already uploaded")
+    validation = CogValidation.model_validate(saved["validation"])
+    return CogTileResult(tile=params.tile, output=output, validation=validation, resumed=True)
+
+
+def _stored(store: BlobStore, ref: BlobRef) -> tuple[StoredBlob, str]:
+    info = store.info(ref)
+    blob = StoredBlob(
+        container=ref.container, blob_path=ref.path, url=store.url(ref), size_bytes=info.size
+    )
+    return blob, info.etag
 
 
 def tile_blob_path(prefix: str, tile: TileWindow) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 import rasterio.windows
+import requests
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
@@ -100,6 +101,15 @@ def uint16_nodata(store: BlobStore, raster_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def half_nodata(store: BlobStore, raster_dir: Path) -> dict[str, str]:
+    """1-band uint8 256x256 in UTM 33N, nodata 0 on its left half, valid on the right."""
+    data = _gradient(1, 256, 256, "uint8", 0.25) + 1
+    data[:, :, :128] = 0
+    path = _write(raster_dir / "half_nodata.tif", data, crs=UTM33, transform=ORIGIN, nodata=0)
+    return _upload(store, path, "fixtures/half_nodata.tif")
+
+
+@pytest.fixture(scope="session")
 def float32_nan(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     """1-band float32, 300x200 (not a multiple of any block size), NaN nodata and NaN holes."""
     data = _gradient(1, 200, 300, "float32", 0.01)
@@ -162,3 +172,13 @@ def sparse_100k(store: BlobStore, raster_dir: Path) -> dict[str, str]:
         one_block = rasterio.windows.Window(0, 0, 512, 512)
         dst.write(np.full((1, 512, 512), 7, np.uint8), window=one_block)
     return _upload(store, path, "fixtures/sparse_100k.tif")
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if stac-validator tries to fetch a schema (it uses ``requests.get``)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(requests, "get", refuse)

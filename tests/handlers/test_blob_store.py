@@ -1,13 +1,17 @@
 """AzureBlobStore against a real Azurite."""
 
+import threading
 import urllib.error
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from adapters.blob import BlobNotFound, BlobStore, InvalidBlobRef
+from adapters.blob import BlobNotFound, BlobSettings, BlobStore, InvalidBlobRef, open_blob_store
 from tests.handlers.conftest import OUTPUTS
+from tests.support.azurite import Azurite
 
 
 def test_bytes_uploaded_are_downloaded_unchanged(store: BlobStore):
@@ -54,6 +58,42 @@ def test_missing_blob_is_blob_not_found_naming_it(store: BlobStore):
     with pytest.raises(BlobNotFound, match=r"store/absent\.tif"):
         store.info(ref)
     assert not store.exists(ref)
+
+
+def _new_container() -> str:
+    return f"created-{uuid.uuid4().hex[:12]}"
+
+
+def test_upload_bytes_creates_a_missing_container(store: BlobStore):
+    ref = store.ref(_new_container(), "on/demand.txt")
+    store.upload_bytes(ref, b"first write")
+    assert store.download_bytes(ref) == b"first write"
+
+
+def test_upload_file_creates_a_missing_container(store: BlobStore, tmp_path: Path):
+    source = tmp_path / "big.bin"
+    source.write_bytes(bytes(range(256)) * 8192)
+    ref = store.ref(_new_container(), "on/demand.bin")
+    store.upload_file(ref, source)
+    assert store.info(ref).size == source.stat().st_size
+
+
+def test_writers_racing_to_create_one_container_all_succeed(azurite: Azurite):
+    container, writers = _new_container(), 8
+    stores = [
+        open_blob_store(BlobSettings(connection_string=azurite.connection_string))
+        for _ in range(writers)
+    ]
+    start = threading.Barrier(writers)
+
+    def write(i: int) -> None:
+        start.wait()
+        stores[i].upload_bytes(stores[i].ref(container, f"racer-{i}.txt"), str(i).encode())
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, range(writers)))
+    for i, racer in enumerate(stores):
+        assert racer.download_bytes(racer.ref(container, f"racer-{i}.txt")) == str(i).encode()
 
 
 def test_url_on_the_configured_account_resolves_to_its_blob(store: BlobStore):

@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,11 @@ def test_output_path_traversal_is_rejected_naming_it(uint16_nodata):
     with pytest.raises(NonRetryableError, match=r"'cogs/\.\./\.\./x\.tif'"):
         run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
                            "output_path": "cogs/../../x.tif"})  # fmt: skip
+
+
+def test_output_container_that_does_not_exist_is_created(store: BlobStore, uint16_nodata):
+    container = f"new-cogs-{uuid.uuid4().hex[:8]}"
+    result = run("create_cog", {**uint16_nodata, "output_container": container,
+                                "output_path": "cogs/fresh.tif"})  # fmt: skip
+    assert result["validation"]["is_valid"] is True
+    assert store.exists(store.ref(container, "cogs/fresh.tif"))

@@ -1,11 +1,13 @@
 import json
+from collections.abc import Iterator
 
 import pytest
-import requests
 from stac_validator.validate import StacValidate
 
-from handlers.base import NonRetryableError
+from adapters.catalog import StacCatalog, close_pool
+from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.stac import local_schema_map
+from handlers.raster.stac_index import ENV_STAC_INDEX, reset_stac_index
 from tests.handlers.conftest import OUTPUTS
 from tests.handlers.helpers import run
 
@@ -15,16 +17,6 @@ def cog(uint16_nodata) -> dict[str, str]:
     run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
                        "output_path": "stac/scene.tif", "blocksize": 128})  # fmt: skip
     return {"container": OUTPUTS, "blob_path": "stac/scene.tif"}
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if stac-validator tries to fetch a schema (it uses ``requests.get``)."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args}")
-
-    monkeypatch.setattr(requests, "get", refuse)
 
 
 def test_item_validates_against_local_schemas_without_network(cog, offline):
@@ -89,3 +81,69 @@ def test_local_schema_validation_rejects_a_broken_item(cog):
     item = run("stac_item", cog)["item"]
     item["assets"]["data"]["raster:bands"][0]["data_type"] = "uint17"
     assert not StacValidate(schema_map=local_schema_map()).validate_dict(item)
+
+
+def _valid_percents(item: dict) -> list[float]:
+    return [b["statistics"]["valid_percent"] for b in item["assets"]["data"]["raster:bands"]]
+
+
+def test_valid_percent_of_a_fully_valid_raster_is_100(small_rgb):
+    item = run("stac_item", small_rgb)["item"]
+    assert _valid_percents(item) == [100.0, 100.0, 100.0]
+
+
+def test_valid_percent_of_a_half_nodata_raster_is_about_50(half_nodata):
+    item = run("stac_item", half_nodata)["item"]
+    assert _valid_percents(item) == [pytest.approx(50.0, abs=0.5)]
+
+
+@pytest.fixture
+def index(catalog_db, monkeypatch: pytest.MonkeyPatch) -> Iterator[StacCatalog]:
+    """The catalog index configured as in production: DATABASE_URL + DAGMASTER_STAC_INDEX."""
+    monkeypatch.setenv("DATABASE_URL", catalog_db.url)
+    monkeypatch.setenv(ENV_STAC_INDEX, "catalog")
+    close_pool()
+    reset_stac_index()
+    yield StacCatalog(catalog_db.pool)
+    close_pool()
+    reset_stac_index()
+
+
+def test_item_of_a_collection_is_indexed_with_its_job_node_and_href(cog, index: StacCatalog):
+    ctx = LocalContext(job_id="job-42", node_id="stac")
+    result = run("stac_item", {**cog, "collection": "scenes", "item_id": "scene-42"}, ctx)
+    stored = index.get_item("scenes", "scene-42")
+    assert result["indexed"] is True
+    assert (stored.job_id, stored.node_id) == ("job-42", "stac")
+    assert stored.href == result["item_blob"]["url"]
+    assert stored.item == result["item"]
+    assert list(stored.bbox) == pytest.approx(result["item"]["bbox"])
+
+
+def test_running_stac_item_again_updates_the_one_indexed_row(cog, index: StacCatalog):
+    params = {**cog, "collection": "scenes", "item_id": "again"}
+    run("stac_item", params, LocalContext(job_id="job-1"))
+    run("stac_item", {**params, "properties": {"platform": "s2b"}}, LocalContext(job_id="job-2"))
+    page = index.list_items(collection="scenes")
+    assert [(i.item_id, i.job_id) for i in page.items] == [("again", "job-2")]
+    assert page.items[0].item["properties"]["platform"] == "s2b"
+
+
+def test_item_without_a_collection_is_not_indexed(cog, index: StacCatalog):
+    result = run("stac_item", {**cog, "item_id": "loose"})
+    assert result["indexed"] is False
+    assert index.list_items().items == []
+
+
+def test_items_are_not_indexed_when_no_index_is_configured(cog, monkeypatch):
+    monkeypatch.delenv(ENV_STAC_INDEX, raising=False)
+    reset_stac_index()
+    assert run("stac_item", {**cog, "collection": "scenes"})["indexed"] is False
+
+
+def test_an_unknown_index_setting_is_non_retryable_naming_the_variable(cog, monkeypatch):
+    monkeypatch.setenv(ENV_STAC_INDEX, "elastic")
+    reset_stac_index()
+    with pytest.raises(NonRetryableError, match="invalid DAGMASTER_STAC_INDEX 'elastic'"):
+        run("stac_item", {**cog, "collection": "scenes"})
+    reset_stac_index()

@@ -1,13 +1,17 @@
+import json
 from pathlib import Path
 
 import numpy as np
+import pystac
 import pytest
 import rasterio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stac_validator.validate import StacValidate
 
-from handlers.base import NonRetryableError
+from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.grid import Window, cover_problems, tile_windows
+from handlers.raster.stac import local_schema_map
 from tests.handlers.conftest import OUTPUTS
 from tests.handlers.helpers import assert_same_pixels, download, pixels, run
 
@@ -124,3 +128,83 @@ def test_mosaic_refuses_tiles_in_another_container(uint16_nodata):
     with pytest.raises(NonRetryableError, match="cannot be referenced by a VRT"):
         run("mosaic", {"tiles": moved, "output_container": OUTPUTS,
                        "output_path": "tiles/elsewhere/all.vrt"})  # fmt: skip
+
+
+def _mosaic(tiles: list[dict], path: str, **options: object) -> dict:
+    return run("mosaic", {"tiles": tiles, "output_container": OUTPUTS, "output_path": path,
+                          **options})  # fmt: skip
+
+
+def test_mosaic_writes_vrt_and_a_valid_stac_collection_by_default(store, uint16_nodata, offline):
+    tiles = _tiles(uint16_nodata, "tiles/coll")
+    result = _mosaic(tiles, "tiles/coll/all.vrt", datetime="2024-05-01T10:00:00Z")
+    stored = json.loads(store.download_bytes(store.ref(OUTPUTS, "tiles/coll/all.collection.json")))
+    assert result["output"]["blob_path"] == "tiles/coll/all.vrt"
+    assert result["collection"]["blob_path"] == "tiles/coll/all.collection.json"
+    validator = StacValidate(schema_map=local_schema_map())
+    assert validator.validate_dict(stored), validator.message
+    collection = pystac.Collection.from_dict(stored)
+    assert collection.id == "tiles-coll-all"
+    assert collection.extent.temporal.intervals[0][0].isoformat() == "2024-05-01T10:00:00+00:00"
+
+
+def test_collection_extent_is_the_union_of_the_tiles_and_assets_are_the_tile_cogs(
+    store, uint16_nodata
+):
+    tiles = _tiles(uint16_nodata, "tiles/extent")
+    _mosaic(tiles, "tiles/extent/all.vrt", format="stac", collection_id="scene-tiles")
+    ref = store.ref(OUTPUTS, "tiles/extent/all.collection.json")
+    stored = json.loads(store.download_bytes(ref))
+    west, south, east, north = stored["extent"]["spatial"]["bbox"][0]
+    whole = run("stac_item", uint16_nodata)["item"]["bbox"]
+    assert [west, south, east, north] == pytest.approx(whole, abs=1e-6)
+    assets = stored["assets"]
+    assert sorted(assets) == [f"tile_{i:06d}" for i in range(4)]
+    assert assets["tile_000003"]["href"] == tiles[3]["output"]["url"]
+    assert assets["tile_000003"]["type"] == str(pystac.MediaType.COG)
+
+
+def test_format_stac_writes_no_vrt_and_format_vrt_no_collection(store, uint16_nodata):
+    tiles = _tiles(uint16_nodata, "tiles/formats")
+    stac_only = _mosaic(tiles, "tiles/formats/stac.vrt", format="stac")
+    vrt_only = _mosaic(tiles, "tiles/formats/vrt.vrt", format="vrt")
+    assert stac_only["output"] is None
+    assert not store.exists(store.ref(OUTPUTS, "tiles/formats/stac.vrt"))
+    assert vrt_only["collection"] is None
+    assert not store.exists(store.ref(OUTPUTS, "tiles/formats/vrt.collection.json"))
+
+
+def _one_tile(source: dict[str, str], prefix: str, **options: object) -> dict:
+    tile = run("plan_tiles", {**source, "tile_size": 256})["tiles"][0]
+    return {**source, "tile": tile, "output_container": OUTPUTS, "output_prefix": prefix,
+            "blocksize": 128, **options}  # fmt: skip
+
+
+def test_retried_tile_after_upload_resumes_without_converting(store, uint16_nodata):
+    params = _one_tile(uint16_nodata, "tiles/resume")
+    first_ctx = LocalContext()
+    first = run("cog_tile", params, first_ctx)
+    etag = store.info(store.ref(OUTPUTS, first["output"]["blob_path"])).etag
+    retry = run("cog_tile", params, LocalContext(attempt=2, checkpoint=first_ctx.checkpoint))
+    assert retry["resumed"] is True
+    assert retry["output"] == first["output"]
+    assert retry["validation"] == first["validation"]
+    assert store.info(store.ref(OUTPUTS, first["output"]["blob_path"])).etag == etag
+
+
+def test_tile_checkpoint_of_a_replaced_output_is_ignored(store, uint16_nodata):
+    params = _one_tile(uint16_nodata, "tiles/replaced")
+    ctx = LocalContext()
+    first = run("cog_tile", params, ctx)
+    store.upload_bytes(store.ref(OUTPUTS, first["output"]["blob_path"]), b"not a tile")
+    again = run("cog_tile", params, LocalContext(attempt=2, checkpoint=ctx.checkpoint))
+    assert again["resumed"] is False
+    assert again["validation"]["is_valid"] is True
+
+
+def test_tile_checkpoint_from_other_params_is_ignored(uint16_nodata):
+    ctx = LocalContext()
+    run("cog_tile", _one_tile(uint16_nodata, "tiles/params"), ctx)
+    other = _one_tile(uint16_nodata, "tiles/params", compression="zstd")
+    again = run("cog_tile", other, LocalContext(attempt=2, checkpoint=ctx.checkpoint))
+    assert again["resumed"] is False

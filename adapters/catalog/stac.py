@@ -1,0 +1,123 @@
+"""``StacCatalog``: the index of the STAC Items dagmaster wrote, in PostgreSQL.
+
+Writes are idempotent upserts keyed by (collection, item id), so a retried or re-run
+``stac_item`` updates its row instead of adding one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from adapters.catalog.models import StacItemPage, StacItemRecord
+from adapters.catalog.paging import decode_position, encode_position
+
+MAX_PAGE = 1000
+BBox = tuple[float, float, float, float]
+_COLUMNS = (
+    "collection, item_id, job_id, node_id, "
+    "ARRAY[bbox_west, bbox_south, bbox_east, bbox_north] AS bbox, "
+    "geometry, datetime, item, href, created_at, updated_at"
+)
+_UPSERT = f"""
+INSERT INTO stac_items AS s (collection, item_id, job_id, node_id, bbox_west, bbox_south,
+                             bbox_east, bbox_north, geometry, datetime, item, href)
+VALUES (%(collection)s, %(item_id)s, %(job_id)s, %(node_id)s, %(west)s, %(south)s, %(east)s,
+        %(north)s, %(geometry)s, %(datetime)s, %(item)s, %(href)s)
+ON CONFLICT (collection, item_id) DO UPDATE SET
+    job_id = EXCLUDED.job_id, node_id = EXCLUDED.node_id,
+    bbox_west = EXCLUDED.bbox_west, bbox_south = EXCLUDED.bbox_south,
+    bbox_east = EXCLUDED.bbox_east, bbox_north = EXCLUDED.bbox_north,
+    geometry = EXCLUDED.geometry, datetime = EXCLUDED.datetime, item = EXCLUDED.item,
+    href = EXCLUDED.href, updated_at = now()
+RETURNING {_COLUMNS}
+"""
+_FILTERS = {
+    "collection": "collection = %(collection)s",
+    "job_id": "job_id = %(job_id)s",
+    "bbox": (
+        "bbox_west <= %(east)s AND bbox_east >= %(west)s "
+        "AND bbox_south <= %(north)s AND bbox_north >= %(south)s"
+    ),
+}
+
+
+def check_bbox(bbox: BBox) -> None:
+    """``ValueError`` naming the problem unless ``bbox`` is [west, south, east, north]."""
+    west, south, east, north = bbox
+    if west > east:
+        raise ValueError(
+            f"bbox: minx {west} is greater than maxx {east} "
+            "(bboxes crossing the antimeridian are not supported)"
+        )
+    if south > north:
+        raise ValueError(f"bbox: miny {south} is greater than maxy {north}")
+
+
+class StacCatalog:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def upsert_item(self, record: StacItemRecord) -> StacItemRecord:
+        """Insert the item, or update the stored one with the same (collection, item_id);
+        returns it as stored (``created_at`` of the first insert, ``updated_at`` of now)."""
+        west, south, east, north = record.bbox
+        params = {
+            **record.model_dump(include={"collection", "item_id", "job_id", "node_id", "href"}),
+            "west": west, "south": south, "east": east, "north": north,
+            "geometry": Jsonb(record.geometry), "datetime": record.datetime,
+            "item": Jsonb(record.item),
+        }  # fmt: skip
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(_UPSERT.encode(), params).fetchone()
+        return StacItemRecord.model_validate(row)
+
+    def get_item(self, collection: str, item_id: str) -> StacItemRecord | None:
+        query = f"SELECT {_COLUMNS} FROM stac_items WHERE collection = %s AND item_id = %s"
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(query.encode(), (collection, item_id)).fetchone()
+        return None if row is None else StacItemRecord.model_validate(row)
+
+    def list_items(
+        self,
+        *,
+        collection: str | None = None,
+        job_id: str | None = None,
+        bbox: BBox | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> StacItemPage:
+        """Items newest first (created_at, then collection and item_id, descending), filtered
+        by collection, job and bbox intersection, one page. Pages never overlap or skip an
+        item that existed when the first page was read."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"Invalid limit {limit!r}: must be within 1..{MAX_PAGE}.")
+        params: dict[str, Any] = {"collection": collection, "job_id": job_id, "bbox": bbox}
+        conds = [sql.SQL(_FILTERS[key]) for key, value in params.items() if value is not None]
+        if bbox is not None:
+            check_bbox(bbox)
+            params["west"], params["south"], params["east"], params["north"] = bbox
+        if cursor is not None:
+            params["c_at"], (params["c_coll"], params["c_id"]) = decode_position(cursor, 2)
+            conds.append(
+                sql.SQL("(created_at, collection, item_id) < (%(c_at)s, %(c_coll)s, %(c_id)s)")
+            )
+        params["limit"] = limit + 1
+        query = sql.SQL(
+            "SELECT {} FROM stac_items WHERE {} "
+            "ORDER BY created_at DESC, collection DESC, item_id DESC LIMIT %(limit)s"
+        ).format(sql.SQL(_COLUMNS), sql.SQL(" AND ").join(conds or [sql.SQL("TRUE")]))
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query, params).fetchall()
+        items = [StacItemRecord.model_validate(r) for r in rows[:limit]]
+        last = items[-1] if len(rows) > limit else None
+        return StacItemPage(
+            items=items,
+            next_cursor=None
+            if last is None or last.created_at is None
+            else encode_position(last.created_at, last.collection, last.item_id),
+        )

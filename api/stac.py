@@ -1,0 +1,74 @@
+"""Read the STAC item index: `/api/stac/items` and `/api/stac/collections/{c}/items/{id}`.
+
+Both return index records: the item JSON under ``item`` with the job and node that wrote it,
+its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import azure.functions as func
+
+from activities import deps
+from adapters.catalog import StacCatalog
+from adapters.catalog.stac import BBox, check_bbox
+from api.http import BadRequest, NotFound, json_errors, json_response
+
+bp = func.Blueprint()
+
+
+async def _stac() -> StacCatalog:
+    return await asyncio.to_thread(deps.stac_catalog)
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """``minx,miny,maxx,maxy`` in WGS84 degrees, or None when absent."""
+    if not value:
+        return None
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise BadRequest(f"bbox: expected four numbers minx,miny,maxx,maxy, got {value!r}")
+    bbox: BBox = (numbers[0], numbers[1], numbers[2], numbers[3])
+    try:
+        check_bbox(bbox)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return bbox
+
+
+@bp.route(route="stac/items", methods=["GET"])
+@json_errors
+async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        limit = int(req.params.get("limit", "50"))
+    except ValueError as exc:
+        raise BadRequest("limit: not an integer") from exc
+    bbox = parse_bbox(req.params.get("bbox"))
+    stac = await _stac()
+    try:
+        page = await asyncio.to_thread(
+            stac.list_items,
+            collection=req.params.get("collection") or None,
+            job_id=req.params.get("job_id") or None,
+            bbox=bbox,
+            limit=limit,
+            cursor=req.params.get("cursor"),
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return json_response(page)
+
+
+@bp.route(route="stac/collections/{collection}/items/{item_id}", methods=["GET"])
+@json_errors
+async def get_stac_item(req: func.HttpRequest) -> func.HttpResponse:
+    collection, item_id = req.route_params["collection"], req.route_params["item_id"]
+    record = await asyncio.to_thread((await _stac()).get_item, collection, item_id)
+    if record is None:
+        raise NotFound(f"unknown STAC item '{item_id}' in collection '{collection}'")
+    return json_response(record)

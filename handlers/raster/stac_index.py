@@ -1,0 +1,62 @@
+"""Where ``stac_item`` indexes the items it writes: the catalog's PostgreSQL, or nowhere.
+
+    DAGMASTER_STAC_INDEX   ``catalog``: upsert every item into the job catalog's
+                           ``stac_items`` table (connection from the catalog settings:
+                           DATABASE_URL, Entra or the embedded server, see
+                           `adapters.catalog.settings`); ``none`` or unset: do not index.
+
+Opt-in, because a container worker normally has no database settings and would otherwise
+start an embedded PostgreSQL of its own. Handler tests therefore need no database; tests of
+the indexing set the variable and call `reset_stac_index`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Protocol
+
+from adapters.catalog.models import StacItemRecord
+from handlers.base import NonRetryableError, RetryableError
+
+ENV_STAC_INDEX = "DAGMASTER_STAC_INDEX"
+
+
+class StacItemIndex(Protocol):
+    def upsert_item(self, record: StacItemRecord) -> object: ...
+
+
+class CatalogStacIndex:
+    """The catalog's ``StacCatalog``; a database failure is a retryable handler error."""
+
+    def upsert_item(self, record: StacItemRecord) -> object:
+        import psycopg
+
+        from adapters.catalog import CatalogError, get_stac_catalog
+
+        try:
+            return get_stac_catalog().upsert_item(record)
+        except (CatalogError, psycopg.Error) as exc:
+            raise RetryableError(
+                f"indexing STAC item {record.collection}/{record.item_id} failed: {exc}",
+                kind="catalog_unavailable",
+            ) from exc
+
+
+@cache
+def stac_index() -> StacItemIndex | None:
+    """The index configured for this process (None: items are not indexed)."""
+    mode = os.environ.get(ENV_STAC_INDEX, "").strip().lower()
+    if mode in ("", "none"):
+        return None
+    if mode == "catalog":
+        return CatalogStacIndex()
+    raise NonRetryableError(
+        f"invalid {ENV_STAC_INDEX} {mode!r}: expected 'catalog' or 'none'",
+        kind="invalid_settings",
+    )
+
+
+def reset_stac_index() -> None:
+    """Read the setting again on next use (tests, changed environment)."""
+    stac_index.cache_clear()
