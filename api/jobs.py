@@ -20,6 +20,7 @@ from domain.events import EventKind
 from domain.inputs import resolve_inputs
 from domain.jobs import CANCEL_EVENT, JobStart
 from domain.models import ApprovalNode
+from domain.progress import live_progress
 from domain.state import JobInfo
 from domain.status import JobStatus
 from orchestrations.names import JOB_ORCHESTRATOR
@@ -184,8 +185,14 @@ async def _job(job_id: str) -> JobRecord:
 @bp.route(route="jobs/{job_id}", methods=["GET"])
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    """The job; while it runs, its progress counts every node by its latest recorded event,
+    children of fan-out batches included (the orchestrator sees those only per batch)."""
     job = await _job(req.route_params["job_id"])
-    return json_response({**job.model_dump(mode="json"), "links": _links(req, job.job_id)})
+    body = job.model_dump(mode="json")
+    if not job.status.is_final and job.progress is not None:
+        counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
+        body["progress"] = live_progress(job.progress, counts, running)
+    return json_response({**body, "links": _links(req, job.job_id)})
 
 
 @bp.route(route="jobs/{job_id}/nodes", methods=["GET"])

@@ -96,6 +96,16 @@ class BatchRunner:
         self._maybe_finish(step)
         return step
 
+    def progress(self) -> dict[str, Any]:
+        """The batch's custom status: children by outcome, in flight and waiting."""
+        counts: dict[str, int] = {}
+        for child in self.children.values():
+            if child.outcome is not None:
+                counts[child.outcome.status] = counts.get(child.outcome.status, 0) + 1
+        counts["in_flight"] = self.in_flight
+        counts["waiting"] = len(self.waiting)
+        return {"batch_id": self.start.batch_id, "counts": counts}
+
     def stop(self, reason: str | None) -> BatchStep:
         """The parent job ended (cancel, timeout, failure): every unfinished child is
         cancelled. No events: the parent has recorded its children's end already."""

@@ -31,6 +31,7 @@ def run_batch(
         for dispatch in step.dispatch:
             work.dispatch(dispatch)
         recorder.record(step.events)
+        context.set_custom_status(runner.progress())
         if step.finished is not None:
             break
         winner = yield context.task_any(work.tasks())

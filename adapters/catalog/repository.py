@@ -245,6 +245,20 @@ class JobCatalog:
         query = f"SELECT {_NODE_COLUMNS} FROM job_nodes_latest WHERE job_id = %s ORDER BY node_id"
         return self._nodes(query, (job_id,))
 
+    def node_status_counts(self, job_id: str) -> tuple[dict[str, int], list[str]]:
+        """How many nodes are in each latest recorded status, and the ids of those in flight
+        (dispatched, running or waiting), at most 20 per status."""
+        query = (
+            "SELECT status, count(*) AS n, (array_agg(node_id ORDER BY node_id) FILTER "
+            "(WHERE status IN ('dispatched', 'running', 'waiting')))[1:20] AS running "
+            "FROM job_nodes_latest WHERE job_id = %s GROUP BY status"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(query.encode(), (job_id,)).fetchall()
+        counts = {status: int(n) for status, n, _ in rows}
+        running = sorted(node for _, _, ids in rows for node in ids or [])
+        return counts, running
+
     def list_node_attempts(self, job_id: str, node_id: str) -> list[NodeRecord]:
         """Every attempt of one node, first attempt first."""
         query = (

@@ -171,3 +171,19 @@ def test_concurrent_overlapping_batches_record_each_event_once_and_converge(cata
     assert {n.status for n in catalog.list_nodes(job_id)} == {NodeStatus.COMPLETED}
     assert [n.output for n in catalog.list_nodes(job_id)] == list(range(30))
     assert catalog.get_job(job_id).status is JobStatus.COMPLETED
+
+
+def test_node_status_counts_use_each_nodes_latest_attempt(catalog, job_id):
+    catalog.record_events(
+        [
+            an_event(job_id, 0, K.NODE_DISPATCHED, "a", 1),
+            an_event(job_id, 1, K.NODE_RETRYING, "a", 1),
+            an_event(job_id, 2, K.NODE_DISPATCHED, "a", 2),
+            an_event(job_id, 3, K.NODE_DISPATCHED, "b", 1),
+            an_event(job_id, 4, K.NODE_COMPLETED, "b", 1),
+            an_event(job_id, 5, K.NODE_DISPATCHED, "c[1]", 1),
+        ]
+    )
+    counts, running = catalog.node_status_counts(job_id)
+    assert counts == {"dispatched": 2, "completed": 1}
+    assert running == ["a", "c[1]"]

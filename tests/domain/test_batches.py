@@ -160,3 +160,14 @@ def test_results_arriving_after_a_stop_are_ignored():
     runner.stop(None)
     late = runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
     assert late.dispatch == [] and late.events == [] and late.finished is None
+
+
+def test_batch_progress_counts_children_by_outcome():
+    _, _, step = start(10)
+    runner = BatchRunner(step.dispatch[0].batch)
+    first = runner.begin(NOW).dispatch[0]
+    runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
+    assert runner.progress() == {
+        "batch_id": "fan@0",
+        "counts": {"completed": 1, "in_flight": 1, "waiting": 2},
+    }

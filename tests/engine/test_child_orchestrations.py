@@ -64,3 +64,21 @@ def test_cancelling_a_wide_fan_out_stops_its_batches(engine):
         assert "cancelled" in {o["status"] for o in outcomes}
     nodes = engine.nodes(job_id)
     assert {nodes[f"each[{i}]"]["status"] for i in ITEMS} <= {"completed", "cancelled"}
+
+
+def test_progress_counts_children_finished_inside_a_running_batch(engine):
+    job_id = engine.submit("wide_cancel_test", {"items": ITEMS, "seconds": 0.2})
+    deadline = time.monotonic() + 30
+    progress = {}
+    while time.monotonic() < deadline:
+        progress = engine.job(job_id)["progress"] or {}
+        if progress.get("counts", {}).get("completed", 0) >= 4:
+            break
+        time.sleep(0.2)
+    batch = engine.durable_status(f"{job_id}.each@0")
+    engine.call("POST", f"/api/jobs/{job_id}/cancel", json={"by": "test"})
+    assert batch["runtimeStatus"] == "Running"  # no batch had returned to the parent
+    assert progress["counts"]["completed"] >= 4, progress
+    assert sum(progress["counts"].values()) == len(ITEMS) + 3  # start, each, end + children
+    assert 0 < progress["percent"] < 100
+    assert any(n.startswith("each[") for n in progress["running"])
