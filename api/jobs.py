@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
+from adapters.outputs import contains_ref, resolve_refs
 from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
 from api.workflows import find, pinned
 from domain.evaluator import job_created_event
@@ -186,9 +187,12 @@ async def _job(job_id: str) -> JobRecord:
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """The job; while it runs, its progress counts every node by its latest recorded event,
-    children of fan-out batches included (the orchestrator sees those only per batch)."""
+    children of fan-out batches included (the orchestrator sees those only per batch).
+    Large outputs in the job's result are read from blob storage unless ``resolve=false``."""
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
+    if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
+        body["output"] = await asyncio.to_thread(resolve_refs, deps.json_blobs(), body["output"])
     if not job.status.is_final and job.progress is not None:
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)

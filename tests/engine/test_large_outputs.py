@@ -30,3 +30,11 @@ def test_history_carries_the_stub_not_the_output(engine):
     plan = engine.nodes(job_id)["plan"]
     assert plan["output"]["count"] == COUNT
     assert is_ref(plan["output"]["items"])
+
+
+def test_job_output_reads_large_outputs_back_unless_asked_not_to(engine):
+    job_id = engine.submit("large_output_test", {"count": COUNT})
+    job = engine.wait(job_id, timeout=120)
+    assert len(job["output"]["result"]["plan"]["items"]) == COUNT
+    raw = engine.call("GET", f"/api/jobs/{job_id}", params={"resolve": "false"}).json()
+    assert is_ref(raw["output"]["result"]["plan"]["items"])
