@@ -20,8 +20,12 @@ from domain.events import EventKind, JobEvent
 from tests.catalog.builders import a_job, an_event
 from tests.support.postgres import fresh_catalog, run_embedded_postgres
 
-KINDS = (EventKind.NODE_READY, EventKind.NODE_DISPATCHED, EventKind.NODE_RUNNING,
-         EventKind.NODE_COMPLETED)  # fmt: skip
+KINDS = (
+    EventKind.NODE_READY,
+    EventKind.NODE_DISPATCHED,
+    EventKind.NODE_RUNNING,
+    EventKind.NODE_COMPLETED,
+)
 BATCH = 200
 
 
@@ -48,8 +52,10 @@ def run(catalog: JobCatalog, nodes: int) -> None:
     replay = timed(lambda: [catalog.record_events(b) for b in batches])
     read = timed(lambda: (catalog.list_nodes(job_id), catalog.timeline(job_id)))
     per_event_us = write / len(events) * 1e6
-    print(f"{nodes:>6} nodes {len(events):>6} events  write {write:6.2f}s "
-          f"({per_event_us:5.0f} us/event)  replay {replay:6.2f}s  read {read:5.2f}s")  # fmt: skip
+    print(
+        f"{nodes:>6} nodes {len(events):>6} events  write {write:6.2f}s "
+        f"({per_event_us:5.0f} us/event)  replay {replay:6.2f}s  read {read:5.2f}s"
+    )
 
 
 def main(sizes: list[int]) -> None:

@@ -80,10 +80,19 @@ def run_azurite(location: Path | None = None) -> Iterator[Azurite]:
         "--skipApiVersionCheck",
         "--disableProductStyleUrl",
         "--disableTelemetry",
-        "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port),
-        "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
-        "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
-    ]  # fmt: skip
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(ports.blob_port),
+        "--queueHost",
+        "127.0.0.1",
+        "--queuePort",
+        str(ports.queue_port),
+        "--tableHost",
+        "127.0.0.1",
+        "--tablePort",
+        str(ports.table_port),
+    ]
     # Azurite writes its debug log and extent files under the cwd unless told otherwise.
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=_scratch()

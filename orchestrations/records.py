@@ -47,8 +47,9 @@ class Recorder:
             return
         if not self.buffer and self.create is None:
             return
-        batch = RecordEvents(job_id=self.job_id, events=self.buffer, progress=self.progress,
-                             create=self.create)  # fmt: skip
+        batch = RecordEvents(
+            job_id=self.job_id, events=self.buffer, progress=self.progress, create=self.create
+        )
         self.buffer, self.create = [], None
         task = self.context.call_activity_with_retry(
             RECORD_EVENTS, _RETRY, batch.model_dump(mode="json")

@@ -28,8 +28,11 @@ JOB_STATUS = {
     EventKind.JOB_FAILED: JobStatus.FAILED,
     EventKind.JOB_CANCELLED: JobStatus.CANCELLED,
 }
-NODE_STATUS = {kind: NodeStatus(kind.value.removeprefix("node.")) for kind in EventKind
-               if kind.value.startswith("node.")}  # fmt: skip
+NODE_STATUS = {
+    kind: NodeStatus(kind.value.removeprefix("node."))
+    for kind in EventKind
+    if kind.value.startswith("node.")
+}
 _NODE_STARTS = frozenset({EventKind.NODE_DISPATCHED, EventKind.NODE_RUNNING})
 _FAILURES = frozenset({EventKind.JOB_FAILED, EventKind.NODE_FAILED, EventKind.NODE_TIMED_OUT})
 

@@ -68,10 +68,14 @@ class StacCatalog:
         west, south, east, north = record.bbox
         params = {
             **record.model_dump(include={"collection", "item_id", "job_id", "node_id", "href"}),
-            "west": west, "south": south, "east": east, "north": north,
-            "geometry": Jsonb(record.geometry), "datetime": record.datetime,
+            "west": west,
+            "south": south,
+            "east": east,
+            "north": north,
+            "geometry": Jsonb(record.geometry),
+            "datetime": record.datetime,
             "item": Jsonb(record.item),
-        }  # fmt: skip
+        }
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(_UPSERT.encode(), params).fetchone()
         return StacItemRecord.model_validate(row)

@@ -49,9 +49,11 @@ def build_collection(
     asset per tile COG (``tile_<index>``) and the VRT as a ``mosaic`` asset."""
     bboxes = tile_bboxes(grid, tiles)
     union = [
-        min(b[0] for b in bboxes), min(b[1] for b in bboxes),
-        max(b[2] for b in bboxes), max(b[3] for b in bboxes),
-    ]  # fmt: skip
+        min(b[0] for b in bboxes),
+        min(b[1] for b in bboxes),
+        max(b[2] for b in bboxes),
+        max(b[3] for b in bboxes),
+    ]
     collection = pystac.Collection(
         id=spec.collection_id,
         description=spec.description,
@@ -64,10 +66,12 @@ def build_collection(
         collection.add_asset(
             f"tile_{t.tile.index:06d}",
             pystac.Asset(
-                t.output.url, media_type=pystac.MediaType.COG, roles=["data"],
+                t.output.url,
+                media_type=pystac.MediaType.COG,
+                roles=["data"],
                 title=f"tile {t.tile.index}",
             ),
-        )  # fmt: skip
+        )
     if spec.vrt is not None:
         collection.add_asset(
             "mosaic", pystac.Asset(spec.vrt.url, media_type="application/xml", roles=["mosaic"])

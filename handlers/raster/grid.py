@@ -34,9 +34,13 @@ def cover_problems(windows: Sequence[Window], width: int, height: int) -> list[s
     problems = [
         f"window {w} lies outside the {width}x{height} raster"
         for w in windows
-        if w.col_off < 0 or w.row_off < 0 or w.col_off + w.width > width
-        or w.row_off + w.height > height or w.width <= 0 or w.height <= 0
-    ]  # fmt: skip
+        if w.col_off < 0
+        or w.row_off < 0
+        or w.col_off + w.width > width
+        or w.row_off + w.height > height
+        or w.width <= 0
+        or w.height <= 0
+    ]
     if problems:
         return problems
     xs = _edges((w.col_off, w.col_off + w.width) for w in windows) | {0, width}

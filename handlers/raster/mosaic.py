@@ -29,14 +29,17 @@ class MosaicParams(BaseModel):
     tiles: list[CogTileResult] = Field(min_length=1)
     output_container: str = Field(min_length=3, max_length=63)
     output_path: str = Field(
-        min_length=1, max_length=1024, pattern=r"\.vrt$",
+        min_length=1,
+        max_length=1024,
+        pattern=r"\.vrt$",
         description="the VRT; the collection is <path without .vrt>.collection.json",
-    )  # fmt: skip
+    )
     format: Literal["vrt", "stac", "both"] = "both"
     collection_id: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9._-]{1,256}$",
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,256}$",
         description="None: output_path without .vrt, '/' and other characters as '-'",
-    )  # fmt: skip
+    )
     description: str = "Tiles of a raster converted to Cloud Optimized GeoTIFFs."
     license: str = Field(default="other", min_length=1)
     datetime: AwareDatetime | None = Field(
@@ -118,9 +121,11 @@ def _write_collection(
 
 def _stored(store: BlobStore, ref: BlobRef) -> StoredBlob:
     return StoredBlob(
-        container=ref.container, blob_path=ref.path, url=store.url(ref),
+        container=ref.container,
+        blob_path=ref.path,
+        url=store.url(ref),
         size_bytes=store.info(ref).size,
-    )  # fmt: skip
+    )
 
 
 def _window(t: CogTileResult) -> Window:

@@ -69,9 +69,11 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
         _validate(item_dict, ref)
         store.upload_bytes(item_ref, json.dumps(item_dict).encode(), STAC_MEDIA_TYPE)
         stored = StoredBlob(
-            container=item_ref.container, blob_path=item_ref.path, url=store.url(item_ref),
+            container=item_ref.container,
+            blob_path=item_ref.path,
+            url=store.url(item_ref),
             size_bytes=store.info(item_ref).size,
-        )  # fmt: skip
+        )
     indexed = _index(item_dict, stored, ctx)
     return StacItemResult(item=item_dict, item_blob=stored, indexed=indexed)
 
@@ -94,10 +96,16 @@ def item_record(
     props = item["properties"]
     when = props.get("datetime") or props.get("start_datetime")
     return StacItemRecord(
-        collection=item["collection"], item_id=item["id"], job_id=job_id, node_id=node_id,
+        collection=item["collection"],
+        item_id=item["id"],
+        job_id=job_id,
+        node_id=node_id,
         bbox=tuple(bbox),
-        geometry=item["geometry"], datetime=when, item=item, href=href,
-    )  # fmt: skip
+        geometry=item["geometry"],
+        datetime=when,
+        item=item,
+        href=href,
+    )
 
 
 def _build_item(
@@ -177,8 +185,17 @@ def local_schema_map() -> dict[str, str]:
     to."""
     bundled = files("pystac.validation") / "jsonschemas"
     ours = Path(__file__).with_name("schemas")
-    names = ("item", "basics", "bands", "common", "data-values", "datetime", "instrument",
-             "licensing", "provider")  # fmt: skip
+    names = (
+        "item",
+        "basics",
+        "bands",
+        "common",
+        "data-values",
+        "datetime",
+        "instrument",
+        "licensing",
+        "provider",
+    )
     mapping = {f"{_STAC_SPEC}/{n}.json": str(bundled / f"stac-spec/v1.1.0/{n}.json") for n in names}
     collection = "https://schemas.stacspec.org/v1.1.0/collection-spec/json-schema/collection.json"
     mapping[collection] = str(bundled / "stac-spec/v1.1.0/collection.json")

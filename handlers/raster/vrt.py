@@ -13,10 +13,17 @@ from rasterio.io import DatasetReader
 from handlers.raster.grid import Window
 
 _GDAL_TYPES = {
-    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
-    "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64",
-    "float32": "Float32", "float64": "Float64",
-}  # fmt: skip
+    "uint8": "Byte",
+    "int8": "Int8",
+    "uint16": "UInt16",
+    "int16": "Int16",
+    "uint32": "UInt32",
+    "int32": "Int32",
+    "uint64": "UInt64",
+    "int64": "Int64",
+    "float32": "Float32",
+    "float64": "Float64",
+}
 
 
 @dataclass(frozen=True)
@@ -90,9 +97,11 @@ def _band(root: ET.Element, bidx: int, band: VrtBand, sources: Sequence[VrtSourc
 
 def _rect(w: Window) -> dict[str, str]:
     return {
-        "xOff": str(w.col_off), "yOff": str(w.row_off),
-        "xSize": str(w.width), "ySize": str(w.height),
-    }  # fmt: skip
+        "xOff": str(w.col_off),
+        "yOff": str(w.row_off),
+        "xSize": str(w.width),
+        "ySize": str(w.height),
+    }
 
 
 def _number(value: float) -> str:

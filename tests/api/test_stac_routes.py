@@ -44,18 +44,24 @@ def _item(
     w, s, e, n = bbox
     geometry = {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
     return StacItemRecord(
-        collection=collection, item_id=item_id, job_id=job_id, bbox=bbox, geometry=geometry,
-        datetime=datetime(2024, 5, 1, tzinfo=UTC), href=f"http://x/{item_id}.stac.json",
+        collection=collection,
+        item_id=item_id,
+        job_id=job_id,
+        bbox=bbox,
+        geometry=geometry,
+        datetime=datetime(2024, 5, 1, tzinfo=UTC),
+        href=f"http://x/{item_id}.stac.json",
         item={"type": "Feature", "id": item_id, "collection": collection, "bbox": list(bbox)},
-    )  # fmt: skip
+    )
 
 
 def test_listing_filters_by_collection_job_and_bbox(stac: StacCatalog):
     stac.upsert_item(_item("a", collection="one", job_id="j1", bbox=(10, 45, 11, 46)))
     stac.upsert_item(_item("b", collection="two", job_id="j1", bbox=(20, 45, 21, 46)))
     stac.upsert_item(_item("c", collection="two", job_id="j2", bbox=(20, 45, 21, 46)))
-    status, body = _call(list_stac_items, "stac/items",
-                         {"collection": "two", "job_id": "j1", "bbox": "19,44,22,47"})  # fmt: skip
+    status, body = _call(
+        list_stac_items, "stac/items", {"collection": "two", "job_id": "j1", "bbox": "19,44,22,47"}
+    )
     assert status == 200
     assert [i["item_id"] for i in body["items"]] == ["b"]
     assert body["items"][0]["item"]["id"] == "b"
@@ -91,8 +97,11 @@ def test_bad_query_parameters_are_400_naming_the_parameter(stac, params, message
 
 def test_one_item_is_read_by_collection_and_id(stac: StacCatalog):
     stac.upsert_item(_item("scene-1", collection="scenes"))
-    status, body = _call(get_stac_item, "stac/collections/scenes/items/scene-1",
-                         route_params={"collection": "scenes", "item_id": "scene-1"})  # fmt: skip
+    status, body = _call(
+        get_stac_item,
+        "stac/collections/scenes/items/scene-1",
+        route_params={"collection": "scenes", "item_id": "scene-1"},
+    )
     assert status == 200
     assert (body["collection"], body["item_id"], body["job_id"]) == ("scenes", "scene-1", "job-1")
     assert body["href"] == "http://x/scene-1.stac.json"
@@ -100,8 +109,11 @@ def test_one_item_is_read_by_collection_and_id(stac: StacCatalog):
 
 def test_an_unknown_item_is_404_as_json(stac: StacCatalog):
     stac.upsert_item(_item("scene-1", collection="scenes"))
-    status, body = _call(get_stac_item, "stac/collections/other/items/scene-1",
-                         route_params={"collection": "other", "item_id": "scene-1"})  # fmt: skip
+    status, body = _call(
+        get_stac_item,
+        "stac/collections/other/items/scene-1",
+        route_params={"collection": "other", "item_id": "scene-1"},
+    )
     assert status == 404
     assert body == {"error": "unknown STAC item 'scene-1' in collection 'other'"}
 

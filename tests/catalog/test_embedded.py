@@ -60,8 +60,12 @@ def test_two_processes_starting_on_a_new_data_dir_share_one_server():
 
 
 def test_processes_that_died_without_cleanup_are_forgotten(embedded_pg):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     handles = embedded_pg.data_dir / "pgdata" / ".handle_pids.json"
     handles.write_text(json.dumps([*json.loads(handles.read_text()), int(dead.stdout)]))
     start_embedded(embedded_pg.data_dir / "pgdata")

@@ -19,11 +19,15 @@ def lifecycle(job_id: str, attempts_per_node: list[int]) -> list[JobEvent]:
         node = f"n{index}"
         kinds.append((K.NODE_READY, node, None, {}))
         for attempt in range(1, attempts + 1):
-            kinds += [(K.NODE_DISPATCHED, node, attempt, {"handler": "h", "queue": "light"}),
-                      (K.NODE_RUNNING, node, attempt, {})]  # fmt: skip
+            kinds += [
+                (K.NODE_DISPATCHED, node, attempt, {"handler": "h", "queue": "light"}),
+                (K.NODE_RUNNING, node, attempt, {}),
+            ]
             if attempt < attempts:
-                kinds += [(K.NODE_FAILED, node, attempt, {"error": {"try": attempt}}),
-                          (K.NODE_RETRYING, node, attempt, {})]  # fmt: skip
+                kinds += [
+                    (K.NODE_FAILED, node, attempt, {"error": {"try": attempt}}),
+                    (K.NODE_RETRYING, node, attempt, {}),
+                ]
         kinds.append((K.NODE_COMPLETED, node, attempts, {"output": {"node": index}}))
     kinds.append((K.JOB_COMPLETED, None, None, {"output": {"done": True}}))
     return [an_event(job_id, seq, k, n, a, **d) for seq, (k, n, a, d) in enumerate(kinds)]

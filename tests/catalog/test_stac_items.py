@@ -18,13 +18,26 @@ def _item(
     west, south, east, north = bbox
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     geometry = {"type": "Polygon", "coordinates": [ring]}
-    item = {"type": "Feature", "stac_version": "1.1.0", "id": item_id, "collection": collection,
-            "bbox": list(bbox), "geometry": geometry, "properties": {**extra}}  # fmt: skip
+    item = {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "id": item_id,
+        "collection": collection,
+        "bbox": list(bbox),
+        "geometry": geometry,
+        "properties": {**extra},
+    }
     return StacItemRecord(
-        collection=collection, item_id=item_id, job_id=job_id, node_id="stac", bbox=bbox,
-        geometry=geometry, datetime=datetime(2024, 5, 1, 10, tzinfo=UTC), item=item,
+        collection=collection,
+        item_id=item_id,
+        job_id=job_id,
+        node_id="stac",
+        bbox=bbox,
+        geometry=geometry,
+        datetime=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        item=item,
         href=f"http://127.0.0.1/acct/out/{item_id}.stac.json",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

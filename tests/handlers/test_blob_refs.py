@@ -7,9 +7,18 @@ ACCOUNT = "devstoreaccount1"
 
 @pytest.mark.parametrize(
     "bad_path",
-    ["../secrets.tif", "a/../../b.tif", "/etc/passwd", "a\\b.tif", "a//b.tif", "a/./b.tif",
-     "dir/", "", "a/b\x00.tif"],
-)  # fmt: skip
+    [
+        "../secrets.tif",
+        "a/../../b.tif",
+        "/etc/passwd",
+        "a\\b.tif",
+        "a//b.tif",
+        "a/./b.tif",
+        "dir/",
+        "",
+        "a/b\x00.tif",
+    ],
+)
 def test_unsafe_blob_path_is_rejected_naming_it(bad_path: str):
     with pytest.raises(InvalidBlobRef) as raised:
         BlobRef.of(ACCOUNT, "rasters", bad_path)

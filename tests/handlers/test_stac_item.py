@@ -14,14 +14,20 @@ from tests.handlers.helpers import run
 
 @pytest.fixture(scope="module")
 def cog(uint16_nodata) -> dict[str, str]:
-    run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
-                       "output_path": "stac/scene.tif", "blocksize": 128})  # fmt: skip
+    run(
+        "create_cog",
+        {
+            **uint16_nodata,
+            "output_container": OUTPUTS,
+            "output_path": "stac/scene.tif",
+            "blocksize": 128,
+        },
+    )
     return {"container": OUTPUTS, "blob_path": "stac/scene.tif"}
 
 
 def test_item_validates_against_local_schemas_without_network(cog, offline):
-    result = run("stac_item", {**cog, "collection": "scenes",
-                               "datetime": "2024-05-01T10:00:00Z"})  # fmt: skip
+    result = run("stac_item", {**cog, "collection": "scenes", "datetime": "2024-05-01T10:00:00Z"})
     validator = StacValidate(schema_map=local_schema_map())
     assert validator.validate_dict(result["item"]), validator.message
     assert result["item"]["collection"] == "scenes"
