@@ -7,7 +7,7 @@ from stac_validator.validate import StacValidate
 from handlers.base import NonRetryableError
 from handlers.raster.stac import local_schema_map
 from tests.handlers.conftest import OUTPUTS
-from tests.handlers.helpers import run
+from tests.handlers.helpers import download, pixels, run
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,24 @@ def test_local_schema_validation_rejects_a_broken_item(cog):
     item = run("stac_item", cog)["item"]
     item["assets"]["data"]["raster:bands"][0]["data_type"] = "uint17"
     assert not StacValidate(schema_map=local_schema_map()).validate_dict(item)
+
+
+def test_item_of_a_tile_mosaic_reads_the_pixels_of_its_tiles(uint16_nodata, store, tmp_path):
+    plan = run("plan_tiles", {**uint16_nodata, "tile_size": 256})
+    tiles = [
+        run("cog_tile", {**uint16_nodata, "tile": tile, "output_container": OUTPUTS,
+                         "output_prefix": "stac/mosaic", "blocksize": 128})
+        for tile in plan["tiles"]
+    ]  # fmt: skip
+    run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
+                   "output_path": "stac/mosaic/all.vrt"})  # fmt: skip
+
+    asset = run("stac_item", {"container": OUTPUTS, "blob_path": "stac/mosaic/all.vrt"})["item"][
+        "assets"
+    ]["data"]
+
+    assert asset["type"] == "application/xml"
+    expected = pixels(download(store, **uint16_nodata, into=tmp_path))
+    assert [b["statistics"]["maximum"] for b in asset["raster:bands"]] == [
+        int(band.max()) for band in expected
+    ]
