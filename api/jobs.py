@@ -181,11 +181,31 @@ async def _job(job_id: str) -> JobRecord:
     return job
 
 
+async def _node_progress(job: JobRecord) -> dict[str, dict[str, Any]]:
+    """What the heavy workers last reported for the job's unfinished nodes, by node id."""
+    if job.status.is_final:
+        return {}
+    nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
+    return {
+        n.node_id: {"attempt": n.attempt, "percent": n.progress_percent,
+                    "message": n.progress_message}
+        for n in nodes
+        if n.progress_percent is not None and not n.status.is_final
+    }  # fmt: skip
+
+
 @bp.route(route="jobs/{job_id}", methods=["GET"])
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    """The job record, its links and ``node_progress`` (see `_node_progress`)."""
     job = await _job(req.route_params["job_id"])
-    return json_response({**job.model_dump(mode="json"), "links": _links(req, job.job_id)})
+    return json_response(
+        {
+            **job.model_dump(mode="json"),
+            "node_progress": await _node_progress(job),
+            "links": _links(req, job.job_id),
+        }
+    )
 
 
 @bp.route(route="jobs/{job_id}/nodes", methods=["GET"])

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from adapters.taskqueue import TaskQueueSettings, open_task_queue
 from domain.tasks import ReplyTo, TaskId, TaskMessage, task_event_name
 from tests.engine.e2e_handlers import PAUSED
+from tests.engine.support import wait_for
 from tests.engine.workers import run_workers
 
 # Short, so the killed worker's message is visible again within seconds (renewed every 1 s).
@@ -30,14 +29,6 @@ class KilledRun:
     tally: Path
     killed_pid: int
     log_dir: Path
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def runs_per_step(tally: Path, total: int) -> dict[int, list[int]]:
