@@ -183,12 +183,29 @@ async def _job(job_id: str) -> JobRecord:
     return job
 
 
+async def _node_progress(job: JobRecord) -> dict[str, dict[str, Any]]:
+    """What the heavy workers last reported for the job's unfinished nodes, by node id."""
+    if job.status.is_final:
+        return {}
+    nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
+    return {
+        n.node_id: {
+            "attempt": n.attempt,
+            "percent": n.progress_percent,
+            "message": n.progress_message,
+        }
+        for n in nodes
+        if n.progress_percent is not None and not n.status.is_final
+    }
+
+
 @bp.route(route="jobs/{job_id}", methods=["GET"])
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
-    """The job; while it runs, its progress counts every node by its latest recorded event,
-    children of fan-out batches included (the orchestrator sees those only per batch).
-    Large outputs in the job's result are read from blob storage unless ``resolve=false``."""
+    """The job, its links and ``node_progress`` (see `_node_progress`). While it runs, its
+    progress counts every node by its latest recorded event, children of fan-out batches
+    included (the orchestrator sees those only per batch). Large outputs in the job's result
+    are read from blob storage unless ``resolve=false``."""
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
@@ -196,6 +213,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     if not job.status.is_final and job.progress is not None:
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)
+    body["node_progress"] = await _node_progress(job)
     return json_response({**body, "links": _links(req, job.job_id)})
 
 

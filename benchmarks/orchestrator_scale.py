@@ -35,6 +35,7 @@ def measure(n: int, connection_string: str) -> dict[str, float]:
         "DAGMASTER_TASK_QUEUE": "storage",
         "DAGMASTER_DATA_DIR": str(data),
         "DAGMASTER_WORKFLOWS_DIR": WORKFLOWS,
+        "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",  # resume_test's handler
     }
     try:
         with run_devhost(REPO, data / "devhost", env=env) as host:

@@ -13,9 +13,15 @@ Besides the task-queue settings (`adapters.taskqueue.settings`):
                                                 third of it (default 60)
     DAGMASTER_WORKER_POLL_SECONDS               idle wait between receives (default 1)
     DAGMASTER_WORKER_TASK_MEMORY_MB             address-space limit per task process (none)
-    DAGMASTER_WORKER_PROGRESS_SINK              ``module:factory`` of a progress sink (default: log)
+    DAGMASTER_WORKER_PROGRESS_SINK              ``module:factory`` of a progress sink (default:
+                                                the job catalog if one is configured, else the log)
     DAGMASTER_WORKER_CALLBACK_ATTEMPTS          raise-event attempts before giving up (default 6)
     DAGMASTER_WORKER_CALLBACK_BACKOFF_SECONDS   first retry wait, doubled up to 30 s (default 1)
+
+The job catalog is the function app's (`adapters.catalog.settings`), but here only when it
+is named: ``DATABASE_URL``, ``DAGMASTER_PG_ENTRA=true`` or ``DAGMASTER_DATA_DIR`` (the
+embedded server of a local app). Unlike the app, the worker starts no embedded PostgreSQL of
+its own when none of them is set: its progress then goes to the log, and it says so.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
+from adapters.catalog.settings import CatalogSettings
 from adapters.taskqueue.settings import (
+    SettingsError,
     TaskQueueSettings,
     number,
     optional,
@@ -43,6 +51,7 @@ class WorkerSettings(BaseModel):
     poll_seconds: float = 1.0
     task_memory_mb: int | None = None
     progress_sink: str | None = None
+    catalog: CatalogSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -69,7 +78,18 @@ class WorkerSettings(BaseModel):
             poll_seconds=number(env, "DAGMASTER_WORKER_POLL_SECONDS", 1.0, minimum=0.01),
             task_memory_mb=_memory_mb(env),
             progress_sink=optional(env, "DAGMASTER_WORKER_PROGRESS_SINK"),
+            catalog=_catalog(env),
         )
+
+
+def _catalog(env: Mapping[str, str]) -> CatalogSettings | None:
+    """The catalog settings if the environment names a catalog, else None."""
+    try:
+        settings = CatalogSettings.from_env(env)
+    except ValueError as exc:
+        raise SettingsError(f"job catalog settings: {exc}") from None
+    named = optional(env, "DATABASE_URL") or optional(env, "DAGMASTER_DATA_DIR")
+    return settings if named or settings.entra else None
 
 
 def _memory_mb(env: Mapping[str, str]) -> int | None:

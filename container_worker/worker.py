@@ -29,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for_pipes
 
+from adapters.catalog import CatalogUnavailable
 from adapters.outputs import offload, resolve_refs
 from adapters.taskqueue import (
     JsonBlobs,
@@ -43,7 +44,7 @@ from adapters.taskqueue import (
 from container_worker.callback import CallbackRejected, Delivery, EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import TaskProcess, TaskSpec, failed
-from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, load_sink
+from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
 from container_worker.settings import WorkerSettings
 from domain.tasks import TaskMessage, TaskResult
 
@@ -64,6 +65,7 @@ class Slot:
     result: TaskResult | None = None
     reporting: Future[Delivery] | None = None
     last_progress: float = 0.0
+    pending_progress: tuple[float, str] | None = None  # held back by PROGRESS_MIN_INTERVAL
     settled: bool = False
 
     @property
@@ -97,13 +99,18 @@ class Worker:
                 raise SettingsError(
                     f"DAGMASTER_WORKER_HANDLERS_MODULES names '{module}', which cannot be imported"
                 )
+        if sink is None:
+            try:
+                sink = configured_sink(settings.progress_sink, settings.catalog)
+            except CatalogUnavailable as exc:
+                raise SettingsError(f"progress sink: {exc}") from None
         blobs = JsonBlobs(blob_service(settings.queue.storage))
         return cls(
             settings,
             open_task_queue(settings.queue, blobs),
             TaskStore(blobs),
             EventCallback(settings.callback),
-            sink or load_sink(settings.progress_sink),
+            sink,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -188,6 +195,7 @@ class Worker:
                 self._settle(slot)
         elif slot.process is not None:
             self._pump(slot)
+            self._send_progress(slot)
             self._check_process(slot)
         if not slot.settled and time.monotonic() >= slot.next_renewal:
             self._renew(slot)
@@ -233,9 +241,17 @@ class Worker:
         self._report(slot, failed(task_id, "worker_crashed", reason, retryable=False))
 
     def _progress(self, slot: Slot, percent: float, text: str) -> None:
+        slot.pending_progress = (percent, text)
+        self._send_progress(slot)
+
+    def _send_progress(self, slot: Slot) -> None:
+        """The latest update, unless one went out less than PROGRESS_MIN_INTERVAL ago."""
+        if slot.pending_progress is None:
+            return
+        percent, text = slot.pending_progress
         now = time.monotonic()
         if percent >= 100 or now - slot.last_progress >= PROGRESS_MIN_INTERVAL:
-            slot.last_progress = now
+            slot.last_progress, slot.pending_progress = now, None
             self._sink.update(slot.message.task_id, percent, text)
 
     def _save_checkpoint(self, slot: Slot, state: dict[str, object]) -> None:
@@ -365,7 +381,9 @@ class Worker:
             self._guard(slot, self._hand_back)
         self._slots = []
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for close in (self._queue.close, self._store.close, self._callback.close):
+        closers = [self._queue.close, self._store.close, self._callback.close]
+        closers += [c for c in [getattr(self._sink, "close", None)] if callable(c)]
+        for close in closers:
             with contextlib.suppress(Exception):
                 close()
         log.info("worker stopped")

@@ -1,7 +1,13 @@
 """The task handler library: one registry shared by light activities and the container worker.
 
-Importing this package registers every built-in handler.
+Importing this package registers every built-in handler, then the handlers of the modules
+named in ``DAGMASTER_HANDLERS_MODULES`` (a comma list; none by default). The Functions app
+validates workflows against this registry, so a handler that only the worker runs must be
+named there too for a workflow to use it.
 """
+
+import importlib
+import os
 
 # Importing these modules registers their handlers.
 from handlers import builtin as _builtin  # noqa: F401
@@ -14,6 +20,22 @@ from handlers.base import (
     RetryableError,
     registry,
 )
+
+
+def _import_extra_modules() -> None:
+    names = os.environ.get("DAGMASTER_HANDLERS_MODULES", "")
+    for name in (n.strip() for n in names.split(",")):
+        if not name:
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ImportError(
+                f"DAGMASTER_HANDLERS_MODULES names '{name}', which cannot be imported: {exc}"
+            ) from exc
+
+
+_import_extra_modules()
 
 __all__ = [
     "HandlerContext",

@@ -25,8 +25,10 @@ from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
 from handlers.raster.stac_index import stac_index
 from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.vrt_blob import is_vrt, open_blob_vrt
 
 STAC_MEDIA_TYPE = "application/geo+json"
+VRT_MEDIA_TYPE = "application/xml"  # GDAL's VRT has no registered media type of its own
 _STAC_SPEC = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema"
 _EXTENSIONS = "https://stac-extensions.github.io"
 # rio-stac computes band statistics on a read decimated to at most this many pixels a side.
@@ -62,7 +64,8 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
     with storage_errors():
         ref = store.ref(params.container, params.blob_path)
         item_ref = ref.sibling(posixpath.splitext(ref.path)[0] + ".stac.json")
-        with open_blob_raster(store, ref) as src:
+        opener = open_blob_vrt if is_vrt(ref) else open_blob_raster  # a tiled mosaic, or one COG
+        with opener(store, ref) as src:
             item = _build_item(src, store, ref, params)
         item.set_self_href(store.url(item_ref))
         item_dict = item.to_dict(transform_hrefs=False)
@@ -159,6 +162,8 @@ def _set_valid_percents(asset: pystac.Asset, percents: list[float]) -> None:
 
 
 def _media_type(gdal_path: str, ref: BlobRef) -> str:
+    if is_vrt(ref):
+        return VRT_MEDIA_TYPE
     is_cog, _, _ = cog_validate(gdal_path, config=gdal_config(ref.path), quiet=True)
     return str(pystac.MediaType.COG if is_cog else pystac.MediaType.GEOTIFF)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,16 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
         "DAGMASTER_TASK_QUEUE": "storage",
         "DAGMASTER_DATA_DIR": str(data_dir),
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
+        "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",
     }
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
 
 
 @dataclass

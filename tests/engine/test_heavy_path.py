@@ -1,18 +1,23 @@
 """Heavy nodes go over the task queue to a container worker, which raises the result event
-back through the Durable HTTP API."""
+back through the Durable HTTP API and reports progress to the job catalog."""
+
+import os
 
 import pytest
 
+from tests.engine.e2e_handlers import PAUSED, RELEASE
+from tests.engine.support import wait_for
 from tests.engine.workers import run_workers
 
 
 @pytest.fixture(scope="module")
-def worker(engine, tmp_path_factory):
-    with run_workers(engine, tmp_path_factory.mktemp("workers")) as procs:
-        yield procs
+def worker_log(engine, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("workers")
+    with run_workers(engine, log_dir):
+        yield log_dir / "worker-0.log"
 
 
-def test_heavy_node_runs_on_the_worker_and_its_output_comes_back(engine, worker):
+def test_heavy_node_runs_on_the_worker_and_its_output_comes_back(engine, worker_log):
     job_id = engine.submit("heavy_test", {"message": "from the queue"})
     job = engine.wait(job_id, timeout=90)
     assert job["status"] == "completed", job
@@ -21,7 +26,25 @@ def test_heavy_node_runs_on_the_worker_and_its_output_comes_back(engine, worker)
     assert work == ["node.ready", "node.dispatched", "node.completed"]
 
 
-def test_checkpointing_heavy_task_completes(engine, worker):
+def test_checkpointing_heavy_task_completes(engine, worker_log):
     job = engine.wait(engine.submit("checkpoint_test", {"steps": 3, "step_seconds": 0.1}), 90)
     assert job["status"] == "completed", job
     assert job["output"]["result"] == {"count": {"steps": 3, "resumed_from": 0}}
+
+
+def test_worker_progress_shows_in_the_jobs_api_while_the_node_runs(engine, worker_log, tmp_path):
+    assert "DAGMASTER_WORKER_PROGRESS_SINK" not in {**os.environ, **engine.env}
+    job_id = engine.submit("resume_test", {"tally_dir": str(tmp_path), "pause_after": 2})
+    wait_for((tmp_path / PAUSED).exists, 60, "the task to pause after step 2 of 4")
+
+    def node_progress() -> tuple[float | None, str | None]:
+        steps = engine.nodes(job_id)["steps"]
+        return steps["progress_percent"], steps["progress_message"]
+
+    wait_for(lambda: node_progress() == (50.0, "step 2 of 4"), 10, "50 % on /nodes")
+    assert engine.job(job_id)["node_progress"] == {
+        "steps": {"attempt": 1, "percent": 50.0, "message": "step 2 of 4"}
+    }
+    (tmp_path / RELEASE).touch()
+    assert engine.wait(job_id, timeout=60)["status"] == "completed"
+    assert "progress sink: the job catalog (DATABASE_URL)" in worker_log.read_text()

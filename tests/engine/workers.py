@@ -14,13 +14,19 @@ from tests.engine.support import REPO, Engine
 
 @contextmanager
 def run_workers(
-    engine: Engine, log_dir: Path, count: int = 1, concurrency: int = 1
+    engine: Engine,
+    log_dir: Path,
+    count: int = 1,
+    concurrency: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    env = {
+    """``count`` workers logging to ``log_dir/worker-<i>.log``; ``env`` adds settings."""
+    full_env = {
         **os.environ,
         **engine.env,
         "DAGMASTER_DURABLE_BASE_URL": engine.url,
         "DAGMASTER_WORKER_POLL_SECONDS": "0.2",
+        **(env or {}),
     }
     procs = []
     for i in range(count):
@@ -29,7 +35,7 @@ def run_workers(
             subprocess.Popen(
                 [sys.executable, "-m", "container_worker", "--concurrency", str(concurrency)],
                 cwd=REPO,
-                env=env,
+                env=full_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -38,7 +44,8 @@ def run_workers(
         yield procs
     finally:
         for proc in procs:
-            proc.terminate()
+            if proc.poll() is None:
+                proc.terminate()
         for proc in procs:
             try:
                 proc.wait(30)

@@ -9,7 +9,7 @@ from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.stac import local_schema_map
 from handlers.raster.stac_index import ENV_STAC_INDEX, reset_stac_index
 from tests.handlers.conftest import OUTPUTS
-from tests.handlers.helpers import run
+from tests.handlers.helpers import download, pixels, run
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +153,24 @@ def test_an_unknown_index_setting_is_non_retryable_naming_the_variable(cog, monk
     with pytest.raises(NonRetryableError, match="invalid DAGMASTER_STAC_INDEX 'elastic'"):
         run("stac_item", {**cog, "collection": "scenes"})
     reset_stac_index()
+
+
+def test_item_of_a_tile_mosaic_reads_the_pixels_of_its_tiles(uint16_nodata, store, tmp_path):
+    plan = run("plan_tiles", {**uint16_nodata, "tile_size": 256})
+    tiles = [
+        run("cog_tile", {**uint16_nodata, "tile": tile, "output_container": OUTPUTS,
+                         "output_prefix": "stac/mosaic", "blocksize": 128})
+        for tile in plan["tiles"]
+    ]  # fmt: skip
+    run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
+                   "output_path": "stac/mosaic/all.vrt"})  # fmt: skip
+
+    asset = run("stac_item", {"container": OUTPUTS, "blob_path": "stac/mosaic/all.vrt"})["item"][
+        "assets"
+    ]["data"]
+
+    assert asset["type"] == "application/xml"
+    expected = pixels(download(store, **uint16_nodata, into=tmp_path))
+    assert [b["statistics"]["maximum"] for b in asset["raster:bands"]] == [
+        int(band.max()) for band in expected
+    ]

@@ -107,3 +107,15 @@ def sleep(params: SleepParams, ctx: HandlerContext) -> dict[str, int]:
     if params.record:
         record(params.record, f"{os.getpid()} end {time.time()}")
     return {"pid": os.getpid()}
+
+
+class ProgressThenSleepParams(BaseModel):
+    seconds: float
+
+
+@registry.register("test.progress_then_sleep", ProgressThenSleepParams)
+def progress_then_sleep(params: ProgressThenSleepParams, ctx: HandlerContext) -> None:
+    """Reports 10 % and 20 % at once, then sleeps without reporting."""
+    ctx.report_progress(10, "first")
+    ctx.report_progress(20, "second")
+    time.sleep(params.seconds)

@@ -1,11 +1,20 @@
-"""Progress sinks: the catalog adapter and the configured factory."""
+"""Progress sinks: the catalog adapter, the configured factory, and which sink is chosen."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from container_worker.progress import CatalogProgressSink, LoggingProgressSink, load_sink
+from adapters.catalog import CatalogSettings
+from container_worker.progress import (
+    CatalogProgressSink,
+    LoggingProgressSink,
+    configured_sink,
+    load_sink,
+)
 from domain.tasks import TaskId
+from tests.catalog.builders import a_job
 
 TASK = TaskId(job_id="job-1", node_id="cog", attempt=2)
 
@@ -46,3 +55,35 @@ def test_progress_sink_is_logging_unless_a_factory_is_named():
 def test_progress_sink_setting_without_factory_is_refused():
     with pytest.raises(ValueError, match=r"expected 'package\.module:factory'"):
         load_sink("tests.worker.test_progress")
+
+
+def test_progress_sink_is_the_job_catalog_when_the_settings_name_one(catalog_db):
+    catalog_db.catalog.create_job(a_job(job_id="job-1"))
+    sink = configured_sink(None, CatalogSettings(DATABASE_URL=catalog_db.url))
+    try:
+        sink.update(TASK, 40.0, "tiling")
+    finally:
+        sink.close()
+
+    [node] = catalog_db.catalog.list_nodes("job-1")
+    assert (node.node_id, node.attempt, node.progress_percent, node.progress_message) == (
+        "cog", 2, 40.0, "tiling",
+    )  # fmt: skip
+
+
+def test_progress_sink_is_the_log_without_a_catalog_and_the_worker_says_so(caplog):
+    with caplog.at_level(logging.INFO, logger="container_worker.progress"):
+        sink = configured_sink(None, None)
+
+    assert isinstance(sink, LoggingProgressSink)
+    assert "progress sink: the log only; no job catalog is configured" in caplog.text
+
+
+def test_named_progress_factory_wins_over_the_catalog(caplog):
+    with caplog.at_level(logging.INFO, logger="container_worker.progress"):
+        sink = configured_sink(
+            "tests.worker.test_progress:make_sink", CatalogSettings(DATABASE_URL="host=nowhere")
+        )
+
+    assert isinstance(sink, CatalogProgressSink)  # built by make_sink, no database opened
+    assert "(DAGMASTER_WORKER_PROGRESS_SINK)" in caplog.text

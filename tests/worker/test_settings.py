@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from adapters.catalog import CatalogSettings
 from adapters.taskqueue import SettingsError, TaskQueueSettings
 from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
@@ -85,6 +86,28 @@ def test_handlers_module_that_cannot_be_imported_stops_the_start():
         {**WORKER, "DAGMASTER_WORKER_HANDLERS_MODULES": "no_such_module"}
     )
     with pytest.raises(SettingsError, match="'no_such_module', which cannot be imported"):
+        Worker.from_settings(settings)
+
+
+def test_worker_has_no_job_catalog_unless_the_settings_name_one():
+    assert WorkerSettings.from_env(WORKER).catalog is None
+    assert WorkerSettings.from_env({**WORKER, "PGHOST": "db.example"}).catalog is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_URL", "postgresql://db/x"), ("DAGMASTER_DATA_DIR", "/srv/dagmaster")],
+)
+def test_catalog_setting_gives_the_worker_the_apps_job_catalog(name, value):
+    catalog = WorkerSettings.from_env({**WORKER, name: value}).catalog
+    assert catalog is not None
+    assert catalog == CatalogSettings.from_env({name: value})
+
+
+def test_unreachable_job_catalog_stops_the_start_naming_the_setting():
+    url = "postgresql://nobody@127.0.0.1:9/x?connect_timeout=1"
+    settings = WorkerSettings.from_env({**WORKER, "DATABASE_URL": url})
+    with pytest.raises(SettingsError, match=r"progress sink: Cannot connect .* from DATABASE_URL"):
         Worker.from_settings(settings)
 
 

@@ -165,3 +165,18 @@ def test_task_longer_than_the_visibility_timeout_keeps_its_message_by_renewing_i
         event_host.wait_accepted(task.reply_to.instance_id)
 
     assert [line.split()[1] for line in lines(record)] == ["start", "end"]
+
+
+def test_progress_held_back_by_the_rate_limit_is_sent_once_the_interval_passes(
+    queue, worker_env, event_host
+):
+    task = make_task("test.progress_then_sleep", {"seconds": 2})
+    queue.send(task)
+    sink = RecordingSink()
+
+    with running_worker(worker_env, sink):
+        wait_until(lambda: len(sink.updates) >= 2, 30, "the second progress update")
+        assert not event_host.accepted(task.reply_to.instance_id), "sent only at the end"
+        event_host.wait_accepted(task.reply_to.instance_id)
+
+    assert sink.updates[:2] == [(task.task_id, 10.0, "first"), (task.task_id, 20.0, "second")]
