@@ -20,7 +20,8 @@ OPEN_AND_REPORT = textwrap.dedent(
     from adapters.catalog.settings import CatalogSettings
     with open_pool(CatalogSettings(DAGMASTER_DATA_DIR=sys.argv[1])) as pool:
         with pool.connection() as conn:
-            print(conn.execute({STARTED!r}).fetchone()[0])
+            print(conn.execute({STARTED!r}).fetchone()[0], flush=True)
+        sys.stdin.readline()  # hold the server until told to go
     """
 )
 
@@ -29,6 +30,7 @@ def open_in_child(data_dir: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", OPEN_AND_REPORT, str(data_dir)],
         cwd=REPO,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -36,7 +38,7 @@ def open_in_child(data_dir: Path) -> subprocess.Popen:
 
 
 def finish(child: subprocess.Popen) -> str:
-    out, err = child.communicate(timeout=60)
+    out, err = child.communicate("\n", timeout=60)
     assert child.returncode == 0, err
     return out.strip()
 
@@ -53,7 +55,10 @@ def test_second_process_shares_the_embedded_server_and_leaves_it_running(embedde
 def test_two_processes_starting_on_a_new_data_dir_share_one_server():
     with tempfile.TemporaryDirectory(prefix="dagmaster-pg-") as data_dir:
         children = [open_in_child(Path(data_dir)) for _ in range(2)]
-        started = {finish(child) for child in children}
+        # both hold the server until both have reported, however the two start-ups interleave
+        started = {child.stdout.readline().strip() for child in children}
+        for child in children:
+            finish(child)
         stopped = not (Path(data_dir) / "pgdata" / "postmaster.pid").exists()
     assert len(started) == 1
     assert stopped  # by the last process to exit

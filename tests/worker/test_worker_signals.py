@@ -68,7 +68,7 @@ def test_killed_worker_message_returns_and_next_worker_resumes_from_checkpoint(
     finally:
         stop(first)
     [first_pid] = steps_by_pid(steps)
-    wait_until(lambda: not alive(first_pid), 5, "the orphaned task process to exit")
+    wait_until(lambda: not alive(first_pid), 15, "the orphaned task process to exit")
     done = store.load_checkpoint(task)["done"]
     assert queue_length(worker_env) == 1, "the message must survive its worker"
 
