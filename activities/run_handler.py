@@ -13,6 +13,7 @@ from adapters.outputs import contains_ref, offload, resolve_refs
 from domain.jobs import HandlerOutcome, RunHandler
 from domain.state import NodeError
 from handlers import HandlerError, LocalContext
+from handlers.base import redact
 from orchestrations.names import RUN_HANDLER
 
 bp = df.Blueprint()
@@ -45,7 +46,7 @@ def run(message: RunHandler) -> HandlerOutcome:
         return HandlerOutcome(
             ok=False,
             error=NodeError(
-                kind="unexpected", message=f"{type(exc).__name__}: {exc}", retryable=True
+                kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
             ),
         )
     key = f"{message.job_id}/{message.node_id}/{message.attempt}"

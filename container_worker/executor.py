@@ -30,7 +30,7 @@ from typing import Any
 
 from container_worker.logs import configure_logging
 from domain.tasks import TaskError, TaskId, TaskMessage, TaskResult
-from handlers.base import HandlerError, RetryableError
+from handlers.base import HandlerError, RetryableError, redact
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def classify(exc: BaseException) -> TaskError:
         return TaskError(
             kind="out_of_memory", message="the task ran out of memory", retryable=False
         )
-    return TaskError(kind="unexpected", message=f"{type(exc).__name__}: {exc}", retryable=True)
+    return TaskError(
+        kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
+    )
 
 
 def failed(task_id: TaskId, kind: str, message: str, retryable: bool) -> TaskResult:

@@ -13,19 +13,30 @@ Any other exception escaping a handler is treated as retryable with kind ``unexp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+_SAS_SIGNATURE = re.compile(r"(?i)\b(sig=)[^&\s\"'<>]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with SAS signatures blanked: errors from GDAL quote the signed URLs they read,
+    and error messages end up on timelines and in logs."""
+    return _SAS_SIGNATURE.sub(r"\1REDACTED", text)
+
 
 class HandlerError(Exception):
-    """A classified handler failure; ``kind`` is matched against `retry.non_retryable`."""
+    """A classified handler failure; ``kind`` is matched against `retry.non_retryable`.
+    The message is stored with SAS signatures redacted."""
 
     retryable: bool = True
 
     def __init__(self, message: str, *, kind: str = "handler_error") -> None:
+        message = redact(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
