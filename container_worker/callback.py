@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 TRANSIENT_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 
 
+FINISHED_RUNTIME_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+
+
 class CallbackSettings(BaseModel):
     base_url: str
     system_key: str | None = None
@@ -71,11 +74,14 @@ class EventCallback:
         self._settings = settings
         self._client = client or httpx.Client(timeout=settings.request_timeout_seconds)
 
-    def url(self, reply_to: ReplyTo) -> str:
+    def instance_url(self, reply_to: ReplyTo) -> str:
         base = self._settings.base_url.rstrip("/")
         instance = quote(reply_to.instance_id, safe="")
+        return f"{base}/runtime/webhooks/durabletask/instances/{instance}"
+
+    def url(self, reply_to: ReplyTo) -> str:
         event = quote(reply_to.event_name, safe="")
-        return f"{base}/runtime/webhooks/durabletask/instances/{instance}/raiseEvent/{event}"
+        return f"{self.instance_url(reply_to)}/raiseEvent/{event}"
 
     def raise_event(self, reply_to: ReplyTo, result: TaskResult) -> Delivery:
         retrying = Retrying(
@@ -96,6 +102,21 @@ class EventCallback:
                 f"raising {reply_to.event_name} on {reply_to.instance_id} failed "
                 f"{self._settings.max_attempts} times; last: {exc}"
             ) from exc
+
+    def instance_finished(self, reply_to: ReplyTo) -> bool:
+        """Whether the orchestration waiting for this task has certainly ended (completed,
+        failed, terminated: e.g. its job was cancelled). Any doubt (an error, an unknown
+        answer) says no, so the task runs."""
+        base = self._settings.base_url.rstrip("/")
+        url = (
+            f"{base}/runtime/webhooks/durabletask/instances/{quote(reply_to.instance_id, safe='')}"
+        )
+        try:
+            response = self._client.get(url, params=self._params(reply_to), timeout=5)
+            status = response.json().get("runtimeStatus") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+        return status in FINISHED_RUNTIME_STATUSES
 
     def close(self) -> None:
         self._client.close()

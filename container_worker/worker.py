@@ -159,6 +159,13 @@ class Worker:
                 f"delivered {count} times (maximum {self._queue.max_deliveries}) without finishing"
             )
             self._report(slot, failed(message.task_id, "dead_lettered", reason, retryable=True))
+        elif self._callback.instance_finished(message.reply_to):
+            log.warning(
+                "task %s not run: orchestration %s has ended (job cancelled or finished)",
+                message.task_id.key(),
+                message.reply_to.instance_id,
+            )
+            self._finish(slot, self._queue.complete)
         else:
             self._launch(slot)
 

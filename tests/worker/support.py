@@ -48,7 +48,8 @@ class EventHost:
 
     def __init__(self) -> None:
         self.calls: list[RaisedEvent] = []
-        self.gone: set[str] = set()
+        self.gone: set[str] = set()  # raising an event answers 410
+        self.ended: set[str] = set()  # the status endpoint says Completed
         self._failures: list[int] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -102,6 +103,14 @@ class EventHost:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # instance status: only `ended` instances are known
+                instance_id = unquote(urlsplit(self.path).path[len(EVENT_PATH) :])
+                body = b'{"runtimeStatus": "Completed"}' if instance_id in host.ended else b""
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))

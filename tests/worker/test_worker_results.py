@@ -186,3 +186,18 @@ def test_missing_referenced_output_fails_the_task_without_retry(queue, worker_en
     assert result.error is not None and result.error.kind == "payload_missing"
     assert not result.error.retryable
     assert "dagmaster-outputs/job-0/gone/1.json is missing" in result.error.message
+
+
+def test_task_of_an_ended_orchestration_is_dropped_without_running(
+    queue, worker_env, event_host, tmp_path: Path
+):
+    runs = tmp_path / "runs.txt"
+    task = make_task("test.count", {"record": str(runs)})
+    event_host.ended.add(task.reply_to.instance_id)  # e.g. its job was cancelled meanwhile
+    queue.send(task)
+
+    with running_worker(worker_env):
+        wait_until(lambda: queue_length(worker_env) == 0, 20, "the message to be completed")
+
+    assert not runs.exists()
+    assert event_host.calls_for(task) == []
