@@ -82,7 +82,7 @@ class JobRun:
         message = StopInstances(instance_ids=instance_ids, reason=reason)
         try:
             yield self.context.call_activity(STOP_INSTANCES, message.model_dump(mode="json"))
-        except Exception:
+        except Exception:  # the job's outcome stands; unstopped children still end on their own
             return
 
     def _job_timer(self) -> None:
