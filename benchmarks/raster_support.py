@@ -82,6 +82,10 @@ class Measured:
     stdout: str
 
 
+# A child process: its command line and extra environment variables.
+Child = tuple[list[str], dict[str, str] | None]
+
+
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run ``cmd`` as a child; wall time and the child's own peak RSS (os.wait4 rusage)."""
     start = time.perf_counter()
@@ -100,7 +104,20 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
 
 def best_of(repeat: int, cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """The fastest of ``repeat`` runs (others share these cores), with the highest RSS."""
-    runs = [measure(cmd, env) for _ in range(repeat)]
+    return _best([measure(cmd, env) for _ in range(repeat)])
+
+
+def best_alternating(repeat: int, children: dict[str, Child]) -> dict[str, Measured]:
+    """Each child once per round, ``repeat`` rounds: a burst of load from other jobs hits
+    every child alike. The fastest run of each, with its highest RSS."""
+    runs: dict[str, list[Measured]] = {name: [] for name in children}
+    for _ in range(repeat):
+        for name, (cmd, env) in children.items():
+            runs[name].append(measure(cmd, env))
+    return {name: _best(measured) for name, measured in runs.items()}
+
+
+def _best(runs: list[Measured]) -> Measured:
     fastest = min(runs, key=lambda m: m.seconds)
     return Measured(fastest.seconds, max(m.max_rss_mb for m in runs), fastest.stdout)
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import rasterio
 from pydantic import BaseModel, Field
-from rasterio.errors import RasterioIOError
 
 from adapters.blob import BlobRef, BlobStore
 from handlers.base import HandlerContext, registry
 from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
-from handlers.raster.gdal import open_error
+from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob
 from handlers.raster.storage import blob_store, storage_errors
 
@@ -35,12 +33,12 @@ class CreateCogResult(BaseModel):
 def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
     """Convert the source to a COG at ``output_container/output_path`` and validate it.
 
-    The source is downloaded to a local temporary file first: conversion reads it more than
-    once, and one sequential download is faster and fails more cleanly than many range
-    reads. TMPDIR must hold the input, a staging copy (uncompressed size + 1/3) and the
-    output; memory stays bounded by GDAL_CACHEMAX (see `write_cog`). After the upload, a
-    checkpoint records the source and output ETags, so a retry after a crash returns
-    without converting again.
+    The source is read once, over HTTP range reads, straight into the local staging copy
+    (see `write_cog`): downloading it first cost a second pass over its bytes and a copy on
+    disk. TMPDIR must hold the staging copy (uncompressed size + 1/3) and the output; memory
+    stays bounded by GDAL_CACHEMAX. The COG is validated on local disk, then uploaded.
+    After the upload, a checkpoint records the source and output ETags, so a retry after a
+    crash returns without converting again.
     """
     store = blob_store()
     with storage_errors():
@@ -75,12 +73,9 @@ def _convert(
     scratch: Path,
     ctx: HandlerContext,
 ) -> CogValidation:
-    local_src = scratch / ("source" + Path(src.path).suffix)
     local_dst = scratch / "output.tif"
-    ctx.report_progress(0, f"downloading {src}")
-    store.download_file(src, local_src)
-    ctx.report_progress(30, "writing COG")
-    _write(local_src, local_dst, src, params)
+    ctx.report_progress(0, f"writing COG from {src}")
+    _write(store, src, local_dst, params)
     ctx.report_progress(80, "validating COG")
     validation = validate_cog(local_dst)
     ctx.report_progress(85, f"uploading {dst}")
@@ -88,13 +83,11 @@ def _convert(
     return validation
 
 
-def _write(local_src: Path, local_dst: Path, src: BlobRef, params: CreateCogParams) -> None:
-    # Opening first tells "not a raster" (the caller's problem) from a failed conversion.
-    try:
-        rasterio.open(local_src).close()
-    except RasterioIOError as exc:
-        raise open_error(src, exc) from exc
-    write_cog(str(local_src), local_dst, params)
+def _write(store: BlobStore, src: BlobRef, local_dst: Path, params: CreateCogParams) -> None:
+    # Opening first tells "not a raster" (the caller's problem) or "storage unreachable"
+    # (transient) from a failed conversion.
+    with open_blob_raster(store, src) as dataset:
+        write_cog(dataset.name, local_dst, params, **gdal_config(src.path))
 
 
 def _resume(

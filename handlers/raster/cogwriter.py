@@ -9,12 +9,14 @@ from typing import Literal
 import rasterio
 import rasterio.shutil
 from pydantic import BaseModel, Field, field_validator
+from rasterio._err import CPLE_BaseError  # GDAL errors outside RasterioError; no public alias
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
 from rio_cogeo.cogeo import cog_validate
 
-from handlers.base import NonRetryableError
+from handlers.base import NonRetryableError, RetryableError
+from handlers.raster.gdal import redact
 from handlers.raster.models import CogValidation
 
 Compression = Literal["deflate", "lzw", "zstd", "lerc", "jpeg", "webp", "packbits", "none"]
@@ -102,18 +104,35 @@ def write_cog(source: str, destination: Path, options: CogOptions, **config: str
     staging = destination.with_name(destination.stem + ".staging.tif")
     try:
         with rasterio.Env(**env):
-            with rasterio.open(source) as src:
-                _check_compatible(src, options)
-                rasterio.shutil.copy(src, str(staging), driver="GTiff", **_STAGING)
+            _stage(source, staging, options)
             _build_overviews(staging, options)
             copy_options = options.creation_options()
             rasterio.shutil.copy(str(staging), str(destination), driver="COG", **copy_options)
     except RasterioError as exc:
-        # The caller opened the source already, so a failure here means unreadable pixels
-        # or options GDAL refuses: retrying would fail the same way.
-        raise NonRetryableError(f"writing the COG failed: {exc}", kind="cog_write_failed") from exc
+        # The caller opened the source already, so a failure here means options GDAL
+        # refuses or a broken staging file: retrying would fail the same way.
+        message = f"writing the COG failed: {redact(str(exc))}"
+        raise NonRetryableError(message, kind="cog_write_failed") from exc
     finally:
         staging.unlink(missing_ok=True)
+
+
+def _stage(source: str, staging: Path, options: CogOptions) -> None:
+    """Copy the source to the staging file: the only step that reads the source.
+
+    With one reading thread: GDAL's multi-threaded TIFF reader drops the errors of its
+    range requests, so an HTTP 503 made a staging copy of zeros without any exception.
+    A read that fails midway raises a bare CPLE error whose message cannot tell a dropped
+    connection from a corrupt strip; it is retryable, as a failed download was.
+    """
+    with rasterio.Env(GDAL_NUM_THREADS="1"), rasterio.open(source) as src:
+        _check_compatible(src, options)
+        try:
+            rasterio.shutil.copy(src, str(staging), driver="GTiff", **_STAGING)
+        except CPLE_BaseError as exc:
+            raise RetryableError(
+                f"reading the source failed: {redact(str(exc))}", kind="source_read_failed"
+            ) from exc
 
 
 def _build_overviews(staging: Path, options: CogOptions) -> None:

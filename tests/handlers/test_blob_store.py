@@ -1,5 +1,6 @@
 """AzureBlobStore against a real Azurite."""
 
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -29,6 +30,20 @@ def test_file_upload_and_download_stream_through_local_files(store: BlobStore, t
     store.download_file(ref, tmp_path / "out.bin")
     assert (tmp_path / "out.bin").read_bytes() == source.read_bytes()
     assert store.info(ref).size == 256 * 4096
+
+
+def test_file_larger_than_a_block_goes_up_in_8_mib_blocks_unchanged(
+    store: BlobStore, tmp_path: Path
+):
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(20 * 1024 * 1024))
+    ref = store.ref(OUTPUTS, "store/big.bin")
+    store.upload_file(ref, source)
+    client = store._client(ref)  # type: ignore[attr-defined]
+    committed, _ = client.get_block_list("committed")
+    assert [block.size for block in committed] == [8 << 20, 8 << 20, 4 << 20]
+    store.download_file(ref, tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
 
 
 def test_read_url_reads_the_blob_without_other_credentials(store: BlobStore):
