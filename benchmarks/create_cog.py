@@ -96,39 +96,66 @@ def main() -> None:
 
         store = blob_store()
         store.upload_file(store.ref(INPUTS, source.name), source)
-        params = {"container": INPUTS, "blob_path": source.name,
-                  "output_container": OUTPUTS, "output_path": "cog.tif"}  # fmt: skip
+        params = {
+            "container": INPUTS,
+            "blob_path": source.name,
+            "output_container": OUTPUTS,
+            "output_path": "cog.tif",
+        }
         env = {"DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string}
-        best = best_alternating(args.repeat, {
-            "rio": ([str(REPO / ".venv/bin/rio"), "cogeo", "create", "--quiet",
-                     str(source), str(rio_out)], None),
-            "ours": (python_child(CONVERT.format(src=str(source), dst=str(ours_out))), None),
-            "handler": (python_child(HANDLER.format(params=params)), env),
-        })  # fmt: skip
+        best = best_alternating(
+            args.repeat,
+            {
+                "rio": (
+                    [
+                        str(REPO / ".venv/bin/rio"),
+                        "cogeo",
+                        "create",
+                        "--quiet",
+                        str(source),
+                        str(rio_out),
+                    ],
+                    None,
+                ),
+                "ours": (python_child(CONVERT.format(src=str(source), dst=str(ours_out))), None),
+                "handler": (python_child(HANDLER.format(params=params)), env),
+            },
+        )
         handler_out = work / "handler.tif"
         store.download_file(store.ref(OUTPUTS, "cog.tif"), handler_out)
     rio, ours, handler = best["rio"], best["ours"], best["handler"]
     child = json.loads(handler.stdout)
     result = child["result"]
-    dump(work / "results.json", {
-        "input": {"size": args.size, "bands": 4, "bytes": source.stat().st_size},
-        "repeat": args.repeat,
-        "rio_cogeo_create": {"s": round(rio.seconds, 1), "max_rss_mb": round(rio.max_rss_mb),
-                             "bytes": rio_out.stat().st_size},
-        "write_cog": {"s": round(ours.seconds, 1), "max_rss_mb": round(ours.max_rss_mb),
-                      "bytes": ours_out.stat().st_size},
-        "create_cog_handler_azurite": {"s": round(handler.seconds, 1),
-                                       "max_rss_mb": round(handler.max_rss_mb),
-                                       "timeline_s": child["timeline_s"]},
-        "ratio_write_cog_vs_rio": round(ours.seconds / rio.seconds, 3),
-        "ratio_handler_vs_rio": round(handler.seconds / rio.seconds, 3),
-        "outputs_valid": [cog_validate(str(p), quiet=True)[0] for p in (rio_out, ours_out)],
-        "handler_output_valid": result["validation"]["is_valid"],
-        "pixels_equal_input": same_pixels(str(source), str(ours_out)),
-        "handler_pixels_equal_input": same_pixels(str(source), str(handler_out)),
-        "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],
-        "python": PYTHON,
-    })  # fmt: skip
+    dump(
+        work / "results.json",
+        {
+            "input": {"size": args.size, "bands": 4, "bytes": source.stat().st_size},
+            "repeat": args.repeat,
+            "rio_cogeo_create": {
+                "s": round(rio.seconds, 1),
+                "max_rss_mb": round(rio.max_rss_mb),
+                "bytes": rio_out.stat().st_size,
+            },
+            "write_cog": {
+                "s": round(ours.seconds, 1),
+                "max_rss_mb": round(ours.max_rss_mb),
+                "bytes": ours_out.stat().st_size,
+            },
+            "create_cog_handler_azurite": {
+                "s": round(handler.seconds, 1),
+                "max_rss_mb": round(handler.max_rss_mb),
+                "timeline_s": child["timeline_s"],
+            },
+            "ratio_write_cog_vs_rio": round(ours.seconds / rio.seconds, 3),
+            "ratio_handler_vs_rio": round(handler.seconds / rio.seconds, 3),
+            "outputs_valid": [cog_validate(str(p), quiet=True)[0] for p in (rio_out, ours_out)],
+            "handler_output_valid": result["validation"]["is_valid"],
+            "pixels_equal_input": same_pixels(str(source), str(ours_out)),
+            "handler_pixels_equal_input": same_pixels(str(source), str(handler_out)),
+            "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],
+            "python": PYTHON,
+        },
+    )
 
 
 if __name__ == "__main__":

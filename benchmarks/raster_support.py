@@ -64,10 +64,16 @@ def make_structured_raster(path: Path, size: int, count: int = 4) -> Path:
             if (src.width, src.height, src.count) == (size, size, count):
                 return path
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": count, "dtype": "uint16",
-        "crs": CRS.from_epsg(32633), "transform": from_origin(500_000, 5_000_000, 1, 1),
-        "nodata": 0, "BIGTIFF": "IF_SAFER",
-    }  # fmt: skip
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": count,
+        "dtype": "uint16",
+        "crs": CRS.from_epsg(32633),
+        "transform": from_origin(500_000, 5_000_000, 1, 1),
+        "nodata": 0,
+        "BIGTIFF": "IF_SAFER",
+    }
     with rasterio.open(path, "w", **profile) as dst:
         for row in range(0, size, 512):
             rows = min(512, size - row)

@@ -47,8 +47,17 @@ def main() -> None:
     args = parser.parse_args()
     work = scratch_dir("create_cog")
     source = make_structured_raster(work / f"input_{args.size}.tif", args.size)
-    rio = best_of(1, [str(REPO / ".venv/bin/rio"), "cogeo", "create", "--quiet",
-                      str(source), str(work / "rio_cogeo_tiled_ref.tif")])  # fmt: skip
+    rio = best_of(
+        1,
+        [
+            str(REPO / ".venv/bin/rio"),
+            "cogeo",
+            "create",
+            "--quiet",
+            str(source),
+            str(work / "rio_cogeo_tiled_ref.tif"),
+        ],
+    )
     with azurite_on_disk(work / "azurite") as azurite:
         use_azurite(azurite)
         import handlers.raster  # noqa: F401
@@ -62,29 +71,42 @@ def main() -> None:
         t0 = time.perf_counter()
         plan = registry.run("plan_tiles", {**src, "tile_size": args.tile_size}, LocalContext())
         t_plan = time.perf_counter() - t0
-        jobs = [{**src, "tile": tile, "output_container": OUTPUTS, "output_prefix": "tiled"}
-                for tile in plan["tiles"]]  # fmt: skip
+        jobs = [
+            {**src, "tile": tile, "output_container": OUTPUTS, "output_prefix": "tiled"}
+            for tile in plan["tiles"]
+        ]
         spawn = multiprocessing.get_context("spawn")
         t1 = time.perf_counter()
         with ProcessPoolExecutor(args.workers, mp_context=spawn) as pool:
             tiles = list(pool.map(run_tile, jobs))
         t_tiles = time.perf_counter() - t1
         t2 = time.perf_counter()
-        mosaic_params = {"tiles": [out for _, out in tiles], "output_container": OUTPUTS,
-                         "output_path": "tiled/mosaic.vrt"}  # fmt: skip
+        mosaic_params = {
+            "tiles": [out for _, out in tiles],
+            "output_container": OUTPUTS,
+            "output_path": "tiled/mosaic.vrt",
+        }
         mosaic = registry.run("mosaic", mosaic_params, LocalContext())
         t_mosaic = time.perf_counter() - t2
     total = t_plan + t_tiles + t_mosaic
-    dump(work / "tiled_results.json", {
-        "size": args.size, "tile_size": args.tile_size, "workers": args.workers,
-        "tiles": len(tiles), "rio_cogeo_create_s": round(rio.seconds, 1),
-        "plan_tiles_s": round(t_plan, 2), "cog_tiles_wall_s": round(t_tiles, 1),
-        "cog_tile_each_s": [round(s, 1) for s, _ in tiles],
-        "mosaic_s": round(t_mosaic, 2), "tiled_total_s": round(total, 1),
-        "ratio_tiled_vs_rio": round(total / rio.seconds, 3),
-        "all_tiles_valid": all(out["validation"]["is_valid"] for _, out in tiles),
-        "mosaic": mosaic["output"]["blob_path"],
-    })  # fmt: skip
+    dump(
+        work / "tiled_results.json",
+        {
+            "size": args.size,
+            "tile_size": args.tile_size,
+            "workers": args.workers,
+            "tiles": len(tiles),
+            "rio_cogeo_create_s": round(rio.seconds, 1),
+            "plan_tiles_s": round(t_plan, 2),
+            "cog_tiles_wall_s": round(t_tiles, 1),
+            "cog_tile_each_s": [round(s, 1) for s, _ in tiles],
+            "mosaic_s": round(t_mosaic, 2),
+            "tiled_total_s": round(total, 1),
+            "ratio_tiled_vs_rio": round(total / rio.seconds, 3),
+            "all_tiles_valid": all(out["validation"]["is_valid"] for _, out in tiles),
+            "mosaic": mosaic["output"]["blob_path"],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -43,11 +43,20 @@ print(json.dumps({{"s": time.perf_counter() - start, "cog": out["cog"]["is_valid
 
 def make_sparse(path: Path, size: int) -> Path:
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "uint8",
-        "crs": CRS.from_epsg(32633), "transform": from_origin(500_000, 5_000_000, 1, 1),
-        "tiled": True, "blockxsize": 512, "blockysize": 512, "sparse_ok": True,
-        "BIGTIFF": "YES", "nodata": 0,
-    }  # fmt: skip
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": CRS.from_epsg(32633),
+        "transform": from_origin(500_000, 5_000_000, 1, 1),
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "sparse_ok": True,
+        "BIGTIFF": "YES",
+        "nodata": 0,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         # One real block, so the file is a raster with data, not only tables.
         dst.write(np.full((1, 512, 512), 7, np.uint8), window=Window(0, 0, 512, 512))

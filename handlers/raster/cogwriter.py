@@ -24,8 +24,13 @@ ResamplingName = Literal["nearest", "average", "bilinear", "cubic", "lanczos", "
 _PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
 _BYTE_ONLY = {"jpeg", "webp"}
 _SWATH_BYTES = 128 * 1024 * 1024
-_STAGING = {"TILED": "YES", "BLOCKXSIZE": "512", "BLOCKYSIZE": "512", "BIGTIFF": "IF_SAFER",
-            "COMPRESS": "NONE"}  # fmt: skip
+_STAGING = {
+    "TILED": "YES",
+    "BLOCKXSIZE": "512",
+    "BLOCKYSIZE": "512",
+    "BIGTIFF": "IF_SAFER",
+    "COMPRESS": "NONE",
+}
 # GDAL's block cache: enough to keep a few rows of 512x512 blocks of a wide raster; the COG
 # driver streams, so more cache does not make it faster, only bigger. Override with the
 # usual GDAL_CACHEMAX environment variable (MB).

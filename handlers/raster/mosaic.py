@@ -159,7 +159,7 @@ def _layout(
 ) -> tuple[VrtGrid, list[VrtBand]]:
     ref = store.ref(first.output.container, first.output.blob_path)
     with open_blob_raster(store, ref) as src:
-        origin = src.transform * Affine.translation(-first.tile.col_off, -first.tile.row_off)
+        origin = src.transform @ Affine.translation(-first.tile.col_off, -first.tile.row_off)
         grid = VrtGrid(width, height, src.crs.to_wkt() if src.crs else None, origin)
         return grid, bands_of(src)
 

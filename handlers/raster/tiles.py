@@ -76,9 +76,13 @@ def _tile(src: DatasetReader, index: int, w: Window) -> TileWindow:
     rio_window = RioWindow(w.col_off, w.row_off, w.width, w.height)  # type: ignore[call-arg]
     bounds = window_bounds(rio_window, src.transform) if src.crs else None
     return TileWindow(
-        index=index, col_off=w.col_off, row_off=w.row_off, width=w.width, height=w.height,
+        index=index,
+        col_off=w.col_off,
+        row_off=w.row_off,
+        width=w.width,
+        height=w.height,
         bounds=bounds,
-    )  # fmt: skip
+    )
 
 
 class CogTileParams(BlobLocation, CogOptions):
@@ -170,10 +174,11 @@ def _convert_tile(store: BlobStore, src: BlobRef, params: CogTileParams, scratch
         _check_inside(dataset, window, src)
         rio_window = RioWindow(t.col_off, t.row_off, t.width, t.height)  # type: ignore[call-arg]
         grid = VrtGrid(
-            t.width, t.height,
+            t.width,
+            t.height,
             dataset.crs.to_wkt() if dataset.crs else None,
             dataset.window_transform(rio_window),
-        )  # fmt: skip
+        )
         source = VrtSource(dataset.name, False, window, Window(0, 0, t.width, t.height))
         vrt_xml = render_vrt(grid, bands_of(dataset), [source])
     vrt_path = scratch / "tile.vrt"

@@ -152,8 +152,17 @@ def test_tiled_ingest_timeline_runs_tiles_then_mosaic_then_stac(engine, tiled):
     tiles = [f"tiles[{i}]" for i in range(4)]
     assert sorted(n for n in completed if n.startswith("tiles[")) == tiles
     order = [n for n in completed if not n.startswith("tiles[")]
-    assert order == ["start", "validate", "route", "plan_tiles", "tiles", "merge", "mosaic",
-                     "stac", "end"]  # fmt: skip
+    assert order == [
+        "start",
+        "validate",
+        "route",
+        "plan_tiles",
+        "tiles",
+        "merge",
+        "mosaic",
+        "stac",
+        "end",
+    ]
     assert max(completed.index(t) for t in tiles) < completed.index("tiles")
 
 

@@ -94,9 +94,16 @@ def uint16_nodata(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     data[:, :64, :64] = 0
     descriptions = ("blue", "green", "red", "nir")
     path = _write(
-        raster_dir / "uint16_nodata.tif", data, crs=UTM33, transform=ORIGIN, nodata=0,
-        tiled=True, blockxsize=128, blockysize=128, descriptions=descriptions,
-    )  # fmt: skip
+        raster_dir / "uint16_nodata.tif",
+        data,
+        crs=UTM33,
+        transform=ORIGIN,
+        nodata=0,
+        tiled=True,
+        blockxsize=128,
+        blockysize=128,
+        descriptions=descriptions,
+    )
     return _upload(store, path, "fixtures/uint16_nodata.tif")
 
 
@@ -115,9 +122,12 @@ def float32_nan(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     data = _gradient(1, 200, 300, "float32", 0.01)
     data[0, 50:60, 70:90] = np.nan
     path = _write(
-        raster_dir / "float32_nan.tif", data, crs=CRS.from_epsg(4326),
-        transform=from_origin(10.0, 50.0, 0.001, 0.001), nodata=float("nan"),
-    )  # fmt: skip
+        raster_dir / "float32_nan.tif",
+        data,
+        crs=CRS.from_epsg(4326),
+        transform=from_origin(10.0, 50.0, 0.001, 0.001),
+        nodata=float("nan"),
+    )
     return _upload(store, path, "fixtures/float32_nan.tif")
 
 
@@ -140,9 +150,14 @@ def not_a_raster(store: BlobStore, raster_dir: Path) -> dict[str, str]:
 def truncated_tiff(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     """A valid tiled GeoTIFF cut to its first half: header and IFD intact, blocks missing."""
     source = _write(
-        raster_dir / "whole.tif", _gradient(1, 256, 256, "uint16", 3.0), crs=UTM33,
-        transform=ORIGIN, tiled=True, blockxsize=64, blockysize=64,
-    )  # fmt: skip
+        raster_dir / "whole.tif",
+        _gradient(1, 256, 256, "uint16", 3.0),
+        crs=UTM33,
+        transform=ORIGIN,
+        tiled=True,
+        blockxsize=64,
+        blockysize=64,
+    )
     path = raster_dir / "truncated.tif"
     content = source.read_bytes()
     path.write_bytes(content[: len(content) // 2])
@@ -164,10 +179,20 @@ def sparse_100k(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     well under 1 MB of tile tables."""
     path = raster_dir / "sparse_100k.tif"
     profile = {
-        "driver": "GTiff", "width": 100_000, "height": 100_000, "count": 1, "dtype": "uint8",
-        "crs": UTM33, "transform": ORIGIN, "tiled": True, "blockxsize": 512,
-        "blockysize": 512, "sparse_ok": True, "BIGTIFF": "YES", "nodata": 0,
-    }  # fmt: skip
+        "driver": "GTiff",
+        "width": 100_000,
+        "height": 100_000,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": UTM33,
+        "transform": ORIGIN,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "sparse_ok": True,
+        "BIGTIFF": "YES",
+        "nodata": 0,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         one_block = rasterio.windows.Window(0, 0, 512, 512)
         dst.write(np.full((1, 512, 512), 7, np.uint8), window=one_block)

@@ -51,8 +51,11 @@ def test_requested_overview_count_and_blocksize_are_applied(store, uint16_nodata
 
 def test_progress_is_reported_up_to_completion(uint16_nodata):
     ctx = LocalContext()
-    run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
-                       "output_path": "cogs/progress.tif"}, ctx)  # fmt: skip
+    run(
+        "create_cog",
+        {**uint16_nodata, "output_container": OUTPUTS, "output_path": "cogs/progress.tif"},
+        ctx,
+    )
     percents = [p for p, _ in ctx.progress]
     assert percents == sorted(percents)
     assert percents[-1] == 100
@@ -93,13 +96,17 @@ def test_compression_the_data_type_does_not_support_is_non_retryable(uint16_noda
 
 def test_output_path_traversal_is_rejected_naming_it(uint16_nodata):
     with pytest.raises(NonRetryableError, match=r"'cogs/\.\./\.\./x\.tif'"):
-        run("create_cog", {**uint16_nodata, "output_container": OUTPUTS,
-                           "output_path": "cogs/../../x.tif"})  # fmt: skip
+        run(
+            "create_cog",
+            {**uint16_nodata, "output_container": OUTPUTS, "output_path": "cogs/../../x.tif"},
+        )
 
 
 def test_output_container_that_does_not_exist_is_created(store: BlobStore, uint16_nodata):
     container = f"new-cogs-{uuid.uuid4().hex[:8]}"
-    result = run("create_cog", {**uint16_nodata, "output_container": container,
-                                "output_path": "cogs/fresh.tif"})  # fmt: skip
+    result = run(
+        "create_cog",
+        {**uint16_nodata, "output_container": container, "output_path": "cogs/fresh.tif"},
+    )
     assert result["validation"]["is_valid"] is True
     assert store.exists(store.ref(container, "cogs/fresh.tif"))

@@ -11,8 +11,11 @@ from tests.handlers.helpers import run
 def test_describes_bands_grid_and_blocks_of_a_tiled_geotiff(uint16_nodata):
     report = run("raster_validate", uint16_nodata)
     assert (report["driver"], report["width"], report["height"], report["count"]) == (
-        "GTiff", 512, 384, 4,
-    )  # fmt: skip
+        "GTiff",
+        512,
+        384,
+        4,
+    )
     assert report["dtypes"] == ["uint16"] * 4
     assert report["epsg"] == 32633
     assert report["nodata"] == [0, 0, 0, 0]
@@ -31,8 +34,12 @@ def test_a_non_cog_is_reported_with_rio_cogeo_errors(uint16_nodata):
 
 
 def test_a_cog_written_by_create_cog_is_reported_valid_with_its_overviews(uint16_nodata):
-    params = {**uint16_nodata, "output_container": OUTPUTS, "output_path": "validate/cog.tif",
-              "blocksize": 128}  # fmt: skip
+    params = {
+        **uint16_nodata,
+        "output_container": OUTPUTS,
+        "output_path": "validate/cog.tif",
+        "blocksize": 128,
+    }
     run("create_cog", params)
     report = run("raster_validate", {"container": OUTPUTS, "blob_path": "validate/cog.tif"})
     assert report["cog"] == {"is_valid": True, "errors": [], "warnings": []}

@@ -158,12 +158,22 @@ def test_an_unknown_index_setting_is_non_retryable_naming_the_variable(cog, monk
 def test_item_of_a_tile_mosaic_reads_the_pixels_of_its_tiles(uint16_nodata, store, tmp_path):
     plan = run("plan_tiles", {**uint16_nodata, "tile_size": 256})
     tiles = [
-        run("cog_tile", {**uint16_nodata, "tile": tile, "output_container": OUTPUTS,
-                         "output_prefix": "stac/mosaic", "blocksize": 128})
+        run(
+            "cog_tile",
+            {
+                **uint16_nodata,
+                "tile": tile,
+                "output_container": OUTPUTS,
+                "output_prefix": "stac/mosaic",
+                "blocksize": 128,
+            },
+        )
         for tile in plan["tiles"]
-    ]  # fmt: skip
-    run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
-                   "output_path": "stac/mosaic/all.vrt"})  # fmt: skip
+    ]
+    run(
+        "mosaic",
+        {"tiles": tiles, "output_container": OUTPUTS, "output_path": "stac/mosaic/all.vrt"},
+    )
 
     asset = run("stac_item", {"container": OUTPUTS, "blob_path": "stac/mosaic/all.vrt"})["item"][
         "assets"

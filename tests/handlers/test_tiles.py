@@ -45,8 +45,11 @@ def test_plan_lists_row_major_tiles_with_their_bounds(uint16_nodata):
     plan = run("plan_tiles", {**uint16_nodata, "tile_size": 256})
     assert (plan["width"], plan["height"]) == (512, 384)
     assert [(t["col_off"], t["row_off"], t["width"], t["height"]) for t in plan["tiles"]] == [
-        (0, 0, 256, 256), (256, 0, 256, 256), (0, 256, 256, 128), (256, 256, 256, 128),
-    ]  # fmt: skip
+        (0, 0, 256, 256),
+        (256, 0, 256, 256),
+        (0, 256, 256, 128),
+        (256, 256, 256, 128),
+    ]
     assert plan["tiles"][3]["bounds"] == [502560.0, 4996160.0, 505120.0, 4997440.0]
 
 
@@ -58,10 +61,18 @@ def test_tile_size_off_the_block_grid_is_invalid_params(uint16_nodata):
 def _tiles(source: dict[str, str], prefix: str) -> list[dict]:
     plan = run("plan_tiles", {**source, "tile_size": 256})
     return [
-        run("cog_tile", {**source, "tile": tile, "output_container": OUTPUTS,
-                         "output_prefix": prefix, "blocksize": 128})
+        run(
+            "cog_tile",
+            {
+                **source,
+                "tile": tile,
+                "output_container": OUTPUTS,
+                "output_prefix": prefix,
+                "blocksize": 128,
+            },
+        )
         for tile in plan["tiles"]
-    ]  # fmt: skip
+    ]
 
 
 def test_tile_cog_is_valid_and_holds_its_window_of_pixels(store, uint16_nodata, tmp_path: Path):
@@ -85,14 +96,23 @@ def test_tile_cog_is_georeferenced_at_its_window(store, uint16_nodata, tmp_path:
 def test_tile_outside_the_raster_is_non_retryable(uint16_nodata):
     tile = {"index": 9, "col_off": 512, "row_off": 0, "width": 256, "height": 256}
     with pytest.raises(NonRetryableError, match="lies outside blob"):
-        run("cog_tile", {**uint16_nodata, "tile": tile, "output_container": OUTPUTS,
-                         "output_prefix": "tiles/outside"})  # fmt: skip
+        run(
+            "cog_tile",
+            {
+                **uint16_nodata,
+                "tile": tile,
+                "output_container": OUTPUTS,
+                "output_prefix": "tiles/outside",
+            },
+        )
 
 
 def test_mosaic_vrt_over_tile_cogs_reproduces_the_input(store, uint16_nodata, tmp_path: Path):
     tiles = _tiles(uint16_nodata, "tiles/mosaic")
-    result = run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
-                            "output_path": "tiles/mosaic/all.vrt"})  # fmt: skip
+    result = run(
+        "mosaic",
+        {"tiles": tiles, "output_container": OUTPUTS, "output_path": "tiles/mosaic/all.vrt"},
+    )
     for t in tiles:
         download(store, OUTPUTS, t["output"]["blob_path"], tmp_path)
     vrt = download(store, OUTPUTS, "tiles/mosaic/all.vrt", tmp_path)
@@ -107,8 +127,10 @@ def test_mosaic_vrt_over_tile_cogs_reproduces_the_input(store, uint16_nodata, tm
 
 def test_mosaic_of_nan_float_tiles_keeps_nan_nodata(store, float32_nan, tmp_path: Path):
     tiles = _tiles(float32_nan, "tiles/float")
-    run("mosaic", {"tiles": tiles, "output_container": OUTPUTS,
-                   "output_path": "tiles/float/all.vrt"})  # fmt: skip
+    run(
+        "mosaic",
+        {"tiles": tiles, "output_container": OUTPUTS, "output_path": "tiles/float/all.vrt"},
+    )
     for t in tiles:
         download(store, OUTPUTS, t["output"]["blob_path"], tmp_path)
     vrt = download(store, OUTPUTS, "tiles/float/all.vrt", tmp_path)
@@ -118,21 +140,30 @@ def test_mosaic_of_nan_float_tiles_keeps_nan_nodata(store, float32_nan, tmp_path
 def test_mosaic_with_a_missing_tile_is_non_retryable(uint16_nodata):
     tiles = _tiles(uint16_nodata, "tiles/gap")
     with pytest.raises(NonRetryableError, match="covered by no window"):
-        run("mosaic", {"tiles": tiles[:1] + tiles[2:], "output_container": OUTPUTS,
-                       "output_path": "tiles/gap/all.vrt"})  # fmt: skip
+        run(
+            "mosaic",
+            {
+                "tiles": tiles[:1] + tiles[2:],
+                "output_container": OUTPUTS,
+                "output_path": "tiles/gap/all.vrt",
+            },
+        )
 
 
 def test_mosaic_refuses_tiles_in_another_container(uint16_nodata):
     tiles = _tiles(uint16_nodata, "tiles/elsewhere")
     moved = [{**t, "output": {**t["output"], "container": "rasters"}} for t in tiles]
     with pytest.raises(NonRetryableError, match="cannot be referenced by a VRT"):
-        run("mosaic", {"tiles": moved, "output_container": OUTPUTS,
-                       "output_path": "tiles/elsewhere/all.vrt"})  # fmt: skip
+        run(
+            "mosaic",
+            {"tiles": moved, "output_container": OUTPUTS, "output_path": "tiles/elsewhere/all.vrt"},
+        )
 
 
 def _mosaic(tiles: list[dict], path: str, **options: object) -> dict:
-    return run("mosaic", {"tiles": tiles, "output_container": OUTPUTS, "output_path": path,
-                          **options})  # fmt: skip
+    return run(
+        "mosaic", {"tiles": tiles, "output_container": OUTPUTS, "output_path": path, **options}
+    )
 
 
 def test_mosaic_writes_vrt_and_a_valid_stac_collection_by_default(store, uint16_nodata, offline):
@@ -176,8 +207,14 @@ def test_format_stac_writes_no_vrt_and_format_vrt_no_collection(store, uint16_no
 
 def _one_tile(source: dict[str, str], prefix: str, **options: object) -> dict:
     tile = run("plan_tiles", {**source, "tile_size": 256})["tiles"][0]
-    return {**source, "tile": tile, "output_container": OUTPUTS, "output_prefix": prefix,
-            "blocksize": 128, **options}  # fmt: skip
+    return {
+        **source,
+        "tile": tile,
+        "output_container": OUTPUTS,
+        "output_prefix": prefix,
+        "blocksize": 128,
+        **options,
+    }
 
 
 def test_retried_tile_after_upload_resumes_without_converting(store, uint16_nodata):

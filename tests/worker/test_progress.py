@@ -67,8 +67,11 @@ def test_progress_sink_is_the_job_catalog_when_the_settings_name_one(catalog_db)
 
     [node] = catalog_db.catalog.list_nodes("job-1")
     assert (node.node_id, node.attempt, node.progress_percent, node.progress_message) == (
-        "cog", 2, 40.0, "tiling",
-    )  # fmt: skip
+        "cog",
+        2,
+        40.0,
+        "tiling",
+    )
 
 
 def test_progress_sink_is_the_log_without_a_catalog_and_the_worker_says_so(caplog):
