@@ -64,7 +64,7 @@ class CallbackUnavailable(CallbackError):
 
 
 class _Transient(Exception):
-    pass
+    """A failure worth another attempt (connection error, 5xx, 429)."""
 
 
 class EventCallback:

@@ -56,7 +56,7 @@ class FunctionIndex:
 
 
 class AppLoadError(Exception):
-    pass
+    """The function app could not be imported or indexed."""
 
 
 def load_local_settings(app_dir: Path, environ: dict[str, str]) -> list[str]:

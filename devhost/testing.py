@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 class DevhostError(RuntimeError):
-    pass
+    """The devhost process failed to start or stopped unexpectedly."""
 
 
 class RunningDevhost:

@@ -41,7 +41,7 @@ _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$")
 
 
 class ScheduleError(ValueError):
-    pass
+    """A timer trigger's schedule is not a valid NCRONTAB expression."""
 
 
 def _value(text: str) -> int:

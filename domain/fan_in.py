@@ -8,7 +8,7 @@ from domain.models import Aggregate
 
 
 class AggregateError(ValueError):
-    pass
+    """A fan-in cannot aggregate its children's outputs (e.g. summing non-numbers)."""
 
 
 def _select(value: Any, path: str | None, index: int) -> Any:

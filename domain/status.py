@@ -84,7 +84,7 @@ NODE_TRANSITIONS: dict[NodeStatus, frozenset[NodeStatus]] = {
 
 
 class IllegalTransition(ValueError):
-    pass
+    """A status change the job or node state machine does not allow."""
 
 
 def check_node_transition(node_id: str, old: NodeStatus, new: NodeStatus) -> None:

@@ -19,12 +19,12 @@ class InvalidBlobRef(BlobError, ValueError):
 
 
 class BlobNotFound(BlobError):
-    pass
+    """The container or blob does not exist."""
 
 
 class BlobAccessDenied(BlobError):
-    pass
+    """The storage account refused the credentials or the SAS."""
 
 
 class BlobUnavailable(BlobError):
-    pass
+    """Storage did not answer, or answered with a transient error."""

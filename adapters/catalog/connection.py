@@ -119,8 +119,8 @@ def probe(config: ConnectionConfig, timeout: float) -> None:
             "the app runs as (DefaultAzureCredential) and its access to the server."
         ) from exc
     try:
-        with psycopg.connect(config.conninfo, connect_timeout=max(1, round(timeout)), **kwargs):
-            pass
+        # Connecting is the whole check; the connection is closed at once.
+        psycopg.connect(config.conninfo, connect_timeout=max(1, round(timeout)), **kwargs).close()
     except (psycopg.Error, OSError) as exc:
         raise CatalogUnavailable(
             f"Cannot connect to the job catalog's PostgreSQL from {config.setting} "

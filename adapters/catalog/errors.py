@@ -11,20 +11,20 @@ from __future__ import annotations
 
 
 class CatalogError(Exception):
-    pass
+    """Every error the catalog raises."""
 
 
 class CatalogUnavailable(CatalogError):
-    pass
+    """Cannot connect; the message names the setting to fix."""
 
 
 class MigrationError(CatalogError):
-    pass
+    """A migration failed, or an applied one was edited afterwards."""
 
 
 class UnknownJob(CatalogError, LookupError):
-    pass
+    """A write referred to a job that was never created."""
 
 
 class JobConflict(CatalogError):
-    pass
+    """create_job with an existing job_id but another request_id."""

@@ -34,7 +34,7 @@ log = logging.getLogger("devhost")
 
 
 class InstanceNotFound(Exception):
-    pass
+    """No orchestration instance has this id."""
 
 
 class InstanceGone(Exception):
@@ -42,11 +42,11 @@ class InstanceGone(Exception):
 
 
 class InstanceExists(Exception):
-    pass
+    """An orchestration instance with this id already exists."""
 
 
 class UnknownFunction(ValueError):
-    pass
+    """The app registers no function of that name and kind."""
 
 
 class Engine:

@@ -120,7 +120,7 @@ _KIND_TEXT = {
 
 
 class NonDeterminismError(Exception):
-    pass
+    """A replay scheduled different actions than the history recorded."""
 
 
 class _Shadow:

@@ -42,7 +42,8 @@ class View(Mapping[str, Any]):
     __slots__ = ()
 
     def missing_hint(self, key: object) -> str:
-        raise NotImplementedError
+        """What a template is told when it reads ``key`` and it is not there."""
+        return f"no key {key!r}"
 
     def __repr__(self) -> str:
         return repr(to_data(self))

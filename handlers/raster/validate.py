@@ -18,7 +18,7 @@ _TIFF_DRIVERS = {"GTiff", "COG"}
 
 
 class RasterValidateParams(BlobLocation):
-    pass
+    """Where the raster to describe is: ``container`` and ``blob_path``."""
 
 
 class RasterValidation(BaseModel):
