@@ -12,7 +12,7 @@ from handlers.base import HandlerContext, registry
 from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import blob_store, storage_errors, stored_blob
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
@@ -50,7 +50,7 @@ def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
             return resumed
         with tempfile.TemporaryDirectory(prefix="create_cog-") as scratch:
             validation = _convert(store, src, dst, params, Path(scratch), ctx)
-        output = _stored(store, dst)
+        output = stored_blob(store, dst)[0]
         output_etag = store.info(dst).etag
     ctx.save_checkpoint(
         {
@@ -61,7 +61,7 @@ def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
     )
     ctx.report_progress(100, "done")
     return CreateCogResult(
-        source=_stored(store, src), output=output, validation=validation, resumed=False
+        source=stored_blob(store, src)[0], output=output, validation=validation, resumed=False
     )
 
 
@@ -100,17 +100,8 @@ def _resume(
     if not store.exists(dst) or store.info(dst).etag != saved.get("output_etag"):
         return None
     return CreateCogResult(
-        source=_stored(store, src),
-        output=_stored(store, dst),
+        source=stored_blob(store, src)[0],
+        output=stored_blob(store, dst)[0],
         validation=CogValidation.model_validate(saved["validation"]),
         resumed=True,
-    )
-
-
-def _stored(store: BlobStore, ref: BlobRef) -> StoredBlob:
-    return StoredBlob(
-        container=ref.container,
-        blob_path=ref.path,
-        url=store.url(ref),
-        size_bytes=store.info(ref).size,
     )

@@ -18,7 +18,7 @@ from handlers.raster.gdal import open_blob_raster
 from handlers.raster.grid import Window, cover_problems
 from handlers.raster.models import StoredBlob
 from handlers.raster.stac import validate_stac
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import blob_store, storage_errors, stored_blob
 from handlers.raster.tiles import CogTileResult
 from handlers.raster.vrt import VrtBand, VrtGrid, VrtSource, bands_of, render_vrt
 
@@ -80,7 +80,7 @@ def mosaic(params: MosaicParams, ctx: HandlerContext) -> MosaicResult:
         if params.format in ("vrt", "both"):
             sources = [_source(t, posixpath.dirname(out.path)) for t in tiles]
             store.upload_bytes(out, render_vrt(grid, bands, sources).encode(), VRT_MEDIA_TYPE)
-            vrt = _stored(store, out)
+            vrt, _ = stored_blob(store, out)
         if params.format in ("stac", "both"):
             collection = _write_collection(store, out, params, grid, tiles, vrt)
     return MosaicResult(
@@ -116,16 +116,7 @@ def _write_collection(
     document = collection.to_dict(include_self_link=True, transform_hrefs=False)
     validate_stac(document, f"the STAC Collection for {ref}", kind="invalid_stac_collection")
     store.upload_bytes(ref, json.dumps(document).encode(), COLLECTION_MEDIA_TYPE)
-    return _stored(store, ref)
-
-
-def _stored(store: BlobStore, ref: BlobRef) -> StoredBlob:
-    return StoredBlob(
-        container=ref.container,
-        blob_path=ref.path,
-        url=store.url(ref),
-        size_bytes=store.info(ref).size,
-    )
+    return stored_blob(store, ref)[0]
 
 
 def _window(t: CogTileResult) -> Window:

@@ -24,7 +24,7 @@ from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
 from handlers.raster.stac_index import stac_index
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import blob_store, storage_errors, stored_blob
 from handlers.raster.vrt_blob import is_vrt, open_blob_vrt
 
 STAC_MEDIA_TYPE = "application/geo+json"
@@ -71,12 +71,7 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
         item_dict = item.to_dict(transform_hrefs=False)
         _validate(item_dict, ref)
         store.upload_bytes(item_ref, json.dumps(item_dict).encode(), STAC_MEDIA_TYPE)
-        stored = StoredBlob(
-            container=item_ref.container,
-            blob_path=item_ref.path,
-            url=store.url(item_ref),
-            size_bytes=store.info(item_ref).size,
-        )
+        stored, _ = stored_blob(store, item_ref)
     indexed = _index(item_dict, stored, ctx)
     return StacItemResult(item=item_dict, item_blob=stored, indexed=indexed)
 

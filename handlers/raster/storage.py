@@ -10,6 +10,7 @@ from adapters.blob import (
     BlobAccessDenied,
     BlobError,
     BlobNotFound,
+    BlobRef,
     BlobSettings,
     BlobStore,
     BlobUnavailable,
@@ -17,6 +18,7 @@ from adapters.blob import (
     open_blob_store,
 )
 from handlers.base import HandlerError, NonRetryableError, RetryableError
+from handlers.raster.models import StoredBlob
 
 # One table decides how each storage failure affects the node: (error class, kind).
 _ERROR_KINDS: dict[type[BlobError], tuple[type[HandlerError], str]] = {
@@ -46,3 +48,12 @@ def storage_errors() -> Iterator[None]:
     except BlobError as exc:
         error_cls, kind = _ERROR_KINDS.get(type(exc), (RetryableError, "blob_error"))
         raise error_cls(str(exc), kind=kind) from exc
+
+
+def stored_blob(store: BlobStore, ref: BlobRef) -> tuple[StoredBlob, str]:
+    """What a handler reports of a blob it wrote (or found), and the blob's ETag."""
+    info = store.info(ref)
+    blob = StoredBlob(
+        container=ref.container, blob_path=ref.path, url=store.url(ref), size_bytes=info.size
+    )
+    return blob, info.etag

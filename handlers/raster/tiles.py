@@ -20,7 +20,7 @@ from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.grid import Window, tile_windows
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob, TileWindow
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import blob_store, storage_errors, stored_blob
 from handlers.raster.vrt import VrtGrid, VrtSource, bands_of, render_vrt
 
 
@@ -124,7 +124,7 @@ def cog_tile(params: CogTileParams, ctx: HandlerContext) -> CogTileResult:
             local = _convert_tile(store, src, params, Path(scratch))
             validation = validate_cog(local)
             store.upload_file(dst, local, content_type=COG_MEDIA_TYPE)
-        output, output_etag = _stored(store, dst)
+        output, output_etag = stored_blob(store, dst)
     ctx.save_checkpoint(
         {**done, "output_etag": output_etag, "validation": validation.model_dump(mode="json")}
     )
@@ -147,20 +147,12 @@ def _resume(
         return None
     if not store.exists(dst):
         return None
-    output, output_etag = _stored(store, dst)
+    output, output_etag = stored_blob(store, dst)
     if output_etag != saved.get("output_etag"):
         return None
     ctx.report_progress(100, f"tile {params.tile.index} already uploaded")
     validation = CogValidation.model_validate(saved["validation"])
     return CogTileResult(tile=params.tile, output=output, validation=validation, resumed=True)
-
-
-def _stored(store: BlobStore, ref: BlobRef) -> tuple[StoredBlob, str]:
-    info = store.info(ref)
-    blob = StoredBlob(
-        container=ref.container, blob_path=ref.path, url=store.url(ref), size_bytes=info.size
-    )
-    return blob, info.etag
 
 
 def tile_blob_path(prefix: str, tile: TileWindow) -> str:
