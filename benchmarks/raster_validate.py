@@ -12,13 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-
-import numpy as np
-import rasterio
-from rasterio.crs import CRS
-from rasterio.transform import from_origin
-from rasterio.windows import Window
 
 from benchmarks.raster_support import (
     INPUTS,
@@ -29,6 +22,7 @@ from benchmarks.raster_support import (
     scratch_dir,
     use_azurite,
 )
+from dagmaster.synthetic import write_sparse_raster
 
 TIMED = """
 import json, time
@@ -39,28 +33,6 @@ out = registry.run("raster_validate", {params!r}, LocalContext())
 print(json.dumps({{"s": time.perf_counter() - start, "cog": out["cog"]["is_valid"],
                   "size_bytes": out["size_bytes"], "width": out["width"]}}))
 """
-
-
-def make_sparse(path: Path, size: int) -> Path:
-    profile = {
-        "driver": "GTiff",
-        "width": size,
-        "height": size,
-        "count": 1,
-        "dtype": "uint8",
-        "crs": CRS.from_epsg(32633),
-        "transform": from_origin(500_000, 5_000_000, 1, 1),
-        "tiled": True,
-        "blockxsize": 512,
-        "blockysize": 512,
-        "sparse_ok": True,
-        "BIGTIFF": "YES",
-        "nodata": 0,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        # One real block, so the file is a raster with data, not only tables.
-        dst.write(np.full((1, 512, 512), 7, np.uint8), window=Window(0, 0, 512, 512))
-    return path
 
 
 def main() -> None:
@@ -77,7 +49,7 @@ def main() -> None:
         store = blob_store()
         env = {"DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string}
         for size in args.sizes:
-            local = make_sparse(work / f"sparse_{size}.tif", size)
+            local = write_sparse_raster(work / f"sparse_{size}.tif", size)
             store.upload_file(store.ref(INPUTS, local.name), local)
             params = {"container": INPUTS, "blob_path": local.name}
             run = best_of(args.repeat, python_child(TIMED.format(params=params)), env)

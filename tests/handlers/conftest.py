@@ -20,6 +20,7 @@ from rasterio.transform import from_origin
 
 from adapters.blob import BlobStore
 from adapters.blob.settings import ENV_ACCOUNT_URL, ENV_CONNECTION_STRING
+from dagmaster.synthetic import write_sparse_raster
 from handlers.raster.storage import blob_store, reset_blob_store
 from tests.support.azurite import Azurite
 
@@ -177,25 +178,7 @@ def header_only_tiff(store: BlobStore, raster_dir: Path) -> dict[str, str]:
 def sparse_100k(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     """100,000 x 100,000 uint8, tiled, SPARSE_OK with one real block: 10 GB of pixels in
     well under 1 MB of tile tables."""
-    path = raster_dir / "sparse_100k.tif"
-    profile = {
-        "driver": "GTiff",
-        "width": 100_000,
-        "height": 100_000,
-        "count": 1,
-        "dtype": "uint8",
-        "crs": UTM33,
-        "transform": ORIGIN,
-        "tiled": True,
-        "blockxsize": 512,
-        "blockysize": 512,
-        "sparse_ok": True,
-        "BIGTIFF": "YES",
-        "nodata": 0,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        one_block = rasterio.windows.Window(0, 0, 512, 512)
-        dst.write(np.full((1, 512, 512), 7, np.uint8), window=one_block)
+    path = write_sparse_raster(raster_dir / "sparse_100k.tif", 100_000, pixel_size=10)
     return _upload(store, path, "fixtures/sparse_100k.tif")
 
 
