@@ -20,8 +20,6 @@ from domain.templates.offloaded import offloaded_or
 Resolver = Callable[[dict[str, Any]], Any]
 """Materialises one large-output reference into the output it stands for."""
 
-REFERENCE_KEY = "$ref"
-
 
 class ResolverFailure(Exception):
     """Carries an exception raised by a resolver through Jinja, to be re-raised unwrapped."""
@@ -29,11 +27,6 @@ class ResolverFailure(Exception):
     def __init__(self, original: BaseException) -> None:
         super().__init__(repr(original))
         self.original = original
-
-
-def is_output_reference(value: Any) -> bool:
-    """A large-output reference (see `domain.offload.is_ref`)."""
-    return is_ref(value)
 
 
 class View(Mapping[str, Any]):
@@ -64,7 +57,7 @@ class NodeView(View):
         if key != "output":
             raise KeyError(key)
         if not self._resolved:
-            if self._resolver is not None and is_output_reference(self._output):
+            if self._resolver is not None and is_ref(self._output):
                 try:
                     self._output = self._resolver(self._output)
                 except Exception as exc:
