@@ -30,7 +30,7 @@ def _check_storage() -> dict[str, Any]:
         return {"ok": False, "error": str(exc)}
 
 
-@bp.route(route="livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
@@ -42,7 +42,7 @@ async def _checks() -> dict[str, dict[str, Any]]:
     return {"database": database, "storage": storage}
 
 
-@bp.route(route="readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     checks = await _checks()
     ready = all(c["ok"] for c in checks.values())
@@ -51,7 +51,7 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     from api.workflows import workflows
 

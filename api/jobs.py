@@ -61,7 +61,7 @@ def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
         raise BadRequest("invalid request body", fields=fields) from exc
 
 
-@bp.route(route="jobs", methods=["POST"])
+@bp.route(route="api/jobs", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def submit_job(
@@ -149,7 +149,7 @@ def _datetime(req: func.HttpRequest, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@bp.route(route="jobs", methods=["GET"])
+@bp.route(route="api/jobs", methods=["GET"])
 @json_errors
 async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
     status = req.params.get("status")
@@ -199,7 +199,7 @@ async def _node_progress(job: JobRecord) -> dict[str, dict[str, Any]]:
     }
 
 
-@bp.route(route="jobs/{job_id}", methods=["GET"])
+@bp.route(route="api/jobs/{job_id}", methods=["GET"])
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """The job, its links and ``node_progress`` (see `_node_progress`). While it runs, its
@@ -217,7 +217,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({**body, "links": _links(req, job.job_id)})
 
 
-@bp.route(route="jobs/{job_id}/nodes", methods=["GET"])
+@bp.route(route="api/jobs/{job_id}/nodes", methods=["GET"])
 @json_errors
 async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
     job = await _job(req.route_params["job_id"])
@@ -227,7 +227,7 @@ async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="jobs/{job_id}/timeline", methods=["GET"])
+@bp.route(route="api/jobs/{job_id}/timeline", methods=["GET"])
 @json_errors
 async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
     job = await _job(req.route_params["job_id"])
@@ -238,7 +238,7 @@ async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="jobs/{job_id}/cancel", methods=["POST"])
+@bp.route(route="api/jobs/{job_id}/cancel", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def cancel_job(
@@ -254,7 +254,7 @@ async def cancel_job(
     return json_response({"job_id": job.job_id, "cancel": "requested"}, 202)
 
 
-@bp.route(route="jobs/{job_id}/approve/{node_id}", methods=["POST"])
+@bp.route(route="api/jobs/{job_id}/approve/{node_id}", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def approve_node(

@@ -41,7 +41,7 @@ def parse_bbox(value: str | None) -> BBox | None:
     return bbox
 
 
-@bp.route(route="stac/items", methods=["GET"])
+@bp.route(route="api/stac/items", methods=["GET"])
 @json_errors
 async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
     try:
@@ -64,7 +64,7 @@ async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(page)
 
 
-@bp.route(route="stac/collections/{collection}/items/{item_id}", methods=["GET"])
+@bp.route(route="api/stac/collections/{collection}/items/{item_id}", methods=["GET"])
 @json_errors
 async def get_stac_item(req: func.HttpRequest) -> func.HttpResponse:
     collection, item_id = req.route_params["collection"], req.route_params["item_id"]

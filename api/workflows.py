@@ -53,13 +53,13 @@ def _summary(definition: WorkflowDefinition) -> dict[str, object]:
     }
 
 
-@bp.route(route="workflows", methods=["GET"])
+@bp.route(route="api/workflows", methods=["GET"])
 @json_errors
 async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"items": [_summary(d) for d in workflows().latest()]})
 
 
-@bp.route(route="workflows/{workflow_id}", methods=["GET"])
+@bp.route(route="api/workflows/{workflow_id}", methods=["GET"])
 @json_errors
 async def get_workflow(req: func.HttpRequest) -> func.HttpResponse:
     version = req.params.get("version")

@@ -124,4 +124,4 @@ def test_the_stac_routes_are_registered_in_the_function_app():
     routes = {
         f.get_trigger().route for f in app.get_functions() if f.get_trigger().type == "httpTrigger"
     }
-    assert {"stac/items", "stac/collections/{collection}/items/{item_id}"} <= routes
+    assert {"api/stac/items", "api/stac/collections/{collection}/items/{item_id}"} <= routes
