@@ -1,0 +1,166 @@
+"""What infra/ promises beyond syntax: the settings the code reads, no secrets, named roles.
+
+Each check takes the infra directory (the real one, or a broken copy in the tests that show
+the check can fail) and returns its problems as sentences naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.infra.bicep import object_properties, parse, string_value, variables, walk
+
+# Settings Flex Consumption refuses in app settings (the runtime is functionAppConfig's).
+FLEX_FORBIDDEN = (
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_EXTENSION_VERSION",
+    "WEBSITE_RUN_FROM_PACKAGE",
+    "WEBSITE_CONTENTSHARE",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    "WEBSITE_NODE_DEFAULT_VERSION",
+)
+
+# Azure built-in roles by GUID (learn.microsoft.com, "Azure built-in roles").
+BUILT_IN_ROLES = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "8a0f0c08-91a1-4084-bc3d-661d67233fed": "Storage Queue Data Message Processor",
+    "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a": "Storage Queue Data Message Sender",
+    "19e7f393-937e-4f77-808e-94535e297925": "Storage Queue Data Reader",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39": "Azure Service Bus Data Sender",
+    "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
+    "090c5cfd-751d-490a-894a-3ce6f1109419": "Azure Service Bus Data Owner",
+    "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
+    "8311e382-0749-4cb8-b61a-304f252e45ec": "AcrPush",
+}
+
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+# Credentials that must never appear in infra/: storage account keys and SAS, Service Bus
+# SAS, connection strings, and the ARM functions that read keys out of a resource.
+_SECRET_PATTERNS = {
+    "a storage account key": re.compile(r"AccountKey\s*=", re.I),
+    "a storage connection string": re.compile(r"DefaultEndpointsProtocol\s*=", re.I),
+    "a Service Bus connection string": re.compile(r"Endpoint\s*=\s*sb://", re.I),
+    "a shared access key": re.compile(r"SharedAccessKey(Name)?\s*=", re.I),
+    "a SAS signature": re.compile(r"[?&]sig=", re.I),
+    "a SAS token function": re.compile(r"\blist(Account|Service)Sas\s*\(", re.I),
+    "a key-reading function": re.compile(r"\blist(Keys|ConnectionStrings|Secrets)\s*\(", re.I),
+    # Application Insights' connection string names an endpoint; with local auth off it
+    # grants nothing, so it is the one allowed.
+    "a connection-string setting": re.compile(
+        r"\b(?!APPLICATIONINSIGHTS_)[A-Z_]*CONNECTION_STRING\b"
+    ),
+    "UseDevelopmentStorage": re.compile(r"UseDevelopmentStorage", re.I),
+}
+_SCANNED_SUFFIXES = (".bicep", ".json", ".sh", ".py", ".yaml", ".yml", ".bicepparam")
+
+
+def function_app_settings(infra: Path) -> set[str]:
+    """Keys of the `...Settings` object variables in app/functionapp.bicep (both branches of
+    a conditional object count)."""
+    tree = parse(infra / "app" / "functionapp.bicep")
+    names: set[str] = set()
+    for name, value in variables(tree).items():
+        if not name.endswith("Settings"):
+            continue
+        for node in walk(value):
+            if node.type == "object":
+                names.update(object_properties(node))
+    return names
+
+
+def worker_settings(infra: Path) -> set[str]:
+    """`name` of every `{name, value | secretRef}` in the `...Env` array variables of
+    app/worker.bicep."""
+    tree = parse(infra / "app" / "worker.bicep")
+    names: set[str] = set()
+    for name, value in variables(tree).items():
+        if not name.endswith("Env"):
+            continue
+        for node in walk(value):
+            if node.type != "object":
+                continue
+            props = object_properties(node)
+            if "name" in props and ("value" in props or "secretRef" in props):
+                setting = string_value(props["name"])
+                if setting is not None:
+                    names.add(setting)
+    return names
+
+
+def documented_unset(infra: Path) -> set[str]:
+    """The settings infra/README.md lists under 'Settings left at their defaults'."""
+    readme = (infra / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Settings left at their defaults\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    if match is None:
+        return set()
+    return set(re.findall(r"^\|\s*`([A-Za-z_][A-Za-z0-9_]*)`", match.group(1), re.M))
+
+
+def flex_problems(infra: Path) -> list[str]:
+    present = function_app_settings(infra)
+    return [
+        f"app/functionapp.bicep sets {name}, which Flex Consumption refuses: remove it"
+        for name in FLEX_FORBIDDEN
+        if name in present
+    ]
+
+
+def secret_problems(infra: Path) -> list[str]:
+    problems = []
+    for path in sorted(infra.rglob("*")):
+        if not path.is_file() or path.suffix not in _SCANNED_SUFFIXES:
+            continue
+        if path.name == "requirements-checkov.txt":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for what, pattern in _SECRET_PATTERNS.items():
+                if pattern.search(line):
+                    problems.append(
+                        f"{path.relative_to(infra)}:{number}: {what} ({line.strip()[:80]!r}); "
+                        "infra/ is identity-only: use a managed identity and a role instead"
+                    )
+    return problems
+
+
+def role_problems(infra: Path) -> list[str]:
+    """Role GUIDs live only in app/rbac.bicep, each a known built-in role named beside it."""
+    problems = []
+    rbac = infra / "app" / "rbac.bicep"
+    for path in sorted(infra.rglob("*.bicep")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for guid in _GUID.findall(line):
+                place = f"{path.relative_to(infra)}:{number}"
+                if path != rbac:
+                    problems.append(f"{place}: GUID {guid} outside app/rbac.bicep: roles go there")
+                    continue
+                known = BUILT_IN_ROLES.get(guid.lower())
+                comment = line.partition("//")[2].strip()
+                if known is None:
+                    problems.append(f"{place}: {guid} is not a built-in role this check knows")
+                elif comment != known:
+                    problems.append(
+                        f"{place}: {guid} is {known!r} but is named {comment or 'nothing'!r}"
+                    )
+    return problems
+
+
+def role_assignment_problems(infra: Path) -> list[str]:
+    """Every Microsoft.Authorization/roleAssignments resource is declared in app/rbac.bicep."""
+    problems = []
+    for path in sorted(infra.rglob("*.bicep")):
+        if path == infra / "app" / "rbac.bicep":
+            continue
+        for node in walk(parse(path).root_node):
+            if node.type == "resource_declaration":
+                kind = string_value(node.children[2]) or ""
+                if kind.startswith("Microsoft.Authorization/roleAssignments"):
+                    place = f"{path.relative_to(infra)}:{node.start_point[0] + 1}"
+                    problems.append(f"{place}: a role assignment outside app/rbac.bicep")
+    return problems
