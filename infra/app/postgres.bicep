@@ -70,6 +70,10 @@ resource allowClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@20
     startIpAddress: clientIp
     endIpAddress: clientIp
   }
+  // One change at a time: the server refuses concurrent configuration changes.
+  dependsOn: [
+    allowAzure
+  ]
 }
 
 // Created after the server (and its firewall rules), not as a nested child: the API
@@ -84,6 +88,7 @@ resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators
   }
   dependsOn: [
     allowAzure
+    allowClient
   ]
 }
 

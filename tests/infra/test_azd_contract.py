@@ -1,0 +1,50 @@
+"""azure.yaml, main.parameters.json and the hooks agree with main.bicep."""
+
+import json
+import os
+import re
+
+import yaml
+
+from tests.infra.bicep import INFRA, REPO, declared_outputs, declared_params, parse
+
+# What azd itself puts in a hook's environment besides main.bicep's outputs.
+AZD_PROVIDED = {"AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_SUBSCRIPTION_ID", "AZURE_PRINCIPAL_ID"}
+
+
+def _azure_yaml() -> dict:
+    return yaml.safe_load((REPO / "azure.yaml").read_text(encoding="utf-8"))
+
+
+def test_azure_yaml_deploys_the_function_app_and_the_worker_image():
+    services = _azure_yaml()["services"]
+    assert services["api"]["host"] == "function"
+    assert (REPO / services["api"]["project"] / "function_app.py").is_file()
+    worker = services["worker"]
+    assert worker["host"] == "containerapp"
+    assert (REPO / worker["project"] / worker["docker"]["path"]).is_file()
+
+
+def test_every_hook_script_exists_and_is_executable():
+    for name, hook in _azure_yaml()["hooks"].items():
+        script = REPO / hook["posix"]["run"]
+        assert script.is_file(), f"hook {name}: no {script}"
+        assert os.access(script, os.X_OK), f"hook {name}: {script} is not executable"
+
+
+def test_parameters_file_passes_only_declared_params_and_every_required_one():
+    declared = declared_params(parse(INFRA / "main.bicep"))
+    passed = set(json.loads((INFRA / "main.parameters.json").read_text())["parameters"])
+    assert passed - set(declared) == set()
+    assert {p.name for p in declared.values() if p.required} - passed == set()
+
+
+def test_hooks_read_only_values_main_bicep_outputs():
+    outputs = declared_outputs(parse(INFRA / "main.bicep"))
+    read: set[str] = set()
+    for script in (INFRA / "scripts").iterdir():
+        source = script.read_text(encoding="utf-8")
+        read |= set(re.findall(r"\$\{([A-Z_]+):\?", source))  # ${NAME:?...} in sh
+        read |= set(re.findall(r'_env\("([A-Z_]+)"\)', source))  # _env("NAME") in python
+    assert read, "found no environment value read by the hooks: has their style changed?"
+    assert read - outputs - AZD_PROVIDED == set()
