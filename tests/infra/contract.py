@@ -7,6 +7,7 @@ the check can fail) and returns its problems as sentences naming the file and th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.infra.bicep import object_properties, parse, string_value, variables, walk
@@ -163,4 +164,53 @@ def role_assignment_problems(infra: Path) -> list[str]:
                 if kind.startswith("Microsoft.Authorization/roleAssignments"):
                     place = f"{path.relative_to(infra)}:{node.start_point[0] + 1}"
                     problems.append(f"{place}: a role assignment outside app/rbac.bicep")
+    return problems
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One setting of the code's catalogue, as the contract needs it."""
+
+    name: str
+    readers: frozenset[str]  # "app" (the Function app) and/or "worker"
+    required: bool
+
+
+_BICEP_OF = {"app": "infra/app/functionapp.bicep", "worker": "infra/app/worker.bicep"}
+
+
+def settings_problems(infra: Path, catalogue: list[CatalogueEntry]) -> list[str]:
+    """Every setting the code reads is set in the Bicep of each process reading it, or listed
+    in infra/README.md as left at its default (then it must have one); every DAGMASTER_*
+    setting the Bicep sets is in the catalogue."""
+    set_by = {"app": function_app_settings(infra), "worker": worker_settings(infra)}
+    unset = documented_unset(infra)
+    known = {entry.name for entry in catalogue}
+    problems = []
+    for entry in sorted(catalogue, key=lambda e: e.name):
+        for reader in sorted(entry.readers & set(set_by)):
+            if entry.name in set_by[reader]:
+                continue
+            if entry.name not in unset:
+                problems.append(
+                    f"{entry.name} (read by the {reader}) is neither set in {_BICEP_OF[reader]} "
+                    "nor listed in infra/README.md under 'Settings left at their defaults': "
+                    "set it in the Bicep, or document why its default is right on Azure"
+                )
+            elif entry.required:
+                problems.append(
+                    f"{entry.name} is required (read by the {reader}) but infra/README.md lists "
+                    f"it as left at its default: set it in {_BICEP_OF[reader]}"
+                )
+    for name in sorted(unset - known):
+        problems.append(
+            f"infra/README.md lists {name} under 'Settings left at their defaults' but the code "
+            "reads no such setting: remove it"
+        )
+    for reader, names in sorted(set_by.items()):
+        for name in sorted(n for n in names if n.startswith("DAGMASTER_") and n not in known):
+            problems.append(
+                f"{_BICEP_OF[reader]} sets {name}, which the code does not read (a typo, or a "
+                "setting that was removed?)"
+            )
     return problems

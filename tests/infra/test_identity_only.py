@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.infra.bicep import INFRA
+from tests.infra.bicep import INFRA, parse, string_value, variable, walk
 from tests.infra.conftest import Break, copy_infra
 from tests.infra.contract import (
     flex_problems,
@@ -98,3 +98,14 @@ def test_flex_check_finds_functions_worker_runtime(tmp_path: Path):
     )
     problems = flex_problems(copy_infra(tmp_path / "infra", runtime))
     assert any("FUNCTIONS_WORKER_RUNTIME" in p for p in problems)
+
+
+def test_storage_creates_every_container_the_code_writes_to():
+    from adapters.outputs import OUTPUT_CONTAINER
+    from adapters.taskqueue.base import PAYLOAD_CONTAINER
+    from container_worker.checkpoints import CHECKPOINT_CONTAINER, RESULT_CONTAINER
+
+    array = variable(parse(INFRA / "main.bicep"), "appContainers")
+    assert array is not None
+    created = {string_value(n) for n in walk(array) if n.type == "string"}
+    assert {OUTPUT_CONTAINER, PAYLOAD_CONTAINER, CHECKPOINT_CONTAINER, RESULT_CONTAINER} <= created
