@@ -10,12 +10,11 @@ from functools import cache
 from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
 from adapters.taskqueue import (
     JsonBlobs,
-    StorageSettings,
     TaskQueue,
-    TaskQueueSettings,
     blob_service,
 )
 from adapters.taskqueue import open_task_queue as _open_task_queue
+from config.settings import StorageSettings, TaskQueueSettings
 
 
 @cache

@@ -36,16 +36,15 @@ from adapters.taskqueue import (
     MessageLost,
     PayloadMissing,
     ReceivedTask,
-    SettingsError,
     TaskQueue,
     blob_service,
     open_task_queue,
 )
+from config.settings import SettingsError, WorkerSettings
 from container_worker.callback import CallbackRejected, Delivery, EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import TaskProcess, TaskSpec, failed
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
-from container_worker.settings import WorkerSettings
 from domain.tasks import TaskMessage, TaskResult
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """The heavy-task queue: one interface, Service Bus (Azure) or Storage queues (Azurite).
 
 `open_task_queue` picks the implementation named by ``DAGMASTER_TASK_QUEUE``; see
-`adapters.taskqueue.settings` for every setting and `adapters.taskqueue.base` for the contract.
+`config.settings.TaskQueueSettings` for every setting and `adapters.taskqueue.base` for the
+contract.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from adapters.taskqueue.base import (
     TaskQueue,
 )
 from adapters.taskqueue.blobs import JsonBlobs, blob_service
-from adapters.taskqueue.settings import SettingsError, StorageSettings, TaskQueueSettings
+from config.settings import SettingsError, StorageSettings, TaskQueueSettings  # re-exported
 
 
 def open_task_queue(settings: TaskQueueSettings, blobs: JsonBlobs | None = None) -> TaskQueue:

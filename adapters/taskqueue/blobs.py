@@ -13,7 +13,7 @@ from typing import Any
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
-from adapters.taskqueue.settings import StorageSettings
+from config.settings import StorageSettings
 
 JSON_CONTENT = ContentSettings(content_type="application/json")
 
@@ -21,10 +21,12 @@ JSON_CONTENT = ContentSettings(content_type="application/json")
 def blob_service(settings: StorageSettings) -> BlobServiceClient:
     """A blob client from a connection string, else the blob URL with `DefaultAzureCredential`."""
     if settings.connection_string:
-        return BlobServiceClient.from_connection_string(settings.connection_string)
+        return BlobServiceClient.from_connection_string(
+            settings.connection_string.get_secret_value()
+        )
     from azure.identity import DefaultAzureCredential
 
-    return BlobServiceClient(str(settings.blob_url), credential=DefaultAzureCredential())
+    return BlobServiceClient(str(settings.account_url), credential=DefaultAzureCredential())
 
 
 def split_ref(ref: str) -> tuple[str, str]:

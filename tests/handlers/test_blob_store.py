@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.blob import BlobNotFound, BlobSettings, BlobStore, InvalidBlobRef, open_blob_store
+from adapters.blob import BlobNotFound, BlobStore, InvalidBlobRef, open_blob_store
+from config.settings import StorageSettings
 from tests.handlers.conftest import OUTPUTS
 from tests.support.azurite import Azurite
 
@@ -96,7 +97,7 @@ def test_upload_file_creates_a_missing_container(store: BlobStore, tmp_path: Pat
 def test_writers_racing_to_create_one_container_all_succeed(azurite: Azurite):
     container, writers = _new_container(), 8
     stores = [
-        open_blob_store(BlobSettings(connection_string=azurite.connection_string))
+        open_blob_store(StorageSettings(connection_string=azurite.connection_string))
         for _ in range(writers)
     ]
     start = threading.Barrier(writers)

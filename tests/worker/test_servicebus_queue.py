@@ -15,11 +15,10 @@ from adapters.taskqueue import (
     open_task_queue,
 )
 from adapters.taskqueue.servicebus import ServiceBusTaskQueue
-from adapters.taskqueue.settings import StorageSettings
+from config.settings import StorageSettings, WorkerSettings
 from container_worker.callback import EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.progress import LoggingProgressSink
-from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 from tests.worker.fake_servicebus import FakeServiceBusClient
 from tests.worker.support import make_task, wait_until

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.taskqueue import JsonBlobs, blob_service
-from adapters.taskqueue.settings import StorageSettings
+from config.settings import StorageSettings
 from container_worker.checkpoints import TaskStore, checkpoint_ref
 from domain.tasks import TaskMessage
 from tests.worker.support import (
