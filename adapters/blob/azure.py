@@ -162,6 +162,25 @@ class AzureBlobStore(BlobStore):
         with _translated(ref), path.open("wb") as stream:
             self._client(ref).download_blob(max_concurrency=_CONCURRENCY).readinto(stream)
 
+    def delete(self, ref: BlobRef) -> None:
+        with _translated(ref):
+            self._client(ref).delete_blob()
+
+    def ping(self) -> bool:
+        service = self._services[self.default_account]
+        account = self.default_account
+        try:
+            service.get_account_information(retry_total=0)
+        except ClientAuthenticationError as exc:
+            raise BlobAccessDenied(f"storage account {account!r}: {exc.message}") from exc
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+            raise BlobUnavailable(f"storage account {account!r} unreachable: {exc}") from exc
+        return True
+
+    def close(self) -> None:
+        for service in self._services.values():
+            service.close()
+
     def _client(self, ref: BlobRef) -> BlobClient:
         service = self._services.get(ref.account)
         if service is None:

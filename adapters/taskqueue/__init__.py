@@ -7,6 +7,7 @@ contract.
 
 from __future__ import annotations
 
+from adapters.blob import open_blob_store
 from adapters.taskqueue.base import (
     PAYLOAD_CONTAINER,
     MessageLost,
@@ -15,13 +16,13 @@ from adapters.taskqueue.base import (
     ReceivedTask,
     TaskQueue,
 )
-from adapters.taskqueue.blobs import JsonBlobs, blob_service
+from adapters.taskqueue.blobs import JsonBlobs
 from config.settings import SettingsError, StorageSettings, TaskQueueSettings  # re-exported
 
 
 def open_task_queue(settings: TaskQueueSettings, blobs: JsonBlobs | None = None) -> TaskQueue:
     """The configured queue; ``blobs`` (for large payloads) defaults to the storage account."""
-    payloads = blobs or JsonBlobs(blob_service(settings.storage))
+    payloads = blobs or JsonBlobs(open_blob_store(settings.storage))
     if settings.backend == "servicebus":
         from adapters.taskqueue.servicebus import ServiceBusTaskQueue, servicebus_client
 

@@ -7,11 +7,11 @@ import threading
 import pytest
 from azure.servicebus import ServiceBusMessage
 
+from adapters.blob import open_blob_store
 from adapters.taskqueue import (
     JsonBlobs,
     MessageLost,
     TaskQueueSettings,
-    blob_service,
     open_task_queue,
 )
 from adapters.taskqueue.servicebus import ServiceBusTaskQueue
@@ -28,7 +28,7 @@ QUEUE = "heavy"
 
 @pytest.fixture
 def blobs(worker_env):
-    opened = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
+    opened = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
     yield opened
     opened.close()
 
