@@ -58,12 +58,12 @@ var hostSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   AZURE_CLIENT_ID: identityClientId
+  AzureWebJobsFeatureFlags: 'EnableWorkerIndexing' // the Python v2 programming model
 }
 
 // What dagmaster's code reads (the settings catalogue; see infra/README.md).
 var dagmasterSettings = {
   DAGMASTER_STORAGE_ACCOUNT_URL: blobEndpoint
-  DAGMASTER_STORAGE_BLOB_URL: blobEndpoint
   DAGMASTER_TASK_QUEUE: taskQueue
   DAGMASTER_TASK_QUEUE_NAME: taskQueueName
   DAGMASTER_TASK_QUEUE_MAX_DELIVERIES: string(taskQueueMaxDeliveries)

@@ -96,10 +96,6 @@ var baseEnv = [
     value: blobEndpoint
   }
   {
-    name: 'DAGMASTER_STORAGE_BLOB_URL'
-    value: blobEndpoint
-  }
-  {
     name: 'DAGMASTER_DURABLE_BASE_URL'
     value: durableBaseUrl
   }

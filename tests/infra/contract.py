@@ -169,39 +169,83 @@ def role_assignment_problems(infra: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """One setting of the code's catalogue, as the contract needs it."""
+    """One setting of the code's catalogue (`config.SETTINGS`), as the contract needs it."""
 
     name: str
-    readers: frozenset[str]  # "app" (the Function app) and/or "worker"
-    required: bool
+    readers: frozenset[str]  # app, worker, host (the Functions host), devhost
+    required: bool = False
+    secret: bool = False
 
 
 _BICEP_OF = {"app": "infra/app/functionapp.bicep", "worker": "infra/app/worker.bicep"}
+# Host settings Flex Consumption takes in another form than the catalogue's plain setting.
+_STORAGE_BY_IDENTITY = {
+    "AzureWebJobsStorage__credential",
+    "AzureWebJobsStorage__clientId",
+    "AzureWebJobsStorage__blobServiceUri",
+    "AzureWebJobsStorage__queueServiceUri",
+    "AzureWebJobsStorage__tableServiceUri",
+}
+
+
+def worker_secret_refs(infra: Path) -> set[str]:
+    """The worker settings that come from a container app secret (`secretRef`)."""
+    tree = parse(infra / "app" / "worker.bicep")
+    names: set[str] = set()
+    for node in walk(tree.root_node):
+        if node.type == "object":
+            props = object_properties(node)
+            if "name" in props and "secretRef" in props:
+                setting = string_value(props["name"])
+                if setting is not None:
+                    names.add(setting)
+    return names
+
+
+def flex_runtime(infra: Path) -> str | None:
+    """functionAppConfig.runtime.name in app/functionapp.bicep."""
+    for node in walk(parse(infra / "app" / "functionapp.bicep").root_node):
+        if node.type == "object":
+            runtime = object_properties(node).get("runtime")
+            if runtime is not None and runtime.type == "object":
+                name = object_properties(runtime).get("name")
+                return string_value(name) if name is not None else None
+    return None
+
+
+def _host_problems(infra: Path, entry: CatalogueEntry, app: set[str]) -> list[str] | None:
+    """Problems of a host setting Flex takes in another form; None if it is not one."""
+    if entry.name == "FUNCTIONS_WORKER_RUNTIME":
+        if flex_runtime(infra) == "python":
+            return []
+        return [f"{entry.name}: Flex Consumption takes it as functionAppConfig.runtime 'python'"]
+    if entry.name == "AzureWebJobsStorage":
+        missing = sorted(_STORAGE_BY_IDENTITY - app)
+        if not missing:
+            return []
+        return [
+            f"{entry.name}: Flex with an identity needs {', '.join(missing)} in {_BICEP_OF['app']}"
+        ]
+    return None
 
 
 def settings_problems(infra: Path, catalogue: list[CatalogueEntry]) -> list[str]:
-    """Every setting the code reads is set in the Bicep of each process reading it, or listed
-    in infra/README.md as left at its default (then it must have one); every DAGMASTER_*
-    setting the Bicep sets is in the catalogue."""
+    """Every setting the code (or the Functions host) reads is set in the Bicep of each process
+    reading it, or listed in infra/README.md as left at its default (then it has one); secrets
+    are never plain values; every DAGMASTER_* setting the Bicep sets is one the code reads."""
     set_by = {"app": function_app_settings(infra), "worker": worker_settings(infra)}
     unset = documented_unset(infra)
-    known = {entry.name for entry in catalogue}
     problems = []
     for entry in sorted(catalogue, key=lambda e: e.name):
-        for reader in sorted(entry.readers & set(set_by)):
-            if entry.name in set_by[reader]:
+        readers = {"app" if r == "host" else r for r in entry.readers} & set(set_by)
+        if "host" in entry.readers:
+            host = _host_problems(infra, entry, set_by["app"])
+            if host is not None:
+                problems += host
                 continue
-            if entry.name not in unset:
-                problems.append(
-                    f"{entry.name} (read by the {reader}) is neither set in {_BICEP_OF[reader]} "
-                    "nor listed in infra/README.md under 'Settings left at their defaults': "
-                    "set it in the Bicep, or document why its default is right on Azure"
-                )
-            elif entry.required:
-                problems.append(
-                    f"{entry.name} is required (read by the {reader}) but infra/README.md lists "
-                    f"it as left at its default: set it in {_BICEP_OF[reader]}"
-                )
+        for reader in sorted(readers):
+            problems += _one_setting(entry, reader, set_by[reader], unset, infra)
+    known = {entry.name for entry in catalogue}
     for name in sorted(unset - known):
         problems.append(
             f"infra/README.md lists {name} under 'Settings left at their defaults' but the code "
@@ -214,3 +258,28 @@ def settings_problems(infra: Path, catalogue: list[CatalogueEntry]) -> list[str]
                 "setting that was removed?)"
             )
     return problems
+
+
+def _one_setting(
+    entry: CatalogueEntry, reader: str, present: set[str], unset: set[str], infra: Path
+) -> list[str]:
+    bicep = _BICEP_OF[reader]
+    if entry.name in present:
+        if entry.secret and not (reader == "worker" and entry.name in worker_secret_refs(infra)):
+            return [
+                f"{entry.name} is a secret but {bicep} sets it as a plain value: use a secret "
+                "reference (container app secret or Key Vault)"
+            ]
+        return []
+    if entry.name not in unset:
+        return [
+            f"{entry.name} (read by the {reader}) is neither set in {bicep} nor listed in "
+            "infra/README.md under 'Settings left at their defaults': set it in the Bicep, or "
+            "document why its default is right on Azure"
+        ]
+    if entry.required:
+        return [
+            f"{entry.name} is required (read by the {reader}) but infra/README.md lists it as "
+            f"left at its default: set it in {bicep}"
+        ]
+    return []

@@ -25,12 +25,12 @@ def test_main_calls_one_small_module_per_part_of_the_platform():
 
 def test_every_bicep_file_parses_without_error_or_missing_nodes():
     problems = [p for path in bicep_files() for p in syntax_problems(path)]
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_every_module_call_passes_declared_params_and_reads_declared_outputs():
     problems = [p for path in bicep_files() for p in module_problems(path)]
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_syntax_check_finds_an_unclosed_object(tmp_path: Path):

@@ -30,7 +30,8 @@ def test_checkov_parses_every_bicep_file(checkov_reports: dict[str, CheckovRepor
 
 
 def test_checkov_finds_no_failed_check(checkov_reports: dict[str, CheckovReport]):
-    assert _ids(checkov_reports["real"].failed) == []
+    problems = _ids(checkov_reports["real"].failed)
+    assert not problems, "\n".join(problems)
 
 
 def test_every_identity_only_policy_passes_on_its_resource(
