@@ -50,6 +50,8 @@ var tags = {
 // Names used by more than one module, in one place.
 var taskQueueName = 'dagmaster-heavy-tasks'
 var taskQueueMaxDeliveries = 5
+// The Service Bus message lock, which the worker renews every third of (its visibility timeout).
+var taskLockSeconds = 60
 var durableTaskHub = 'dagmaster' // host.json extensions.durableTask.hubName
 var databaseName = 'dagmaster'
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
@@ -117,6 +119,7 @@ module serviceBus 'app/servicebus.bicep' = if (useServiceBus) {
     name: serviceBusName
     queueName: taskQueueName
     maxDeliveryCount: taskQueueMaxDeliveries
+    lockDuration: 'PT${taskLockSeconds}S'
   }
 }
 
@@ -214,6 +217,7 @@ module worker 'app/worker.bicep' = {
     taskQueue: taskQueue
     taskQueueName: taskQueueName
     taskQueueMaxDeliveries: taskQueueMaxDeliveries
+    visibilityTimeoutSeconds: taskLockSeconds
     serviceBusNamespaceName: useServiceBus ? serviceBus.outputs.namespaceName : ''
     serviceBusNamespace: useServiceBus ? serviceBus.outputs.fullyQualifiedNamespace : ''
     durableBaseUrl: functionApp.outputs.url

@@ -223,9 +223,8 @@ def _host_problems(infra: Path, entry: CatalogueEntry, app: set[str]) -> list[st
         missing = sorted(_STORAGE_BY_IDENTITY - app)
         if not missing:
             return []
-        return [
-            f"{entry.name}: Flex with an identity needs {', '.join(missing)} in {_BICEP_OF['app']}"
-        ]
+        needed = ", ".join(missing)
+        return [f"{entry.name}: with an identity, Flex needs {needed} in {_BICEP_OF['app']}"]
     return None
 
 

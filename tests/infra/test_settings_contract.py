@@ -65,3 +65,14 @@ def test_storage_creates_every_container_the_code_writes_to():
     assert array is not None
     created = {string_value(n) for n in walk(array) if n.type == "string"}
     assert {OUTPUT_CONTAINER, PAYLOAD_CONTAINER, CHECKPOINT_CONTAINER, RESULT_CONTAINER} <= created
+
+
+def test_functions_host_storage_must_be_the_identity_based_set(tmp_path: Path):
+    dropped = Break(
+        "app/functionapp.bicep", "  AzureWebJobsStorage__tableServiceUri: tableEndpoint\n", ""
+    )
+    problems = settings_problems(copy_infra(tmp_path / "infra", dropped), CATALOGUE)
+    assert problems == [
+        "AzureWebJobsStorage: with an identity, Flex needs AzureWebJobsStorage__tableServiceUri "
+        "in infra/app/functionapp.bicep"
+    ]
