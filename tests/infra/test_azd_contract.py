@@ -6,7 +6,15 @@ import re
 
 import yaml
 
-from tests.infra.bicep import INFRA, REPO, declared_outputs, declared_params, parse
+from tests.infra.bicep import (
+    INFRA,
+    REPO,
+    declared_outputs,
+    declared_params,
+    parse,
+    string_value,
+    variable,
+)
 
 # What azd itself puts in a hook's environment besides main.bicep's outputs.
 AZD_PROVIDED = {"AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_SUBSCRIPTION_ID", "AZURE_PRINCIPAL_ID"}
@@ -48,3 +56,9 @@ def test_hooks_read_only_values_main_bicep_outputs():
         read |= set(re.findall(r'_env\("([A-Z_]+)"\)', source))  # _env("NAME") in python
     assert read, "found no environment value read by the hooks: has their style changed?"
     assert read - outputs - AZD_PROVIDED == set()
+
+
+def test_worker_is_told_the_task_hub_host_json_names():
+    hub = json.loads((REPO / "host.json").read_text())["extensions"]["durableTask"]["hubName"]
+    value = variable(parse(INFRA / "main.bicep"), "durableTaskHub")
+    assert value is not None and string_value(value) == hub
