@@ -53,7 +53,7 @@ resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
   location: location
   tags: tags
   properties: {
-    // Logs go through the diagnostic setting below, by identity, not with a workspace key.
+    // Logs reach the workspace through the diagnostic setting below: no workspace key here.
     appLogsConfiguration: {
       destination: 'azure-monitor'
     }
