@@ -3,6 +3,9 @@
 import json
 import os
 import re
+import subprocess
+import sys
+from fnmatch import fnmatch
 
 import yaml
 
@@ -62,3 +65,28 @@ def test_worker_is_told_the_task_hub_host_json_names():
     hub = json.loads((REPO / "host.json").read_text())["extensions"]["durableTask"]["hubName"]
     value = variable(parse(INFRA / "main.bicep"), "durableTaskHub")
     assert value is not None and string_value(value) == hub
+
+
+def test_function_app_package_keeps_every_module_the_app_imports():
+    # A fresh interpreter: what importing function_app pulls in from this repository.
+    probe = (
+        "import sys, function_app\n"
+        "from pathlib import Path\n"
+        "repo = Path.cwd().resolve()\n"
+        "files = [Path(m.__file__).resolve() for m in list(sys.modules.values())\n"
+        "         if getattr(m, '__file__', None)]\n"
+        "print('\\n'.join(sorted({f.relative_to(repo).parts[0] for f in files\n"
+        "                         if f.is_relative_to(repo) and '.venv' not in f.parts})))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    imported = set(run.stdout.split())
+    assert {"function_app.py", "api", "domain"} <= imported
+    ignored = [
+        line.strip().rstrip("/")
+        for line in (REPO / ".funcignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    dropped = sorted(top for top in imported for pattern in ignored if fnmatch(top, pattern))
+    assert not dropped, f".funcignore leaves out what function_app imports: {dropped}"
