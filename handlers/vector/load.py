@@ -1,0 +1,236 @@
+"""vector_plan_chunks, vector_load_chunk, vector_finalize: the table, its chunks, its end.
+
+The contract of the table (layout, ownership by job, delete-then-copy per chunk) is in
+`adapters.postgis.tables`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import numpy as np
+import psycopg
+import pyproj
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.postgis import PostgisSettings, PostgisUnconfigured, connect
+from adapters.postgis.tables import (
+    Column,
+    TableNotOwned,
+    create_table,
+    finalize_table,
+    replace_chunk,
+)
+from handlers.base import HandlerContext, NonRetryableError, RetryableError, registry
+from handlers.vector.geometry import ewkb_hex, prepare
+from handlers.vector.models import TABLE_PATTERN, ChunkRange, TableTarget
+from handlers.vector.source import SourceParams, open_source
+
+MAX_CHUNKS = 10_000
+
+
+@cache
+def postgis_settings() -> PostgisSettings:
+    return PostgisSettings.from_env()
+
+
+def reset_postgis_settings() -> None:
+    """Read the settings again on next use (tests, changed environment)."""
+    postgis_settings.cache_clear()
+
+
+@contextmanager
+def postgis() -> Iterator[tuple[psycopg.Connection, str]]:
+    """A connection and the vector schema; database failures become handler errors."""
+    settings = postgis_settings()
+    try:
+        with connect(settings) as conn:
+            yield conn, settings.schema_name
+    except PostgisUnconfigured as exc:
+        raise NonRetryableError(str(exc), kind="postgis_unconfigured") from exc
+    except TableNotOwned as exc:
+        raise NonRetryableError(str(exc), kind="table_not_owned") from exc
+    except psycopg.OperationalError as exc:
+        raise RetryableError(f"PostGIS unavailable: {exc}", kind="postgis_unavailable") from exc
+
+
+class PlanParams(TableTarget):
+    feature_count: int = Field(ge=1)
+    chunk_size: int = Field(default=50_000, ge=1, le=10_000_000)
+
+
+class ChunkPlan(BaseModel):
+    table: str
+    schema_name: str
+    chunks: list[ChunkRange]
+    created: bool = Field(description="False: the table was already this job's (a retry)")
+
+
+@registry.register("vector_plan_chunks", PlanParams)
+def vector_plan_chunks(params: PlanParams, ctx: HandlerContext) -> ChunkPlan:
+    """Split the layer into feature ranges of ``chunk_size`` and create the job's empty table."""
+    count = math.ceil(params.feature_count / params.chunk_size)
+    if count > MAX_CHUNKS:
+        raise NonRetryableError(
+            f"{params.feature_count} features in chunks of {params.chunk_size} make {count} "
+            f"chunks (at most {MAX_CHUNKS}): raise chunk_size",
+            kind="invalid_params",
+        )
+    chunks = [
+        ChunkRange(
+            index=i, offset=offset, count=min(params.chunk_size, params.feature_count - offset)
+        )
+        for i, offset in enumerate(range(0, params.feature_count, params.chunk_size))
+    ]
+    with postgis() as (conn, schema):
+        created = create_table(
+            conn,
+            schema,
+            params.table,
+            columns=[Column(name=f.column, pg_type=f.pg_type) for f in params.fields],
+            geometry_type=params.geometry_type,
+            srid=params.target_srid,
+            has_z=params.has_z,
+            job_id=ctx.job_id,
+        )
+    return ChunkPlan(table=params.table, schema_name=schema, chunks=chunks, created=created)
+
+
+class LoadChunkParams(TableTarget, SourceParams):
+    model_config = ConfigDict(extra="forbid")
+
+    chunk: ChunkRange
+
+
+class ChunkResult(BaseModel):
+    index: int
+    rows: int
+    repaired: int
+    dropped_parts: int
+    null_geometries: int
+
+
+@registry.register("vector_load_chunk", LoadChunkParams)
+def vector_load_chunk(params: LoadChunkParams, ctx: HandlerContext) -> ChunkResult:
+    """Read the chunk's features, repair, reproject and cast them, and replace the chunk's rows
+    in one transaction (so a retried or duplicated chunk leaves exactly one copy)."""
+    chunk = params.chunk
+    with open_source(params) as source:
+        layer = params.layer or source.layers()[0][0]
+        batch = source.read(layer, chunk.offset, chunk.count)
+    if len(batch.geometries) != chunk.count:
+        raise NonRetryableError(
+            f"chunk {chunk.index} expected {chunk.count} features at offset {chunk.offset} "
+            f"but the source has {len(batch.geometries)} there: did the source change?",
+            kind="source_changed",
+        )
+    ctx.report_progress(30, f"read {chunk.count} features")
+    transformer = _transformer(params.source_srid, params.target_srid)
+    prepared = prepare(batch.geometries, params.geometry_type, transformer)
+    hexes = ewkb_hex(prepared.geometries, params.target_srid)
+    values = [_values(batch.columns[f.name]) for f in params.fields]
+    rows = (
+        (chunk.offset + i, hexes[i], *(column[i] for column in values)) for i in range(chunk.count)
+    )
+    ctx.report_progress(60, "copying into PostGIS")
+    with postgis() as (conn, schema):
+        written = replace_chunk(
+            conn,
+            schema,
+            params.table,
+            job_id=ctx.job_id,
+            chunk=chunk.index,
+            column_names=[f.column for f in params.fields],
+            rows=rows,
+        )
+    return ChunkResult(
+        index=chunk.index,
+        rows=written,
+        repaired=prepared.repaired,
+        dropped_parts=prepared.dropped_parts,
+        null_geometries=prepared.null,
+    )
+
+
+def _transformer(source: int | None, target: int) -> pyproj.Transformer | None:
+    if source is None or source == target:
+        return None
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
+def _values(array: np.ndarray) -> Sequence[Any]:
+    """Column values as Python objects psycopg can COPY: NaN and NaT become NULL, nested
+    values (lists) become JSON text."""
+    if array.dtype.kind == "f":
+        return [None if math.isnan(v) else v for v in array.tolist()]
+    if array.dtype.kind == "M":
+        return array.astype("datetime64[us]").tolist()
+    if array.dtype.kind == "O":
+        return [_scalar(v) for v in array.tolist()]
+    return array.tolist()
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return None if isinstance(value, float) and math.isnan(value) else value
+    if isinstance(value, bytes):
+        return value.hex()
+    return json.dumps(value, default=str)
+
+
+class FinalizeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    table: str = Field(pattern=TABLE_PATTERN)
+    feature_count: int = Field(ge=0, description="the source's feature count")
+    target_srid: int = Field(gt=0)
+    geometry_type: str
+    chunks: list[ChunkResult] = Field(default_factory=list)
+
+
+class FinalizeResult(BaseModel):
+    table: str
+    schema_name: str
+    qualified_name: str
+    feature_count: int
+    srid: int
+    geometry_type: str
+    bbox: tuple[float, float, float, float] | None
+    bbox_wgs84: tuple[float, float, float, float] | None
+    repaired: int
+    dropped_parts: int
+
+
+@registry.register("vector_finalize", FinalizeParams)
+def vector_finalize(params: FinalizeParams, ctx: HandlerContext) -> FinalizeResult:
+    """Primary key, spatial index, ANALYZE; fail if the row count differs from the source's."""
+    with postgis() as (conn, schema):
+        extent = finalize_table(conn, schema, params.table)
+    if extent.rows != params.feature_count:
+        raise NonRetryableError(
+            f"table {schema}.{params.table} has {extent.rows} rows but the source has "
+            f"{params.feature_count} features",
+            kind="row_count_mismatch",
+        )
+    if extent.invalid:
+        raise NonRetryableError(
+            f"table {schema}.{params.table} has {extent.invalid} invalid geometries after repair",
+            kind="invalid_geometries",
+        )
+    return FinalizeResult(
+        table=params.table,
+        schema_name=schema,
+        qualified_name=f"{schema}.{params.table}",
+        feature_count=extent.rows,
+        srid=params.target_srid,
+        geometry_type=params.geometry_type,
+        bbox=extent.bbox,
+        bbox_wgs84=extent.bbox_wgs84,
+        repaired=sum(c.repaired for c in params.chunks),
+        dropped_parts=sum(c.dropped_parts for c in params.chunks),
+    )
