@@ -14,8 +14,7 @@ cannot write into a newer table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 FID = "ogc_fid"
 GEOM = "geom"
 CHUNK = "_dm_chunk"
+_COPY_BLOCK = 4 * 2**20
 RESERVED = (FID, GEOM, CHUNK)
 
 
@@ -35,9 +35,7 @@ class Column(BaseModel):
 class TableExtent(BaseModel):
     rows: int
     chunks: int
-    invalid: int
     bbox: tuple[float, float, float, float] | None
-    bbox_wgs84: tuple[float, float, float, float] | None
 
 
 class TableNotOwned(RuntimeError):
@@ -107,11 +105,12 @@ def replace_chunk(
     job_id: str,
     chunk: int,
     column_names: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    csv: bytes,
 ) -> int:
-    """Delete chunk ``chunk``'s rows and COPY ``rows`` in, in one transaction; the row count.
+    """Delete chunk ``chunk``'s rows and COPY ``csv`` in, in one transaction; the row count.
 
-    Each row is ``(fid, geometry as hex EWKB or None, *field values)``.
+    ``csv`` has no header; its columns are ``ogc_fid, geom (hex EWKB), _dm_chunk`` and then
+    ``column_names``; an unquoted empty value is NULL (PostgreSQL's CSV rules).
     """
     name = qualified(schema, table)
     targets = sql.SQL(", ").join(sql.Identifier(n) for n in (FID, GEOM, CHUNK, *column_names))
@@ -125,12 +124,13 @@ def replace_chunk(
         conn.execute(
             sql.SQL("DELETE FROM {} WHERE {} = %s").format(name, sql.Identifier(CHUNK)), (chunk,)
         )
-        count = 0
-        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(name, targets)) as copy:
-            for fid, geom, *values in rows:
-                copy.write_row((fid, geom, chunk, *values))
-                count += 1
-    return count
+        with conn.cursor() as cursor:
+            statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(name, targets)
+            with cursor.copy(statement) as copy:
+                view = memoryview(csv)
+                for start in range(0, len(view), _COPY_BLOCK):
+                    copy.write(view[start : start + _COPY_BLOCK])
+            return cursor.rowcount
 
 
 def finalize_table(conn: psycopg.Connection, schema: str, table: str) -> TableExtent:
@@ -153,21 +153,13 @@ def finalize_table(conn: psycopg.Connection, schema: str, table: str) -> TableEx
     conn.execute(sql.SQL("ANALYZE {}").format(name))
     row = conn.execute(
         sql.SQL(
-            "SELECT count(*), count(DISTINCT {chunk}), "
-            "count(*) FILTER (WHERE NOT ST_IsValid({geom})), ST_Extent({geom})::geometry, "
-            "ST_Extent(ST_Transform({geom}, 4326))::geometry FROM {name}"
+            "SELECT count(*), count(DISTINCT {chunk}), ST_Extent({geom})::geometry FROM {name}"
         ).format(chunk=sql.Identifier(CHUNK), geom=sql.Identifier(GEOM), name=name)
     ).fetchone()
     conn.commit()
     assert row is not None  # an aggregate always returns a row
-    rows, chunks, invalid, extent, extent_wgs84 = row
-    return TableExtent(
-        rows=rows,
-        chunks=chunks,
-        invalid=invalid,
-        bbox=_bounds(conn, extent),
-        bbox_wgs84=_bounds(conn, extent_wgs84),
-    )
+    rows, chunks, extent = row
+    return TableExtent(rows=rows, chunks=chunks, bbox=_bounds(conn, extent))
 
 
 def _bounds(

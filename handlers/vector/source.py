@@ -90,7 +90,11 @@ class VectorSource:
             return _parquet_info(self.path, self.params)
         with _unreadable(self.params):
             return pyogrio.read_info(
-                self.path, layer=layer, force_feature_count=True, **self.options
+                self.path,
+                layer=layer,
+                force_feature_count=True,
+                force_total_bounds=True,
+                **self.options,
             )
 
     def read(self, layer: str, offset: int = 0, count: int | None = None) -> Batch:

@@ -7,14 +7,16 @@ from collections import Counter
 import numpy as np
 import pyproj
 import shapely
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.postgis.tables import RESERVED
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.vector.geometry import table_geometry_type
 from handlers.vector.models import FieldInfo, LayerInfo
-from handlers.vector.source import SourceParams, VectorSource, open_source
+from handlers.vector.source import SourceParams, open_source
 
+# Formats whose layer schema fixes the geometry type and dimension of every feature.
+_TYPED_DRIVERS = {"GPKG", "FlatGeobuf", "ESRI Shapefile"}
 _PG_TYPES = {
     "bool": "boolean",
     "int8": "smallint",
@@ -44,30 +46,90 @@ class VectorValidation(BaseModel):
     bbox: tuple[float, float, float, float]
     bbox_wgs84: tuple[float, float, float, float]
     fields: list[FieldInfo]
-    invalid_geometries: int
-    null_geometries: int
+    invalid_geometries: int | None = Field(description="None: not counted (declared type)")
+    null_geometries: int | None
     warnings: list[str]
 
 
 @registry.register("vector_validate", SourceParams)
 def vector_validate(params: SourceParams, ctx: HandlerContext) -> VectorValidation:
-    """Describe the layer (features, geometry types, CRS, bbox, fields) after reading every
-    geometry once; refuse a file GDAL cannot read, a layer without geometry, a missing or
-    unusable CRS, geometry types of two families, or 2D mixed with 3D (NonRetryableError)."""
+    """Describe the layer (features, geometry types, CRS, bbox, fields); refuse a file GDAL
+    cannot read, a layer without geometry, a missing or unusable CRS, geometry types of two
+    families, or 2D mixed with 3D (NonRetryableError).
+
+    A layer whose format declares one geometry type in its schema (GeoPackage, Shapefile,
+    FlatGeobuf) is described from its metadata; any other (GeoJSON, CSV, GeoParquet, or a
+    layer declared ``Geometry``) has every geometry read once, which also counts the invalid
+    and missing ones.
+    """
     with open_source(params) as source:
         layers = [LayerInfo(name=n, geometry_type=t) for n, t in source.layers()]
         layer = _choose_layer(layers, params)
+        declared = next(x.geometry_type for x in layers if x.name == layer)
         info = source.info(layer)
-        batch = source.read(layer)
-    where = f"layer '{layer}' of {params.container}/{params.blob_path}"
-    geometries = batch.geometries
+        where = f"layer '{layer}' of {params.container}/{params.blob_path}"
+        if info.get("driver") in _TYPED_DRIVERS and _declares_one_type(declared):
+            shape = _declared_shape(declared, info, where)  # type: ignore[arg-type]
+        else:
+            shape = _scanned_shape(source.read(layer).geometries, where)
+    crs, srid = _crs(info.get("crs"), params, where)
+    return VectorValidation(
+        container=params.container,
+        blob_path=params.blob_path,
+        layers=layers,
+        layer=layer,
+        crs=crs.to_string(),
+        source_srid=srid,
+        bbox_wgs84=_wgs84_bounds(crs, shape.bbox, where),
+        fields=_fields(info),
+        **shape.model_dump(),
+    )
+
+
+class LayerShape(BaseModel):
+    """What the geometries of a layer are: read from its metadata or from every geometry."""
+
+    feature_count: int
+    geometry_types: dict[str, int]
+    geometry_type: str
+    has_z: bool
+    bbox: tuple[float, float, float, float]
+    invalid_geometries: int | None
+    null_geometries: int | None
+    warnings: list[str]
+
+
+def _declares_one_type(declared: str | None) -> bool:
+    return declared is not None and table_geometry_type([declared]) is not None
+
+
+def _declared_shape(declared: str, info: dict, where: str) -> LayerShape:  # type: ignore[type-arg]
+    count = int(info["features"])
+    if count <= 0:
+        raise NonRetryableError(f"{where} has no features", kind="empty_layer")
+    bounds = info.get("total_bounds")
+    if bounds is None or not all(np.isfinite(bounds)):
+        raise NonRetryableError(f"{where} has no geometries", kind="no_geometry")
+    return LayerShape(
+        feature_count=count,
+        geometry_types={declared: count},
+        geometry_type=table_geometry_type([declared]) or "",
+        has_z="Z" in declared.split() or declared.startswith("3D "),
+        bbox=tuple(float(v) for v in bounds),  # type: ignore[arg-type]
+        invalid_geometries=None,
+        null_geometries=None,
+        warnings=[],
+    )
+
+
+def _scanned_shape(geometries: np.ndarray, where: str) -> LayerShape:
     present = geometries[~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)]
     if len(geometries) == 0:
         raise NonRetryableError(f"{where} has no features", kind="empty_layer")
     if len(present) == 0:
         raise NonRetryableError(f"{where} has no geometries", kind="no_geometry")
-    types = Counter(str(t) for t in shapely.get_type_id(present).tolist())
-    named = {_TYPE_NAMES[int(k)]: v for k, v in types.items()}
+    types = Counter(int(t) for t in shapely.get_type_id(present).tolist())
+    named = {_TYPE_NAMES[k]: v for k, v in types.items()}
     target = table_geometry_type(named)
     if target is None:
         raise NonRetryableError(
@@ -81,26 +143,17 @@ def vector_validate(params: SourceParams, ctx: HandlerContext) -> VectorValidati
             f"{where} mixes 2D and 3D geometries ({int(z.sum())} of {len(present)} have Z)",
             kind="mixed_dimensions",
         )
-    crs, srid = _crs(info.get("crs"), params, where)
-    bbox = tuple(float(v) for v in shapely.total_bounds(present))
-    bbox_wgs84 = _wgs84_bounds(crs, bbox, where)
-    return VectorValidation(
-        container=params.container,
-        blob_path=params.blob_path,
-        layers=layers,
-        layer=layer,
+    invalid = int((~shapely.is_valid(present)).sum())
+    missing = len(geometries) - len(present)
+    return LayerShape(
         feature_count=len(geometries),
         geometry_types=named,
         geometry_type=target,
         has_z=bool(z.all()),
-        crs=crs.to_string(),
-        source_srid=srid,
-        bbox=bbox,  # type: ignore[arg-type]
-        bbox_wgs84=bbox_wgs84,
-        fields=_fields(info),
-        invalid_geometries=int((~shapely.is_valid(present)).sum()),
-        null_geometries=int(len(geometries) - len(present)),
-        warnings=_warnings(source, geometries, present),
+        bbox=tuple(float(v) for v in shapely.total_bounds(present)),  # type: ignore[arg-type]
+        invalid_geometries=invalid,
+        null_geometries=missing,
+        warnings=_warnings(invalid, missing),
     )
 
 
@@ -194,14 +247,10 @@ def _fields(info: dict) -> list[FieldInfo]:  # type: ignore[type-arg]
     return fields
 
 
-def _warnings(source: VectorSource, geometries: np.ndarray, present: np.ndarray) -> list[str]:
+def _warnings(invalid: int, missing: int) -> list[str]:
     found = []
-    invalid = int((~shapely.is_valid(present)).sum())
     if invalid:
         found.append(f"{invalid} invalid geometries: they will be repaired with make_valid")
-    missing = len(geometries) - len(present)
     if missing:
-        found.append(
-            f"{missing} features without geometry: they load with a NULL or empty geometry"
-        )
+        found.append(f"{missing} features without geometry: they load with no geometry")
     return found
