@@ -178,8 +178,9 @@ def vector_ingest(api: Api, connection_string: str) -> None:
 def local_postgis() -> Iterator[dict[str, str]]:
     """A PostGIS for the vector tables: DAGMASTER_POSTGIS_URL if set, else a local cluster."""
     from adapters.postgis.local import start_local_postgis
+    from config.settings import PostgisSettings
 
-    if os.environ.get("DAGMASTER_POSTGIS_URL"):
+    if PostgisSettings.from_env().url:
         yield {}
         return
     server = start_local_postgis(REPO / ".dagmaster" / "postgis")

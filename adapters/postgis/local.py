@@ -23,7 +23,9 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = Path(os.environ.get("DAGMASTER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+from config.settings import PostgisSettings
+
+PG_BIN = PostgisSettings.from_env().pg_bin
 POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
 SYSTEM_USER = "postgres"
 

@@ -1,33 +1,21 @@
-"""The PostGIS connection of the vector handlers (see the package doc for the settings)."""
+"""The PostGIS connection of the vector handlers (settings: `config.settings.PostgisSettings`)."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field
+
+from config.settings import PostgisSettings
 
 ENV_URL = "DAGMASTER_POSTGIS_URL"
-ENV_SCHEMA = "DAGMASTER_VECTOR_SCHEMA"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+__all__ = ["ENV_URL", "IDENTIFIER", "PostgisSettings", "PostgisUnconfigured", "connect"]
 
 
 class PostgisUnconfigured(RuntimeError):
     """No PostGIS is configured (DAGMASTER_POSTGIS_URL is unset)."""
-
-
-class PostgisSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    url: str | None = None
-    schema_name: str = Field(default="geo", pattern=IDENTIFIER.pattern)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> PostgisSettings:
-        env = os.environ if environ is None else environ
-        return cls(url=env.get(ENV_URL) or None, schema_name=env.get(ENV_SCHEMA) or "geo")
 
 
 def connect(settings: PostgisSettings) -> psycopg.Connection:
@@ -39,7 +27,7 @@ def connect(settings: PostgisSettings) -> psycopg.Connection:
         )
     if settings.url == "catalog":
         from adapters.catalog.connection import connection_config
-        from adapters.catalog.settings import CatalogSettings
+        from config.settings import CatalogSettings
 
         config = connection_config(CatalogSettings.from_env())
         extra = config.kwargs() if callable(config.kwargs) else config.kwargs

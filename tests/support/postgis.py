@@ -17,16 +17,12 @@ import pytest
 from psycopg import sql
 
 from adapters.postgis.local import LocalPostgis, start_local_postgis
-from adapters.postgis.settings import ENV_SCHEMA, ENV_URL
+from adapters.postgis.settings import ENV_URL
 from handlers.vector.load import reset_postgis_settings
 
 
 @pytest.fixture(scope="session")
 def postgis() -> Iterator[LocalPostgis]:
-    url = os.environ.get("POSTGIS_URL")
-    if url:  # a server the user gives
-        yield LocalPostgis(Path("."), 0)  # pragma: no cover - only with POSTGIS_URL
-        return
     with tempfile.TemporaryDirectory(prefix="dagmaster-postgis-") as tmp:
         os.chmod(tmp, 0o755)
         server = start_local_postgis(Path(tmp) / "data")
@@ -41,7 +37,7 @@ def vector_schema(postgis: LocalPostgis, monkeypatch: pytest.MonkeyPatch) -> Ite
     """A fresh schema for one test, set as the handlers' DAGMASTER_VECTOR_SCHEMA."""
     schema = f"geo_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv(ENV_URL, postgis.url)
-    monkeypatch.setenv(ENV_SCHEMA, schema)
+    monkeypatch.setenv("DAGMASTER_VECTOR_SCHEMA", schema)
     reset_postgis_settings()
     yield schema
     with psycopg.connect(postgis.url, autocommit=True) as conn:
