@@ -142,7 +142,7 @@ def main() -> None:
             from benchmarks.raster_support import use_azurite
 
             use_azurite(azurite)
-            from handlers.raster.storage import blob_store
+            from wiring import blob_store
 
             env = {
                 "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,

@@ -11,7 +11,6 @@ import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,8 @@ import pyarrow.csv as pa_csv
 import pyproj
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.postgis import PostgisSettings, PostgisUnconfigured, connect
+import wiring
+from adapters.postgis import PostgisUnconfigured, connect
 from adapters.postgis.tables import (
     CHUNK,
     FID,
@@ -40,20 +40,10 @@ from handlers.vector.source import Batch, SourceParams, open_source
 MAX_CHUNKS = 10_000
 
 
-@cache
-def postgis_settings() -> PostgisSettings:
-    return PostgisSettings.from_env()
-
-
-def reset_postgis_settings() -> None:
-    """Read the settings again on next use (tests, changed environment)."""
-    postgis_settings.cache_clear()
-
-
 @contextmanager
 def postgis() -> Iterator[tuple[psycopg.Connection, str]]:
     """A connection and the vector schema; database failures become handler errors."""
-    settings = postgis_settings()
+    settings = wiring.postgis_settings()
     try:
         with connect(settings) as conn:
             yield conn, settings.schema_name

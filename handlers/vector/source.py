@@ -26,8 +26,9 @@ import pyogrio
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
+import wiring
 from handlers.base import NonRetryableError, RetryableError
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import storage_errors
 
 # CSV columns GDAL should read as geometry (WKT) or as x/y coordinates.
 _CSV_OPTIONS = {
@@ -124,7 +125,7 @@ _cache_dir: Path | None = None
 
 def _cached_download(params: SourceParams) -> Path:
     global _cache_dir
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         ref = store.ref(params.container, params.blob_path)
         etag = store.info(ref).etag

@@ -9,13 +9,14 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import BaseModel, ConfigDict, Field
 
+import wiring
 from adapters.postgis.settings import ENV_URL
 from handlers.base import HandlerContext, registry
 from handlers.raster.models import StoredBlob
 from handlers.raster.stac import STAC_MEDIA_TYPE, item_record, validate_stac
 from handlers.raster.stac_index import stac_index
-from handlers.raster.storage import blob_store, storage_errors, stored_blob
-from handlers.vector.load import FinalizeResult, postgis_settings
+from handlers.raster.storage import storage_errors, stored_blob
+from handlers.vector.load import FinalizeResult
 from handlers.vector.models import FieldInfo
 
 TABLE_MEDIA_TYPE = "application/vnd.postgresql.table"  # no registered type for a SQL table
@@ -49,7 +50,7 @@ def vector_stac_item(params: VectorStacParams, ctx: HandlerContext) -> VectorSta
     validate_stac(
         item, f"the STAC Item built for table {params.table.qualified_name}", "invalid_stac_item"
     )
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         ref = store.ref(params.output_container, f"{ctx.job_id}/{params.table.table}.stac.json")
         item["links"].append({"rel": "self", "href": store.url(ref), "type": STAC_MEDIA_TYPE})
@@ -115,7 +116,7 @@ def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
 
 def _table_href(table: FinalizeResult) -> str:
     """``postgresql://host:port/db?table=schema.table`` without credentials."""
-    url = postgis_settings().url or ""
+    url = wiring.postgis_settings().url or ""
     if url == "catalog" or not url:
         return f"postgresql:///?table={table.qualified_name}#{ENV_URL}"
     parts = conninfo_to_dict(url)

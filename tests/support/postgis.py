@@ -16,9 +16,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+import wiring
 from adapters.postgis.local import LocalPostgis, start_local_postgis
 from adapters.postgis.settings import ENV_URL
-from handlers.vector.load import reset_postgis_settings
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +38,8 @@ def vector_schema(postgis: LocalPostgis, monkeypatch: pytest.MonkeyPatch) -> Ite
     schema = f"geo_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv(ENV_URL, postgis.url)
     monkeypatch.setenv("DAGMASTER_VECTOR_SCHEMA", schema)
-    reset_postgis_settings()
+    wiring.postgis_settings.cache_clear()
     yield schema
     with psycopg.connect(postgis.url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-    reset_postgis_settings()
+    wiring.postgis_settings.cache_clear()
