@@ -54,6 +54,7 @@ var taskQueueMaxDeliveries = 5
 var taskLockSeconds = 60
 var durableTaskHub = 'dagmaster' // host.json extensions.durableTask.hubName
 var databaseName = 'dagmaster'
+var vectorSchema = 'geo' // vector_ingest's tables, in the same database (DAGMASTER_POSTGIS_URL=catalog)
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 10)}'
 var serviceBusName = '${abbrs.serviceBusNamespaces}${resourceToken}'
@@ -190,6 +191,7 @@ module functionApp 'app/functionapp.bicep' = {
     serviceBusNamespace: useServiceBus ? serviceBus.outputs.fullyQualifiedNamespace : ''
     postgresHost: postgres.outputs.host
     postgresDatabase: postgres.outputs.databaseName
+    vectorSchema: vectorSchema
   }
   // The host starts with its storage roles in place instead of failing its first minutes.
   dependsOn: [
@@ -225,6 +227,7 @@ module worker 'app/worker.bicep' = {
     durableSystemKey: durableSystemKey
     postgresHost: postgres.outputs.host
     postgresDatabase: postgres.outputs.databaseName
+    vectorSchema: vectorSchema
   }
   // AcrPull must be granted before the container app first pulls (else its creation fails).
   dependsOn: [
@@ -244,6 +247,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output POSTGRES_HOST string = postgres.outputs.host
 output POSTGRES_DATABASE string = postgres.outputs.databaseName
+output POSTGRES_VECTOR_SCHEMA string = vectorSchema
 output POSTGRES_ADMIN_NAME string = postgres.outputs.administratorName
 output FUNCTION_IDENTITY_NAME string = identities.outputs.functionIdentityName
 output FUNCTION_IDENTITY_PRINCIPAL_ID string = identities.outputs.functionPrincipalId

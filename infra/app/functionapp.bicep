@@ -29,6 +29,8 @@ param taskQueueMaxDeliveries int
 param serviceBusNamespace string = ''
 param postgresHost string
 param postgresDatabase string
+@description('Schema of the vector tables, in the catalog\'s database.')
+param vectorSchema string
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -73,6 +75,8 @@ var dagmasterSettings = {
   PGUSER: identityName
   PGDATABASE: postgresDatabase
   DAGMASTER_STAC_INDEX: 'catalog'
+  DAGMASTER_POSTGIS_URL: 'catalog' // vector tables on the catalog's connection (Entra ID)
+  DAGMASTER_VECTOR_SCHEMA: vectorSchema
 }
 
 var queueSettings = taskQueue == 'servicebus' ? {

@@ -37,6 +37,8 @@ param durableTaskHub string
 param durableSystemKey string = ''
 param postgresHost string
 param postgresDatabase string
+@description('Schema of the vector tables, in the catalog\'s database.')
+param vectorSchema string
 @description('Message lock in seconds; the worker renews every third of it.')
 param visibilityTimeoutSeconds int = 60
 param concurrency int = 1
@@ -134,6 +136,15 @@ var baseEnv = [
   {
     name: 'DAGMASTER_STAC_INDEX'
     value: 'catalog'
+  }
+  {
+    // vector tables on the catalog's connection (Entra ID)
+    name: 'DAGMASTER_POSTGIS_URL'
+    value: 'catalog'
+  }
+  {
+    name: 'DAGMASTER_VECTOR_SCHEMA'
+    value: vectorSchema
   }
 ]
 

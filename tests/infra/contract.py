@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tree_sitter import Node
+
 from tests.infra.bicep import object_properties, parse, string_value, variables, walk
 
 # Settings Flex Consumption refuses in app settings (the runtime is functionAppConfig's).
@@ -62,25 +64,29 @@ _SECRET_PATTERNS = {
 _SCANNED_SUFFIXES = (".bicep", ".json", ".sh", ".py", ".yaml", ".yml", ".bicepparam")
 
 
-def function_app_settings(infra: Path) -> set[str]:
-    """Keys of the `...Settings` object variables in app/functionapp.bicep (both branches of
-    a conditional object count)."""
+def function_app_values(infra: Path) -> dict[str, Node]:
+    """Each setting of the `...Settings` object variables in app/functionapp.bicep (both
+    branches of a conditional object count) and its value node."""
     tree = parse(infra / "app" / "functionapp.bicep")
-    names: set[str] = set()
+    found: dict[str, Node] = {}
     for name, value in variables(tree).items():
         if not name.endswith("Settings"):
             continue
         for node in walk(value):
             if node.type == "object":
-                names.update(object_properties(node))
-    return names
+                found.update(object_properties(node))
+    return found
 
 
-def worker_settings(infra: Path) -> set[str]:
-    """`name` of every `{name, value | secretRef}` in the `...Env` array variables of
-    app/worker.bicep."""
+def function_app_settings(infra: Path) -> set[str]:
+    return set(function_app_values(infra))
+
+
+def worker_values(infra: Path) -> dict[str, Node]:
+    """Each `{name, value | secretRef}` of the `...Env` array variables of app/worker.bicep:
+    its name and its value (or secretRef) node."""
     tree = parse(infra / "app" / "worker.bicep")
-    names: set[str] = set()
+    found: dict[str, Node] = {}
     for name, value in variables(tree).items():
         if not name.endswith("Env"):
             continue
@@ -88,11 +94,15 @@ def worker_settings(infra: Path) -> set[str]:
             if node.type != "object":
                 continue
             props = object_properties(node)
-            if "name" in props and ("value" in props or "secretRef" in props):
-                setting = string_value(props["name"])
-                if setting is not None:
-                    names.add(setting)
-    return names
+            given = props.get("value", props.get("secretRef"))
+            setting = string_value(props["name"]) if "name" in props else None
+            if setting is not None and given is not None:
+                found[setting] = given
+    return found
+
+
+def worker_settings(infra: Path) -> set[str]:
+    return set(worker_values(infra))
 
 
 def documented_unset(infra: Path) -> set[str]:
@@ -188,6 +198,19 @@ _STORAGE_BY_IDENTITY = {
 }
 
 
+# A secret setting may hold a plain keyword that names another connection ('catalog'):
+# a keyword is no credential.
+_KEYWORD = re.compile(r"^[a-z]+$")
+
+
+def _secret_kept_secret(infra: Path, reader: str, name: str) -> bool:
+    if reader == "worker" and name in worker_secret_refs(infra):
+        return True
+    values = function_app_values(infra) if reader == "app" else worker_values(infra)
+    literal = string_value(values[name])
+    return literal is not None and _KEYWORD.match(literal) is not None
+
+
 def worker_secret_refs(infra: Path) -> set[str]:
     """The worker settings that come from a container app secret (`secretRef`)."""
     tree = parse(infra / "app" / "worker.bicep")
@@ -264,7 +287,7 @@ def _one_setting(
 ) -> list[str]:
     bicep = _BICEP_OF[reader]
     if entry.name in present:
-        if entry.secret and not (reader == "worker" and entry.name in worker_secret_refs(infra)):
+        if entry.secret and not _secret_kept_secret(infra, reader, entry.name):
             return [
                 f"{entry.name} is a secret but {bicep} sets it as a plain value: use a secret "
                 "reference (container app secret or Key Vault)"

@@ -4,7 +4,8 @@ Azure's Entra administrator is a CREATEROLE member of azure_pg_admin, not a supe
 owns the databases it creates; `pgaadauth_create_principal_with_oid` makes a login role. Here
 the same: an administrator role with CREATEROLE that owns the database and creates the two
 identities' roles as plain login roles. Then the app migrates the catalog as itself, and the
-worker records node progress as itself, through the app's own code.
+worker records node progress as itself, through the app's own code; the same for a vector
+table (the app creates it in the vector schema, the worker replaces a chunk's rows).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def azure_like(embedded_pg: EmbeddedPostgres) -> Iterator[AzureLike]:
 
 def _grant(names: AzureLike) -> None:
     with psycopg.connect(names.url(names.admin), autocommit=True) as conn:
-        for statement in grant_statements(names.database, names.app, names.worker):
+        for statement in grant_statements(names.database, names.app, names.worker, "geo"):
             conn.execute(statement)
 
 
@@ -106,3 +107,20 @@ def test_without_the_grants_the_app_cannot_migrate(azure_like: AzureLike):
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         upgrade(pool)
+
+
+def test_worker_replaces_the_rows_of_a_vector_table_the_app_created(azure_like: AzureLike):
+    _grant(azure_like)
+    with psycopg.connect(azure_like.url(azure_like.app), autocommit=True) as app:
+        # What adapters.postgis.tables.create_table does (without PostGIS, absent here).
+        app.execute("CREATE SCHEMA IF NOT EXISTS geo")
+        app.execute("CREATE TABLE geo.job_1 (fid bigint NOT NULL, chunk integer NOT NULL)")
+    with psycopg.connect(azure_like.url(azure_like.worker)) as worker:
+        worker.execute("DELETE FROM geo.job_1 WHERE chunk = 0")
+        with worker.cursor().copy(
+            "COPY geo.job_1 (fid, chunk) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            copy.write(b"1,0\n2,0\n")
+        assert worker.execute("SELECT count(*) FROM geo.job_1").fetchone() == (2,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            worker.execute("CREATE TABLE geo.mine (x int)")

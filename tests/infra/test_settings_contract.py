@@ -76,3 +76,13 @@ def test_functions_host_storage_must_be_the_identity_based_set(tmp_path: Path):
         "AzureWebJobsStorage: with an identity, Flex needs AzureWebJobsStorage__tableServiceUri "
         "in infra/app/functionapp.bicep"
     ]
+
+
+def test_a_secret_setting_may_hold_a_keyword_but_not_a_url(tmp_path: Path):
+    url = Break(
+        "app/functionapp.bicep",
+        "DAGMASTER_POSTGIS_URL: 'catalog'",
+        "DAGMASTER_POSTGIS_URL: 'postgresql://geo:pw@db/geo'",
+    )
+    problems = settings_problems(copy_infra(tmp_path / "infra", url), CATALOGUE)
+    assert any(p.startswith("DAGMASTER_POSTGIS_URL is a secret") for p in problems)
