@@ -10,8 +10,8 @@ import azure.durable_functions as df
 import handlers
 from activities import deps
 from adapters.outputs import contains_ref, offload, resolve_refs
+from domain.errors import ErrorInfo
 from domain.jobs import HandlerOutcome, RunHandler
-from domain.state import NodeError
 from handlers import HandlerError, LocalContext
 from handlers.base import redact
 from orchestrations.names import RUN_HANDLER
@@ -39,13 +39,13 @@ def run(message: RunHandler) -> HandlerOutcome:
             exc.kind,
         )
         return HandlerOutcome(
-            ok=False, error=NodeError(kind=exc.kind, message=exc.message, retryable=exc.retryable)
+            ok=False, error=ErrorInfo(kind=exc.kind, message=exc.message, retryable=exc.retryable)
         )
     except Exception as exc:  # a bug or a transient fault in the handler: retry it
         log.exception("%s/%s attempt %s crashed", message.job_id, message.node_id, message.attempt)
         return HandlerOutcome(
             ok=False,
-            error=NodeError(
+            error=ErrorInfo(
                 kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
             ),
         )

@@ -29,7 +29,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from container_worker.logs import configure_logging
-from domain.tasks import TaskError, TaskId, TaskMessage, TaskResult
+from domain.errors import ErrorInfo
+from domain.tasks import TaskId, TaskMessage, TaskResult
 from handlers.base import HandlerError, RetryableError, redact
 
 log = logging.getLogger(__name__)
@@ -49,21 +50,21 @@ class TaskSpec:
     memory_limit_mb: int | None = None
 
 
-def classify(exc: BaseException) -> TaskError:
-    """The `TaskError` the orchestrator sees for an exception escaping a handler."""
+def classify(exc: BaseException) -> ErrorInfo:
+    """The `ErrorInfo` the orchestrator sees for an exception escaping a handler."""
     if isinstance(exc, HandlerError):
-        return TaskError(kind=exc.kind, message=exc.message, retryable=exc.retryable)
+        return ErrorInfo(kind=exc.kind, message=exc.message, retryable=exc.retryable)
     if isinstance(exc, MemoryError):
-        return TaskError(
+        return ErrorInfo(
             kind="out_of_memory", message="the task ran out of memory", retryable=False
         )
-    return TaskError(
+    return ErrorInfo(
         kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
     )
 
 
 def failed(task_id: TaskId, kind: str, message: str, retryable: bool) -> TaskResult:
-    error = TaskError(kind=kind, message=message, retryable=retryable)
+    error = ErrorInfo(kind=kind, message=message, retryable=retryable)
     return TaskResult(task_id=task_id, status="failed", error=error)
 
 

@@ -26,9 +26,9 @@ from domain.decisions import (
     RetryDue,
     ScheduleRetry,
 )
+from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
 from domain.models import RetryPolicy
-from domain.state import NodeError
 
 
 def events_per_child(policy: RetryPolicy) -> int:
@@ -109,7 +109,7 @@ class BatchRunner:
     def stop(self, reason: str | None) -> BatchStep:
         """The parent job ended (cancel, timeout, failure): every unfinished child is
         cancelled. No events: the parent has recorded its children's end already."""
-        error = NodeError(kind="cancelled", message=reason or "the job ended", retryable=False)
+        error = ErrorInfo(kind="cancelled", message=reason or "the job ended", retryable=False)
         for child in self.children.values():
             if child.outcome is None:
                 child.outcome = ChildOutcome(

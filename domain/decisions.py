@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.errors import ErrorInfo
 from domain.events import JobEvent
 from domain.jobs import EngineOptions
 from domain.models import RetryPolicy
-from domain.state import NodeError
 from domain.status import JobStatus
 
 
@@ -24,7 +24,7 @@ class NodeFailed(BaseModel):
     kind: Literal["failed"] = "failed"
     node_id: str
     attempt: int
-    error: NodeError
+    error: ErrorInfo
     timed_out: bool = False
 
 
@@ -89,7 +89,7 @@ class ChildOutcome(BaseModel):
     status: Literal["completed", "failed", "timed_out", "cancelled"]
     attempts: int
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
 
 
 class BatchResult(BaseModel):
@@ -122,7 +122,7 @@ class ScheduleRetry(BaseModel):
 class Finish(BaseModel):
     status: JobStatus
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
     provenance: dict[str, Any] | None = None
 
 

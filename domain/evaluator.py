@@ -39,6 +39,7 @@ from domain.decisions import (
     ScheduleRetry,
     Step,
 )
+from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
 from domain.fan_in import AggregateError, aggregate
 from domain.graph import Graph
@@ -59,7 +60,7 @@ from domain.models import (
     WorkflowDefinition,
 )
 from domain.offload import is_ref, ref_items
-from domain.state import JobInfo, JobState, NodeError, NodeState
+from domain.state import JobInfo, JobState, NodeState
 from domain.status import JobStatus, NodeStatus, check_job_transition, check_node_transition
 
 _IN_FLIGHT = frozenset(
@@ -202,7 +203,7 @@ class Evaluator:
             self._batch_finished(run, result.result)
             return
         if isinstance(result, JobTimedOut):
-            error = NodeError(
+            error = ErrorInfo(
                 kind="job_timeout", message="the job exceeded its timeout", retryable=False
             )
             self._abort(run, JobStatus.FAILED, error, reason="job timed out")
@@ -236,7 +237,7 @@ class Evaluator:
         why = f"rejected by {result.by or 'unknown'}" + (
             f": {result.reason}" if result.reason else ""
         )
-        node.error = NodeError(kind="rejected", message=why, retryable=False)
+        node.error = ErrorInfo(kind="rejected", message=why, retryable=False)
         self._fail_for_good(run, result.node_id, NodeStatus.FAILED)
 
     def _failed(self, run: _Run, result: NodeFailed) -> None:
@@ -273,7 +274,7 @@ class Evaluator:
             self._abort(
                 run,
                 JobStatus.FAILED,
-                NodeError(kind=kind, message=message, retryable=False),
+                ErrorInfo(kind=kind, message=message, retryable=False),
                 reason=message,
             )
 
@@ -281,7 +282,7 @@ class Evaluator:
         self,
         run: _Run,
         status: JobStatus,
-        error: NodeError | None,
+        error: ErrorInfo | None,
         *,
         reason: str | None,
         by: str | None = None,
@@ -363,7 +364,7 @@ class Evaluator:
         ends = [nid for nid, n in self.nodes.items() if isinstance(n, EndNode)]
         done = [nid for nid in ends if run.state.nodes[nid].status is NodeStatus.COMPLETED]
         if not done:
-            error = NodeError(
+            error = ErrorInfo(
                 kind="end_not_reached",
                 retryable=False,
                 message="no end node completed: "
@@ -416,7 +417,7 @@ class Evaluator:
                 if isinstance(exc, templates.TemplateRenderError)
                 else "aggregate_error"
             )
-            node.error = NodeError(kind=kind, message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind=kind, message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
 
     def _complete(self, run: _Run, node_id: str, output: Any) -> None:
@@ -532,7 +533,7 @@ class Evaluator:
             dispatch = self._build_dispatch(run.state, cid, node, self.nodes[node.parent or cid])
         except templates.TemplateRenderError as exc:
             node.attempt = 1
-            node.error = NodeError(kind="template_error", message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
             self._fail_for_good(run, cid, NodeStatus.FAILED)
             return None
         run.set_status(cid, NodeStatus.DISPATCHED, silent=True)
@@ -581,7 +582,7 @@ class Evaluator:
         children = [run.state.nodes[child_id(parent_id, i)] for i in range(parent.children or 0)]
         failed = [i for i, c in enumerate(children) if c.status is not NodeStatus.COMPLETED]
         if failed:
-            parent.error = NodeError(
+            parent.error = ErrorInfo(
                 kind="children_failed",
                 retryable=False,
                 message=f"{len(failed)} of {len(children)} children did not "
@@ -616,7 +617,7 @@ class Evaluator:
         try:
             dispatch = self._build_dispatch(run.state, node_id, node, definition)
         except templates.TemplateRenderError as exc:
-            node.error = NodeError(kind="template_error", message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
         status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED

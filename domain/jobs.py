@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.errors import ErrorInfo
 from domain.events import JobEvent
 from domain.snapshot import PinnedWorkflow
-from domain.state import NodeError
 
 CANCEL_EVENT = "cancel"
 
@@ -55,7 +55,7 @@ class HandlerOutcome(BaseModel):
 
     ok: bool
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
 
 
 class RecordEvents(BaseModel):

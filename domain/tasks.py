@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.errors import ErrorInfo
+
 
 class TaskId(BaseModel):
     """Identifies one attempt of one node of one job; the worker's idempotency key."""
@@ -53,16 +55,10 @@ class TaskMessage(BaseModel):
     """Outputs larger than this go to blob storage; the event carries their stub."""
 
 
-class TaskError(BaseModel):
-    kind: str
-    message: str
-    retryable: bool
-
-
 class TaskResult(BaseModel):
     """The payload of the task event: an output or a classified error, never both."""
 
     task_id: TaskId
     status: Literal["completed", "failed"]
     output: Any = None
-    error: TaskError | None = None
+    error: ErrorInfo | None = None

@@ -30,10 +30,10 @@ from domain.decisions import (
     RetryDue,
     ScheduleRetry,
 )
+from domain.errors import ErrorInfo
 from domain.inputs import InputError, resolve_inputs
 from domain.jobs import CANCEL_EVENT, EngineOptions, JobStart, RunHandler
 from domain.snapshot import PinnedWorkflow
-from domain.state import NodeError
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
 from orchestrations.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 
@@ -58,9 +58,9 @@ def event_payload(value: Any) -> Any:
     return value
 
 
-def failure(task: TaskBase, kind: str) -> NodeError:
+def failure(task: TaskBase, kind: str) -> ErrorInfo:
     """A durable task that failed (the activity itself raised, or a sub-orchestration failed)."""
-    return NodeError(kind=kind, message=str(task.result), retryable=True)
+    return ErrorInfo(kind=kind, message=str(task.result), retryable=True)
 
 
 def listen_for_cancel(context: df.DurableOrchestrationContext, work: Work) -> None:
@@ -171,7 +171,7 @@ class Work:
             node_id=d.node_id,
             attempt=d.attempt,
             timed_out=True,
-            error=NodeError(
+            error=ErrorInfo(
                 kind="timeout",
                 message=f"attempt {d.attempt} timed out after {d.timeout_seconds:g}s",
             ),
@@ -253,7 +253,7 @@ class Work:
         try:
             inputs = resolve_inputs(pinned.definition, d.params)
         except InputError as exc:
-            error = NodeError(
+            error = ErrorInfo(
                 kind="invalid_inputs",
                 message=f"inputs of sub-workflow '{pinned.definition.workflow_id}': {exc}",
                 retryable=False,
@@ -280,7 +280,7 @@ class Work:
                     NodeFailed(
                         node_id=d.node_id,
                         attempt=d.attempt,
-                        error=NodeError(
+                        error=ErrorInfo(
                             kind="sub_workflow_failed", message=str(t.result), retryable=False
                         ),
                     )
@@ -301,7 +301,7 @@ class Work:
 
         def interpret(t: TaskBase) -> list[Result]:
             if t.state is TaskState.FAILED:
-                error = NodeError(kind="batch_failed", message=str(t.result), retryable=False)
+                error = ErrorInfo(kind="batch_failed", message=str(t.result), retryable=False)
                 outcomes = [
                     ChildOutcome(node_id=c.node_id, status="failed", attempts=1, error=error)
                     for c in batch.children
@@ -320,7 +320,7 @@ def outcome_result(d: Dispatch, raw: Any) -> Result:
     outcome = HandlerOutcome.model_validate(raw)
     if outcome.ok:
         return NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=outcome.output)
-    error = outcome.error or NodeError(kind="unknown", message="handler failed")
+    error = outcome.error or ErrorInfo(kind="unknown", message="handler failed")
     return NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error)
 
 
@@ -329,12 +329,12 @@ def task_result(d: Dispatch, raw: Any) -> Result:
     try:
         result = TaskResult.model_validate(raw)
     except ValueError as exc:
-        error = NodeError(kind="bad_task_result", message=f"unreadable task result: {exc}")
+        error = ErrorInfo(kind="bad_task_result", message=f"unreadable task result: {exc}")
         return NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error)
     if result.status == "completed":
         return NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=result.output)
     err = result.error
-    error = NodeError(
+    error = ErrorInfo(
         kind=err.kind if err else "task_failed",
         message=err.message if err else "task failed",
         retryable=err.retryable if err else True,
