@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import azure.durable_functions as df
 
-import handlers
 from activities import deps
-from adapters.outputs import contains_ref, offload, resolve_refs
-from domain.errors import ErrorInfo
-from domain.jobs import HandlerOutcome, RunHandler
-from handlers import HandlerError, LocalContext
-from handlers.base import redact
+from domain.jobs import RunHandler
+from domain.tasks import TaskResult
+from handlers import LocalContext
+from handlers.execute import execute
 from orchestrations.names import RUN_HANDLER
 
 bp = df.Blueprint()
-log = logging.getLogger("dagmaster.activities")
 
 
-def run(message: RunHandler) -> HandlerOutcome:
-    """Handler errors become a classified outcome (the activity itself succeeds), so the
+def run(message: RunHandler) -> TaskResult:
+    """Handler errors become a failed result (the activity itself succeeds), so the
     orchestrator applies the node's retry policy, not the host's."""
-    ctx = LocalContext(job_id=message.job_id, node_id=message.node_id, attempt=message.attempt)
-    try:
-        params = message.params
-        if contains_ref(params):
-            params = resolve_refs(deps.json_blobs(), params)
-        output = handlers.registry.run(message.handler, params, ctx)
-    except HandlerError as exc:
-        log.warning(
-            "%s/%s attempt %s: %s (%s)",
-            message.job_id,
-            message.node_id,
-            message.attempt,
-            exc.message,
-            exc.kind,
-        )
-        return HandlerOutcome(
-            ok=False, error=ErrorInfo(kind=exc.kind, message=exc.message, retryable=exc.retryable)
-        )
-    except Exception as exc:  # a bug or a transient fault in the handler: retry it
-        log.exception("%s/%s attempt %s crashed", message.job_id, message.node_id, message.attempt)
-        return HandlerOutcome(
-            ok=False,
-            error=ErrorInfo(
-                kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
-            ),
-        )
-    key = f"{message.job_id}/{message.node_id}/{message.attempt}"
-    output = offload(deps.json_blobs, output, message.large_output_bytes, key=key)
-    return HandlerOutcome(ok=True, output=output)
+    task_id = message.task_id
+    ctx = LocalContext(job_id=task_id.job_id, node_id=task_id.node_id, attempt=task_id.attempt)
+    return execute(
+        task_id,
+        message.handler,
+        message.params,
+        ctx=ctx,
+        blobs=deps.json_blobs,
+        large_output_bytes=message.large_output_bytes,
+    )
 
 
 @bp.activity_trigger(input_name="message", activity=RUN_HANDLER)

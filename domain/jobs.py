@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.errors import ErrorInfo
 from domain.events import JobEvent
 from domain.snapshot import PinnedWorkflow
+from domain.tasks import TaskId
 
 CANCEL_EVENT = "cancel"
 
@@ -40,22 +40,13 @@ class JobStart(BaseModel):
 
 
 class RunHandler(BaseModel):
-    """Run a light handler in an activity."""
+    """Run attempt ``task_id.attempt`` of a light handler in an activity; it returns the
+    `TaskResult` (`handlers.execute`)."""
 
-    job_id: str
-    node_id: str
-    attempt: int
+    task_id: TaskId
     handler: str
     params: dict[str, Any] = Field(default_factory=dict)
     large_output_bytes: int = 32 * 1024
-
-
-class HandlerOutcome(BaseModel):
-    """A handler's output, or its classified error; handler errors never fail the activity."""
-
-    ok: bool
-    output: Any = None
-    error: ErrorInfo | None = None
 
 
 class RecordEvents(BaseModel):

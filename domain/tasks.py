@@ -56,9 +56,20 @@ class TaskMessage(BaseModel):
 
 
 class TaskResult(BaseModel):
-    """The payload of the task event: an output or a classified error, never both."""
+    """What one handler attempt came to, light or heavy: an output or a classified error,
+    never both. The `run_handler` activity returns it; the worker raises it as the task
+    event's payload."""
 
     task_id: TaskId
     status: Literal["completed", "failed"]
     output: Any = None
     error: ErrorInfo | None = None
+
+    @classmethod
+    def completed(cls, task_id: TaskId, output: Any) -> TaskResult:
+        return cls(task_id=task_id, status="completed", output=output)
+
+    @classmethod
+    def failed(cls, task_id: TaskId, kind: str, message: str, *, retryable: bool) -> TaskResult:
+        error = ErrorInfo(kind=kind, message=message, retryable=retryable)
+        return cls(task_id=task_id, status="failed", error=error)

@@ -180,9 +180,7 @@ class Work:
 
     def _light(self, d: Dispatch) -> None:
         message = RunHandler(
-            job_id=self.job_id,
-            node_id=d.node_id,
-            attempt=d.attempt,
+            task_id=TaskId(job_id=self.job_id, node_id=d.node_id, attempt=d.attempt),
             handler=d.handler or "",
             params=d.params,
             large_output_bytes=self.engine.large_output_bytes,
@@ -196,7 +194,7 @@ class Work:
                         node_id=d.node_id, attempt=d.attempt, error=failure(t, "activity_failed")
                     )
                 ]
-            return [outcome_result(d, t.result)]
+            return [task_result(d, t.result)]
 
         self._race(d, task, interpret)
 
@@ -314,18 +312,9 @@ class Work:
         self.add(task, Pending(d.node_id, interpret))
 
 
-def outcome_result(d: Dispatch, raw: Any) -> Result:
-    from domain.jobs import HandlerOutcome
-
-    outcome = HandlerOutcome.model_validate(raw)
-    if outcome.ok:
-        return NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=outcome.output)
-    error = outcome.error or ErrorInfo(kind="unknown", message="handler failed")
-    return NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error)
-
-
 def task_result(d: Dispatch, raw: Any) -> Result:
-    """The heavy worker's `TaskResult` (the external event's payload) as an evaluator result."""
+    """A `TaskResult` (the `run_handler` activity's output, or the heavy task event's
+    payload) as an evaluator result."""
     try:
         result = TaskResult.model_validate(raw)
     except ValueError as exc:
