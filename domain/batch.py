@@ -20,11 +20,12 @@ from domain.decisions import (
     BatchResult,
     BatchStart,
     ChildOutcome,
-    Dispatch,
     NodeCompleted,
     NodeFailed,
     RetryDue,
+    RunTask,
     ScheduleRetry,
+    dispatch_details,
 )
 from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
@@ -38,14 +39,14 @@ def events_per_child(policy: RetryPolicy) -> int:
 
 
 class BatchStep(BaseModel):
-    dispatch: list[Dispatch] = Field(default_factory=list)
+    dispatch: list[RunTask] = Field(default_factory=list)
     retries: list[ScheduleRetry] = Field(default_factory=list)
     events: list[JobEvent] = Field(default_factory=list)
     finished: BatchResult | None = None
 
 
 class _Child(BaseModel):
-    dispatch: Dispatch
+    dispatch: RunTask
     attempt: int = 0
     outcome: ChildOutcome | None = None
 
@@ -178,9 +179,7 @@ class BatchRunner:
             EventKind.NODE_DISPATCHED,
             child,
             now,
-            kind="task",
-            handler=dispatch.handler,
-            queue=dispatch.queue,
+            **dispatch_details(dispatch),
             batch=self.start.batch_id,
         )
         step.dispatch.append(dispatch)

@@ -36,8 +36,15 @@ from domain.decisions import (
     NodeFailed,
     Result,
     RetryDue,
+    RunBatch,
+    RunHeavyTask,
+    RunLightTask,
+    RunSubWorkflow,
+    RunTask,
     ScheduleRetry,
     Step,
+    WaitForApproval,
+    dispatch_details,
 )
 from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
@@ -52,6 +59,7 @@ from domain.models import (
     FanOutNode,
     NodeDefinition,
     OnFailure,
+    Queue,
     RetryPolicy,
     StartNode,
     SubWorkflowNode,
@@ -500,7 +508,7 @@ class Evaluator:
         policy = self.definition.retry_of(node.task)
         per_batch = max(1, (node.max_parallel or count) // batches)
         for number in range(batches):
-            children: list[Dispatch] = []
+            children: list[RunTask] = []
             for index in range(
                 number * self.batch_size, min(count, (number + 1) * self.batch_size)
             ):
@@ -522,15 +530,15 @@ class Evaluator:
                 seq_span=span,
             )
             run.state.seq += span
-            run.step.dispatch.append(
-                Dispatch(node_id=batch.batch_id, attempt=1, kind="batch", batch=batch)
-            )
+            run.step.dispatch.append(RunBatch(node_id=batch.batch_id, batch=batch))
 
-    def _batch_child(self, run: _Run, cid: str) -> Dispatch | None:
+    def _batch_child(self, run: _Run, cid: str) -> RunTask | None:
         node = run.state.nodes[cid]
         run.set_status(cid, NodeStatus.READY, silent=True)
+        fan_out = self.nodes[node.parent or cid]
+        assert isinstance(fan_out, FanOutNode)
         try:
-            dispatch = self._build_dispatch(run.state, cid, node, self.nodes[node.parent or cid])
+            dispatch = self._run_task(run.state, cid, node, fan_out.task)
         except templates.TemplateRenderError as exc:
             node.attempt = 1
             node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
@@ -620,24 +628,18 @@ class Evaluator:
             node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
-        status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED
-        details = {
-            "kind": dispatch.kind,
-            "handler": dispatch.handler,
-            "queue": dispatch.queue,
-            "event_name": dispatch.event_name,
-        }
-        run.set_status(node_id, status, **{k: v for k, v in details.items() if v is not None})
+        waiting = isinstance(dispatch, WaitForApproval)
+        status = NodeStatus.WAITING if waiting else NodeStatus.DISPATCHED
+        run.set_status(node_id, status, **dispatch_details(dispatch))
         run.step.dispatch.append(dispatch)
 
     def _build_dispatch(
         self, state: JobState, node_id: str, node: NodeState, definition: NodeDefinition
     ) -> Dispatch:
         if isinstance(definition, ApprovalNode):
-            return Dispatch(
+            return WaitForApproval(
                 node_id=node_id,
                 attempt=node.attempt,
-                kind="approval",
                 event_name=definition.event_name(),
                 timeout_seconds=definition.timeout.total_seconds(),
             )
@@ -646,27 +648,28 @@ class Evaluator:
                 definition.inputs, self._context(state), node_id=node_id, path="inputs"
             )
             timeout = definition.timeout.total_seconds() if definition.timeout else None
-            return Dispatch(
+            return RunSubWorkflow(
                 node_id=node_id,
                 attempt=node.attempt,
-                kind="sub_workflow",
-                params=inputs,
                 workflow_id=definition.workflow_id,
                 workflow_version=definition.version,
+                inputs=inputs,
                 timeout_seconds=timeout,
             )
         spec = definition.task if isinstance(definition, FanOutNode) else definition
         assert isinstance(spec, TaskSpec)
+        return self._run_task(state, node_id, node, spec)
+
+    def _run_task(self, state: JobState, node_id: str, node: NodeState, spec: TaskSpec) -> RunTask:
         params = templates.render_value(
             spec.params, self._context(state, node), node_id=node_id, path="params"
         )
         timeout = self.definition.timeout_of(spec)
-        return Dispatch(
+        run_on = RunHeavyTask if self.definition.queue_of(spec) is Queue.HEAVY else RunLightTask
+        return run_on(
             node_id=node_id,
             attempt=node.attempt,
-            kind="task",
             handler=spec.handler,
-            queue=self.definition.queue_of(spec).value,
             params=params,
             timeout_seconds=timeout.total_seconds() if timeout else None,
         )

@@ -11,6 +11,7 @@ from domain.errors import ErrorInfo
 from domain.evaluator import Evaluator
 from domain.loader import load_workflow_text
 from domain.models import WorkflowDefinition
+from domain.simulate import given
 from domain.state import JobInfo
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,7 +74,7 @@ class Run:
         while pending and not self.state.status.is_final:
             step = self.feed(
                 *[
-                    NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=d.params)
+                    NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=given(d))
                     for d in pending
                 ]
             )
