@@ -20,8 +20,9 @@ bp = df.Blueprint()
 def record(batch: RecordEvents) -> int:
     catalog = deps.catalog()
     if batch.create is not None:
-        fields = {k: v for k, v in batch.create.items() if k in JobRecord.model_fields}
-        catalog.create_job(JobRecord.model_validate(fields))
+        # The catalog keeps no parent link (yet): the child's id names its parent.
+        row = batch.create.model_dump(mode="json", exclude={"parent_job_id"})
+        catalog.create_job(JobRecord.model_validate(row))
     written = catalog.record_events(batch.events)
     if batch.progress is not None:
         catalog.update_progress(batch.job_id, batch.progress)

@@ -49,14 +49,39 @@ class RunHandler(BaseModel):
     large_output_bytes: int = 32 * 1024
 
 
+class JobRow(BaseModel):
+    """The catalog row of a job that no HTTP request created (a sub-workflow job): written
+    with its first `RecordEvents`."""
+
+    job_id: str
+    workflow_id: str
+    workflow_version: int
+    workflow_hash: str
+    asset_id: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    parent_job_id: str | None = None
+
+    @classmethod
+    def of(cls, start: JobStart) -> JobRow:
+        definition = start.workflow.definition
+        return cls(
+            job_id=start.job_id,
+            workflow_id=definition.workflow_id,
+            workflow_version=definition.version,
+            workflow_hash=start.workflow.hash,
+            asset_id=start.asset_id,
+            inputs=start.inputs,
+            parent_job_id=start.parent_job_id,
+        )
+
+
 class RecordEvents(BaseModel):
     """One episode's timeline events and the job's progress, written in one activity call."""
 
     job_id: str
     events: list[JobEvent] = Field(default_factory=list)
     progress: dict[str, Any] | None = None
-    # A sub-workflow job creates its own catalog row with its first batch.
-    create: dict[str, Any] | None = None
+    create: JobRow | None = None
 
 
 class StopInstances(BaseModel):

@@ -16,7 +16,7 @@ import azure.durable_functions as df
 
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
-from domain.jobs import JobFailed, JobStart, StopInstances
+from domain.jobs import JobFailed, JobRow, JobStart, StopInstances
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
 from orchestrations.names import JOB_ORCHESTRATOR, STOP_INSTANCES
@@ -100,19 +100,7 @@ class JobRun:
             self.work.dispatch(dispatch)
         progress = state.progress()
         self.context.set_custom_status(progress)
-        self.recorder.record(step.events, progress, self._job_row() if create else None)
-
-    def _job_row(self) -> dict[str, Any]:
-        definition = self.start.workflow.definition
-        return {
-            "job_id": self.start.job_id,
-            "workflow_id": definition.workflow_id,
-            "workflow_version": definition.version,
-            "workflow_hash": self.start.workflow.hash,
-            "asset_id": self.start.asset_id,
-            "inputs": self.start.inputs,
-            "parent_job_id": self.start.parent_job_id,
-        }
+        self.recorder.record(step.events, progress, JobRow.of(self.start) if create else None)
 
     def _finish(self, state: JobState, step: Step) -> dict[str, Any]:
         finished = step.finished

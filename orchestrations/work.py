@@ -2,8 +2,8 @@
 
 Every piece of in-flight work is a `Pending` entry: the durable task to wait for, what its
 completion means (a list of evaluator `Result`s, decoded by `domain.outcomes`), and the
-tasks to forget with it (a timeout timer raced against a handler, for instance). No I/O, clock or randomness here: only the
-orchestration context's deterministic API.
+tasks to forget with it (a timeout timer raced against a handler, for instance). No I/O,
+clock or randomness here: only the orchestration context's deterministic API.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from domain.decisions import (
     RunSubWorkflow,
     WaitForApproval,
 )
-from domain.jobs import EngineOptions, JobStart
+from domain.jobs import EngineOptions, JobRow, JobStart
 from domain.loader import load_workflow_text
 from domain.models import RetryPolicy
 from domain.outcomes import (
@@ -143,3 +143,19 @@ def test_a_failed_batch_fails_each_of_its_children_for_good():
         ("fan[1]", "failed"),
     ]
     assert all(o.error and o.error.kind == "batch_failed" for o in finished.result.outcomes)
+
+
+def test_the_catalog_row_of_a_sub_workflow_job_comes_from_its_start_record():
+    d = RunSubWorkflow(node_id="child", attempt=1, workflow_id="child", inputs={"n": 3})
+    start = start_sub_workflow(
+        d, pinned_parent(), job_id="job-1", asset_id="a-1", engine=EngineOptions()
+    )
+    assert isinstance(start, JobStart)
+    row = JobRow.of(start)
+    assert (row.job_id, row.workflow_id, row.workflow_version) == ("job-1.child.1", "child", 1)
+    assert (row.workflow_hash, row.asset_id, row.parent_job_id) == (
+        start.workflow.hash,
+        "a-1",
+        "job-1",
+    )
+    assert row.inputs == {"n": 3}
