@@ -237,7 +237,11 @@ class Evaluator:
 
     def _approval(self, run: _Run, result: ApprovalReceived) -> None:
         node = run.state.nodes[result.node_id]
-        decision = {"approved": result.approved, "by": result.by, "reason": result.reason}
+        decision: dict[str, Any] = {
+            "approved": result.approved,
+            "by": result.by,
+            "reason": result.reason,
+        }
         if result.approved:
             node.output = decision
             run.set_status(result.node_id, NodeStatus.COMPLETED, **decision)
