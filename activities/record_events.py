@@ -11,13 +11,13 @@ import azure.durable_functions as df
 
 from activities import deps
 from adapters.catalog import JobRecord
-from domain.jobs import RecordEvents
+from domain.jobs import RecordEventsMessage
 from orchestrations.names import RECORD_EVENTS
 
 bp = df.Blueprint()
 
 
-def record(batch: RecordEvents) -> int:
+def record(batch: RecordEventsMessage) -> int:
     catalog = deps.catalog()
     if batch.create is not None:
         # The catalog keeps no parent link (yet): the child's id names its parent.
@@ -31,4 +31,4 @@ def record(batch: RecordEvents) -> int:
 
 @bp.activity_trigger(input_name="batch", activity=RECORD_EVENTS)
 def record_events(batch: dict[str, Any]) -> int:
-    return record(RecordEvents.model_validate(batch))
+    return record(RecordEventsMessage.model_validate(batch))

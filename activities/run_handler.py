@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import deps
-from domain.jobs import RunHandler
+from domain.jobs import RunHandlerMessage
 from domain.tasks import TaskResult
 from handlers import LocalContext
 from handlers.execute import execute
@@ -16,7 +16,7 @@ from orchestrations.names import RUN_HANDLER
 bp = df.Blueprint()
 
 
-def run(message: RunHandler) -> TaskResult:
+def run(message: RunHandlerMessage) -> TaskResult:
     """Handler errors become a failed result (the activity itself succeeds), so the
     orchestrator applies the node's retry policy, not the host's."""
     task_id = message.task_id
@@ -33,7 +33,7 @@ def run(message: RunHandler) -> TaskResult:
 
 @bp.activity_trigger(input_name="message", activity=RUN_HANDLER)
 def run_handler(message: dict[str, Any]) -> dict[str, Any]:
-    return run(RunHandler.model_validate(message)).model_dump(mode="json")
+    return run(RunHandlerMessage.model_validate(message)).model_dump(mode="json")
 
 
 __all__ = ["bp", "run", "run_handler"]

@@ -2,7 +2,7 @@
 no single history grows with the fan-out width (DESIGN.md, "Scale rules").
 
 The parent's evaluator renders every child's params, reserves a range of timeline sequence
-numbers for each batch, and hands the batch a `BatchStart`. `BatchRunner` (pure, like the
+numbers for each batch, and hands the batch a `BatchStartMessage`. `BatchRunner` (pure, like the
 evaluator) decides within the batch: at most `max_parallel` children in flight, each child's
 retries from the node's policy, and one event per transition, numbered inside the range.
 The parent then applies the `BatchResult` without recording those events again.
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from domain.decisions import (
     BatchResult,
-    BatchStart,
+    BatchStartMessage,
     ChildOutcome,
     NodeCompleted,
     NodeFailed,
@@ -52,7 +52,7 @@ class _Child(BaseModel):
 
 
 class BatchRunner:
-    def __init__(self, start: BatchStart) -> None:
+    def __init__(self, start: BatchStartMessage) -> None:
         self.start = start
         self.children = {d.node_id: _Child(dispatch=d) for d in start.children}
         self.waiting: deque[str] = deque(d.node_id for d in start.children)

@@ -122,7 +122,7 @@ class RunSubWorkflow(BaseModel):
     timeout_seconds: float | None = None
 
 
-class BatchStart(BaseModel):
+class BatchStartMessage(BaseModel):
     job_id: str
     batch_id: str  # `<fan-out id>@<n>`: a node-like id, unique in the job
     children: list[RunTask]
@@ -139,7 +139,7 @@ class RunBatch(BaseModel):
     kind: Literal["batch"] = "batch"
     node_id: str  # the batch id
     attempt: int = 1
-    batch: BatchStart
+    batch: BatchStartMessage
 
 
 Dispatch = Annotated[

@@ -27,7 +27,7 @@ from domain.decisions import (
     ApprovalReceived,
     BatchFinished,
     BatchResult,
-    BatchStart,
+    BatchStartMessage,
     CancelRequested,
     Dispatch,
     Finish,
@@ -63,8 +63,8 @@ from domain.models import (
     RetryPolicy,
     StartNode,
     SubWorkflowNode,
+    TaskDefinition,
     TaskNode,
-    TaskSpec,
     WorkflowDefinition,
 )
 from domain.offload import is_ref, ref_items
@@ -445,7 +445,7 @@ class Evaluator:
         extra: dict[str, Any] = {}
         if node is not None and node.parent is not None:
             extra = {"item": node.item, "index": node.index}
-        job = templates.JobInfo(
+        job = templates.TemplateJob(
             id=state.job.id, workflow_id=state.job.workflow_id, version=state.job.version
         )
         return templates.TemplateContext(inputs=state.inputs, nodes=outputs, job=job, **extra)
@@ -524,7 +524,7 @@ class Evaluator:
             if not children:
                 continue
             span = len(children) * events_per_child(policy)
-            batch = BatchStart(
+            batch = BatchStartMessage(
                 job_id=run.state.job.id,
                 batch_id=f"{node.id}@{number}",
                 children=children,
@@ -610,7 +610,7 @@ class Evaluator:
         run.step.aggregates[node.id] = value
         self._complete(run, node.id, value)
 
-    def _spec(self, node_id: str) -> TaskSpec | None:
+    def _spec(self, node_id: str) -> TaskDefinition | None:
         state_parent = node_id.split("[", 1)[0]
         definition = self.nodes[state_parent]
         if isinstance(definition, FanOutNode):
@@ -661,10 +661,12 @@ class Evaluator:
                 timeout_seconds=timeout,
             )
         spec = definition.task if isinstance(definition, FanOutNode) else definition
-        assert isinstance(spec, TaskSpec)
+        assert isinstance(spec, TaskDefinition)
         return self._run_task(state, node_id, node, spec)
 
-    def _run_task(self, state: JobState, node_id: str, node: NodeState, spec: TaskSpec) -> RunTask:
+    def _run_task(
+        self, state: JobState, node_id: str, node: NodeState, spec: TaskDefinition
+    ) -> RunTask:
         params = templates.render_value(
             spec.params, self._context(state, node), node_id=node_id, path="params"
         )

@@ -1,4 +1,4 @@
-"""What crosses the durable boundary for a job: the start record and the activity messages.
+"""What crosses the durable boundary for a job: the start message and the activity messages.
 
 They travel as plain JSON (`model_dump(mode="json")`); every orchestration, activity and
 sub-orchestration takes one of these and returns one.
@@ -27,7 +27,7 @@ class EngineOptions(BaseModel):
     task_hub: str | None = None
 
 
-class JobStart(BaseModel):
+class JobStartMessage(BaseModel):
     """The input of the job orchestrator: everything it needs, pinned at submission."""
 
     job_id: str
@@ -39,7 +39,7 @@ class JobStart(BaseModel):
     engine: EngineOptions = EngineOptions()
 
 
-class RunHandler(BaseModel):
+class RunHandlerMessage(BaseModel):
     """Run attempt ``task_id.attempt`` of a light handler in an activity; it returns the
     `TaskResult` (`handlers.execute`)."""
 
@@ -49,9 +49,9 @@ class RunHandler(BaseModel):
     large_output_bytes: int = 32 * 1024
 
 
-class JobRow(BaseModel):
+class ChildJobRecord(BaseModel):
     """The catalog row of a job that no HTTP request created (a sub-workflow job): written
-    with its first `RecordEvents`."""
+    with its first `RecordEventsMessage`."""
 
     job_id: str
     workflow_id: str
@@ -62,7 +62,7 @@ class JobRow(BaseModel):
     parent_job_id: str | None = None
 
     @classmethod
-    def of(cls, start: JobStart) -> JobRow:
+    def of(cls, start: JobStartMessage) -> ChildJobRecord:
         definition = start.workflow.definition
         return cls(
             job_id=start.job_id,
@@ -75,16 +75,16 @@ class JobRow(BaseModel):
         )
 
 
-class RecordEvents(BaseModel):
+class RecordEventsMessage(BaseModel):
     """One episode's timeline events and the job's progress, written in one activity call."""
 
     job_id: str
     events: list[JobEvent] = Field(default_factory=list)
     progress: dict[str, Any] | None = None
-    create: JobRow | None = None
+    create: ChildJobRecord | None = None
 
 
-class StopInstances(BaseModel):
+class StopInstancesMessage(BaseModel):
     """Child orchestrations (fan-out batches, sub-workflow jobs) still running when their job
     ended: each gets the cancel event."""
 

@@ -14,7 +14,7 @@ from domain.decisions import (
     ApprovalReceived,
     BatchFinished,
     BatchResult,
-    BatchStart,
+    BatchStartMessage,
     CancelRequested,
     ChildOutcome,
     NodeCompleted,
@@ -25,7 +25,7 @@ from domain.decisions import (
 )
 from domain.errors import ErrorInfo
 from domain.inputs import InputError, resolve_inputs
-from domain.jobs import EngineOptions, JobStart
+from domain.jobs import EngineOptions, JobStartMessage
 from domain.snapshot import PinnedWorkflow
 from domain.tasks import TaskResult
 
@@ -100,7 +100,7 @@ def start_sub_workflow(
     job_id: str,
     asset_id: str | None,
     engine: EngineOptions,
-) -> JobStart | NodeFailed:
+) -> JobStartMessage | NodeFailed:
     """The child job's start record, or the node's failure when its inputs do not satisfy
     the pinned sub-workflow (not retryable: the same inputs would fail again)."""
     pinned = workflow.sub_workflow(d.workflow_id, d.workflow_version)
@@ -114,7 +114,7 @@ def start_sub_workflow(
         )
         return NodeFailed(node_id=d.node_id, attempt=d.attempt, error=error)
     child_id = f"{job_id}.{d.node_id}.{d.attempt}"
-    return JobStart(
+    return JobStartMessage(
         job_id=child_id,
         workflow=pinned,
         inputs=inputs,
@@ -139,7 +139,7 @@ def batch_completed(returned: Any) -> BatchFinished:
     return BatchFinished(result=BatchResult.model_validate(returned))
 
 
-def batch_failed(batch: BatchStart, message: str) -> BatchFinished:
+def batch_failed(batch: BatchStartMessage, message: str) -> BatchFinished:
     """A batch sub-orchestration that failed as a whole fails each of its children."""
     error = ErrorInfo(kind="batch_failed", message=message, retryable=False)
     outcomes = [

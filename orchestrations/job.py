@@ -16,7 +16,7 @@ import azure.durable_functions as df
 
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
-from domain.jobs import JobFailed, JobRow, JobStart, StopInstances
+from domain.jobs import ChildJobRecord, JobFailed, JobStartMessage, StopInstancesMessage
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
 from orchestrations.names import JOB_ORCHESTRATOR, STOP_INSTANCES
@@ -27,7 +27,7 @@ bp = df.Blueprint()
 
 
 class JobRun:
-    def __init__(self, context: df.DurableOrchestrationContext, start: JobStart) -> None:
+    def __init__(self, context: df.DurableOrchestrationContext, start: JobStartMessage) -> None:
         self.context = context
         self.start = start
         self.evaluator = Evaluator(
@@ -79,7 +79,7 @@ class JobRun:
         """The job ended with batches or sub-workflows still running: they get the cancel
         event (their nodes are already final here), so they stop instead of running on."""
         reason = f"job {self.start.job_id} ended {state.status.value}"
-        message = StopInstances(instance_ids=instance_ids, reason=reason)
+        message = StopInstancesMessage(instance_ids=instance_ids, reason=reason)
         try:
             yield self.context.call_activity(STOP_INSTANCES, message.model_dump(mode="json"))
         except Exception:  # the job's outcome stands; unstopped children still end on their own
@@ -100,7 +100,9 @@ class JobRun:
             self.work.dispatch(dispatch)
         progress = state.progress()
         self.context.set_custom_status(progress)
-        self.recorder.record(step.events, progress, JobRow.of(self.start) if create else None)
+        self.recorder.record(
+            step.events, progress, ChildJobRecord.of(self.start) if create else None
+        )
 
     def _finish(self, state: JobState, step: Step) -> dict[str, Any]:
         finished = step.finished
@@ -118,7 +120,7 @@ class JobRun:
 
 @bp.orchestration_trigger(context_name="context", orchestration=JOB_ORCHESTRATOR)
 def job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
-    start = JobStart.model_validate(context.get_input())
+    start = JobStartMessage.model_validate(context.get_input())
     return (yield from JobRun(context, start).run())
 
 

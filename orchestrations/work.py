@@ -27,7 +27,7 @@ from domain.decisions import (
     ScheduleRetry,
     WaitForApproval,
 )
-from domain.jobs import CANCEL_EVENT, EngineOptions, RunHandler
+from domain.jobs import CANCEL_EVENT, EngineOptions, RunHandlerMessage
 from domain.outcomes import (
     Timed,
     approval_received,
@@ -157,7 +157,7 @@ class Work:
         self.add(timer, Pending(d.node_id, lambda _t: [timed_out], [work, *extra]))
 
     def _light(self, d: RunLightTask) -> None:
-        message = RunHandler(
+        message = RunHandlerMessage(
             task_id=TaskId(job_id=self.job_id, node_id=d.node_id, attempt=d.attempt),
             handler=d.handler,
             params=d.params,

@@ -3,7 +3,7 @@
 import json
 
 from domain.decisions import (
-    BatchStart,
+    BatchStartMessage,
     NodeCompleted,
     NodeFailed,
     RunHeavyTask,
@@ -11,7 +11,7 @@ from domain.decisions import (
     RunSubWorkflow,
     WaitForApproval,
 )
-from domain.jobs import EngineOptions, JobRow, JobStart
+from domain.jobs import ChildJobRecord, EngineOptions, JobStartMessage
 from domain.loader import load_workflow_text
 from domain.models import RetryPolicy
 from domain.outcomes import (
@@ -105,7 +105,7 @@ def test_sub_workflow_inputs_that_fit_start_a_child_job_named_after_the_node_and
     start = start_sub_workflow(
         d, pinned_parent(), job_id="job-1", asset_id="a-1", engine=EngineOptions()
     )
-    assert isinstance(start, JobStart)
+    assert isinstance(start, JobStartMessage)
     assert (start.job_id, start.parent_job_id, start.asset_id) == ("job-1.child.2", "job-1", "a-1")
     assert start.inputs == {"n": 3}
 
@@ -128,7 +128,7 @@ def test_a_sub_workflow_node_outputs_the_child_jobs_result_without_its_provenanc
 
 def test_a_failed_batch_fails_each_of_its_children_for_good():
     children = [RunLightTask(node_id=f"fan[{i}]", attempt=1, handler="echo") for i in range(2)]
-    batch = BatchStart(
+    batch = BatchStartMessage(
         job_id="job-1",
         batch_id="fan@0",
         children=children,
@@ -150,8 +150,8 @@ def test_the_catalog_row_of_a_sub_workflow_job_comes_from_its_start_record():
     start = start_sub_workflow(
         d, pinned_parent(), job_id="job-1", asset_id="a-1", engine=EngineOptions()
     )
-    assert isinstance(start, JobStart)
-    row = JobRow.of(start)
+    assert isinstance(start, JobStartMessage)
+    row = ChildJobRecord.of(start)
     assert (row.job_id, row.workflow_id, row.workflow_version) == ("job-1.child.1", "child", 1)
     assert (row.workflow_hash, row.asset_id, row.parent_job_id) == (
         start.workflow.hash,

@@ -3,14 +3,14 @@ children in flight, each child's retries from the node's policy, one outcome per
 
 from __future__ import annotations
 
-from domain.decisions import BatchStart, RunLightTask
+from domain.decisions import BatchStartMessage, RunLightTask
 from domain.models import RetryPolicy
 from domain.tasks import TaskId, TaskResult
 from tests.support.replay import Replay, work_input
 
 
 def start_batch(children: int, max_parallel: int) -> Replay:
-    start = BatchStart(
+    start = BatchStartMessage(
         job_id="job-1",
         batch_id="fan@0",
         children=[

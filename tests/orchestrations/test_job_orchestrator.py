@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.jobs import JobStart
+from domain.jobs import JobStartMessage
 from domain.loader import load_workflow_text
 from domain.snapshot import pin
 from domain.tasks import TaskId, TaskResult
@@ -25,7 +25,7 @@ nodes:
 
 def start_job(text: str = WORKFLOW) -> Replay:
     pinned = pin(load_workflow_text(text), lambda *_: None)
-    start = JobStart(job_id="job-1", workflow=pinned, inputs={})
+    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={})
     return Replay("job_orchestrator", start.model_dump(mode="json"))
 
 
@@ -165,7 +165,7 @@ nodes:
 def start_parent(n: str) -> Replay:
     child = load_workflow_text(CHILD)
     pinned = pin(load_workflow_text(PARENT.replace("N", n)), lambda *_: child)
-    start = JobStart(job_id="job-1", workflow=pinned, inputs={}, asset_id="asset-7")
+    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={}, asset_id="asset-7")
     return Replay("job_orchestrator", start.model_dump(mode="json"))
 
 
