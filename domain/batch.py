@@ -1,5 +1,5 @@
 """Fan-out batches: a wide fan-out's children run in sub-orchestrations of bounded size, so
-no single history grows with the fan-out width (DESIGN.md, "Scale rules").
+no single history grows with the fan-out width (README.md, "How it is built").
 
 The parent's evaluator renders every child's params, reserves a range of timeline sequence
 numbers for each batch, and hands the batch a `BatchStartMessage`. `BatchRunner` (pure, like the

@@ -5,7 +5,7 @@ what happens next. Pure and deterministic: the orchestrator calls it on every re
     state, step = evaluator.start(job, inputs, now)       # the first decisions
     step = evaluator.step(state, [results...], now)       # mutates ``state``, returns decisions
 
-Rules (DESIGN.md, "The workflow language"): all-of dependencies; a skipped, failed or
+Rules (README.md, "The workflow language"): all-of dependencies; a skipped, failed or
 cancelled dependency skips the node (skips propagate); an `any_of` join runs once every
 dependency is final and at least one completed; a conditional takes its first true branch
 (or the default) and skips the other targets; a fan-out makes children `id[0]`, `id[1]`, ...
