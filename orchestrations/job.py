@@ -9,7 +9,6 @@ from `domain.evaluator`; this module only speaks the Durable Functions API.
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -124,4 +123,4 @@ def job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, 
     return (yield from JobRun(context, start).run())
 
 
-__all__ = ["bp", "job_orchestrator", "timedelta"]
+__all__ = ["bp", "job_orchestrator"]
