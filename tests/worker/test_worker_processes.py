@@ -12,13 +12,13 @@ from adapters.taskqueue import JsonBlobs, blob_service
 from adapters.taskqueue.settings import StorageSettings
 from container_worker.checkpoints import TaskStore, checkpoint_ref
 from domain.tasks import TaskMessage
+from tests.support.polling import wait_until
 from tests.worker.support import (
     RecordingSink,
     make_task,
     queue_length,
     raw_queue,
     running_worker,
-    wait_until,
 )
 
 

@@ -11,11 +11,11 @@ import pytest
 from adapters.taskqueue import JsonBlobs, blob_service
 from adapters.taskqueue.settings import StorageSettings
 from container_worker.checkpoints import TaskStore
+from tests.support.polling import wait_until
 from tests.worker.support import (
     make_task,
     queue_length,
     raw_queue,
-    wait_until,
     worker_process,
 )
 
