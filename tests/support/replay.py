@@ -20,32 +20,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-from devhost.app_loader import FunctionIndex, index_functions
 from devhost.engine import history as h
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import Want, shadow_replay
 from devhost.engine.sdk_protocol import call_orchestrator
+from tests.support.app import orchestrator
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EXECUTION_ID = "execution-1"
-
-
-@cache
-def _app_index() -> FunctionIndex:
-    import function_app
-
-    return index_functions(function_app.app)  # the SDK builds its functions only once
-
-
-def orchestrator(name: str) -> Any:
-    """The SDK handle the app registers for orchestrator ``name``."""
-    info = _app_index().orchestrator(name)
-    if info is None:
-        raise LookupError(f"function_app has no orchestrator named '{name}'")
-    return info.fn
 
 
 @dataclass

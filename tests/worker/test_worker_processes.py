@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.taskqueue import JsonBlobs, blob_service
-from adapters.taskqueue.settings import StorageSettings
 from container_worker.checkpoints import TaskStore, checkpoint_ref
 from domain.tasks import TaskMessage
 from tests.support.polling import wait_until
@@ -24,13 +22,6 @@ from tests.worker.support import (
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-@pytest.fixture
-def store(worker_env):
-    blobs = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
-    yield TaskStore(blobs)
-    blobs.close()
 
 
 def test_crashing_task_goes_to_poison_queue_after_max_deliveries_and_a_failed_event_is_raised(

@@ -6,10 +6,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from adapters.taskqueue import JsonBlobs, blob_service
-from adapters.taskqueue.settings import StorageSettings
 from container_worker.checkpoints import TaskStore
 from tests.support.polling import wait_until
 from tests.worker.support import (
@@ -18,13 +14,6 @@ from tests.worker.support import (
     raw_queue,
     worker_process,
 )
-
-
-@pytest.fixture
-def store(worker_env):
-    blobs = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
-    yield TaskStore(blobs)
-    blobs.close()
 
 
 def steps_by_pid(path: Path) -> dict[int, list[int]]:
