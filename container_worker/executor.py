@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from adapters.taskqueue import JsonBlobs, StorageSettings, blob_service
+from adapters.blob import open_blob_store
+from adapters.taskqueue import JsonBlobs
+from config.settings import StorageSettings
 from container_worker.logs import configure_logging
 from domain.tasks import TaskId, TaskMessage, TaskResult
 from handlers.base import RetryableError
@@ -114,7 +116,7 @@ def _run(conn: Connection, spec: ProcessSpec) -> TaskResult:
         spec.message.handler,
         spec.params,
         ctx=PipeContext(conn, task_id, spec.checkpoint),
-        blobs=lambda: JsonBlobs(blob_service(spec.storage)),
+        blobs=lambda: JsonBlobs(open_blob_store(spec.storage)),
         large_output_bytes=spec.message.large_output_bytes,
         guard=lambda: _memory_limit(spec.memory_limit_mb),
     )

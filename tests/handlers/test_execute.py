@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.blob import open_blob_store
 from adapters.outputs import OUTPUT_CONTAINER
-from adapters.taskqueue import JsonBlobs, StorageSettings, blob_service
+from adapters.taskqueue import JsonBlobs
+from config.settings import StorageSettings
 from domain.offload import is_ref
 from domain.tasks import TaskId, TaskResult
 from handlers import LocalContext
@@ -19,7 +21,8 @@ TASK = TaskId(job_id="job-x", node_id="n", attempt=2)
 
 @pytest.fixture(scope="module")
 def blobs(azurite: Azurite) -> Iterator[JsonBlobs]:
-    store = JsonBlobs(blob_service(StorageSettings(connection_string=azurite.connection_string)))
+    settings = StorageSettings(connection_string=azurite.connection_string)
+    store = JsonBlobs(open_blob_store(settings))
     yield store
     store.close()
 

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.taskqueue import JsonBlobs, StorageSettings, TaskQueue, blob_service
+from adapters.blob import open_blob_store
+from adapters.taskqueue import JsonBlobs, TaskQueue
+from config.settings import StorageSettings
 from container_worker.checkpoints import TaskStore
 from tests.support.azurite import Azurite
 from tests.worker.support import EventHost, task_queue
@@ -49,6 +51,6 @@ def queue(worker_env: dict[str, str]) -> Iterator[TaskQueue]:
 @pytest.fixture
 def store(worker_env: dict[str, str]) -> Iterator[TaskStore]:
     """The worker's checkpoints and result markers, on the same storage account."""
-    blobs = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
+    blobs = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
     yield TaskStore(blobs)
     blobs.close()
