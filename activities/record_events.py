@@ -9,16 +9,16 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import deps
+import wiring
 from adapters.catalog import JobRecord
 from domain.jobs import RecordEventsMessage
-from orchestrations.names import RECORD_EVENTS
+from domain.names import RECORD_EVENTS
 
 bp = df.Blueprint()
 
 
 def record(batch: RecordEventsMessage) -> int:
-    catalog = deps.catalog()
+    catalog = wiring.catalog()
     if batch.create is not None:
         # The catalog keeps no parent link (yet): the child's id names its parent.
         row = batch.create.model_dump(mode="json", exclude={"parent_job_id"})

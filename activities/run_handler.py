@@ -6,12 +6,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import deps
+import wiring
 from domain.jobs import RunHandlerMessage
+from domain.names import RUN_HANDLER
 from domain.tasks import TaskResult
 from handlers import LocalContext
 from handlers.execute import execute
-from orchestrations.names import RUN_HANDLER
 
 bp = df.Blueprint()
 
@@ -26,7 +26,7 @@ def run(message: RunHandlerMessage) -> TaskResult:
         message.handler,
         message.params,
         ctx=ctx,
-        blobs=deps.json_blobs,
+        blobs=wiring.json_blobs,
         large_output_bytes=message.large_output_bytes,
     )
 

@@ -28,6 +28,7 @@ from domain.decisions import (
     WaitForApproval,
 )
 from domain.jobs import CANCEL_EVENT, EngineOptions, RunHandlerMessage
+from domain.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 from domain.outcomes import (
     Timed,
     approval_received,
@@ -43,7 +44,6 @@ from domain.outcomes import (
 )
 from domain.snapshot import PinnedWorkflow
 from domain.tasks import ReplyTo, TaskId, TaskMessage, task_event_name
-from orchestrations.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 
 Interpret = Callable[[TaskBase], list[Result]]
 

@@ -6,7 +6,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from activities import deps
+import wiring
 from adapters.catalog import StacCatalog
 from tests.catalog.builders import a_stac_item
 from tests.support.app import app_functions, call_route
@@ -19,7 +19,7 @@ ITEM = "api/stac/collections/{collection}/items/{item_id}"
 @pytest.fixture
 def stac(catalog_db, monkeypatch: pytest.MonkeyPatch) -> StacCatalog:
     index = StacCatalog(catalog_db.pool)
-    monkeypatch.setattr(deps, "stac_catalog", lambda: index)
+    monkeypatch.setattr(wiring, "stac_catalog", lambda: index)
     return index
 
 
