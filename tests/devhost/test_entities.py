@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -13,6 +14,17 @@ pytestmark = pytest.mark.slow
 
 def _read(driver: Driver, key: str) -> dict:
     return driver.http.get(f"/api/entity/Counter/{key}").json()
+
+
+def _eventually(check: Callable[[], bool], driver: Driver, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, driver.host.log_text()[-3000:]
+        time.sleep(0.05)
+
+
+def _script(driver: Driver, key: str, ops: list, signals: list | None = None) -> str:
+    return driver.start("entity_script", {"key": key, "ops": ops, "signals": signals or []})
 
 
 def test_counter_called_and_signalled_from_20_orchestrations_ends_at_exact_sum(
@@ -51,3 +63,44 @@ def test_http_api_reads_unknown_entity_as_404_and_signals_with_202(driver: Drive
     assert driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").json() == 5
     listed = driver.http.get(f"{WEBHOOKS}/entities/counter", params={"fetchState": "true"})
     assert {"name": "counter", "key": "viahttp"} in [e["entityId"] for e in listed.json()]
+
+
+def test_operation_that_raises_fails_only_its_caller_and_keeps_the_state_it_set(
+    driver: Driver,
+) -> None:
+    ops = [["add", 1], ["add_then_fail", 10], ["add", 100], ["fail", None], ["get", None]]
+    status = driver.wait(_script(driver, "norollback", ops))
+    assert status["output"] == [
+        {"ok": 1},
+        {"error": "added, then failed"},
+        {"ok": 111},
+        {"error": "counter refuses"},
+        {"ok": 111},
+    ]
+
+
+def test_failing_signal_in_a_batch_leaves_the_other_operations_of_the_batch_applied(
+    driver: Driver,
+) -> None:
+    signals = [["add", 1], ["add_then_fail", 10], ["fail", None], ["add", 100]]
+    status = driver.wait(_script(driver, "batchmates", [["get", None]], signals))
+    assert status["output"] == [{"ok": 111}]
+
+
+def test_sdk_failure_keeps_state_and_queued_operations_and_the_batch_is_retried(
+    driver: Driver,
+) -> None:
+    key = "poisoned"
+    marker = driver.out_dir / f"poison-{key}"
+    assert driver.wait(_script(driver, key, [["add", 5]]))["output"] == [{"ok": 5}]
+    marker.touch()
+    caller = _script(driver, key, [["poison", 10], ["add", 1]])
+    failure = f"entity @counter@{key}: batch of 1 operation(s) failed"
+    _eventually(lambda: driver.host.log_text().count(failure) >= 2, driver)
+    assert "TypeError: class <class 'set'> does not expose" in driver.host.log_text()
+    # Nothing of the failed batch was committed: the old state, the caller still waiting.
+    assert _read(driver, key) == {"exists": True, "state": 5}
+    assert driver.status(caller).json()["runtimeStatus"] == "Running"
+    marker.unlink()
+    assert driver.wait(caller)["output"] == [{"ok": 15}, {"ok": 16}]
+    assert _read(driver, key) == {"exists": True, "state": 16}

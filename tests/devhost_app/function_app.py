@@ -375,6 +375,23 @@ def entity_failure(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def entity_script(context: df.DurableOrchestrationContext):
+    """Signals Counter(key) each [operation, input] of `signals`, then calls it with each of
+    `ops` in turn; the calls' outcomes come back as data."""
+    spec = context.get_input()
+    counter = df.EntityId("Counter", spec["key"])
+    for op, value in spec.get("signals", []):
+        context.signal_entity(counter, op, value)
+    outcomes = []
+    for op, value in spec["ops"]:
+        try:
+            outcomes.append({"ok": (yield context.call_entity(counter, op, value))})
+        except Exception as exc:
+            outcomes.append({"error": str(exc)})
+    return outcomes
+
+
+@app.orchestration_trigger(context_name="context")
 def waits_forever(context: df.DurableOrchestrationContext):
     context.set_custom_status("waiting")
     value = yield context.wait_for_external_event("go")
@@ -411,6 +428,17 @@ def Counter(context: df.DurableEntityContext):
         context.set_state(0)
     elif op == "fail":
         raise ValueError("counter refuses")
+    elif op == "add_then_fail":
+        # The SDK has no rollback: the state set before the raise is kept.
+        context.set_state(value + context.get_input())
+        raise ValueError("added, then failed")
+    elif op == "poison":
+        # While the marker file exists the new state is a set, which the SDK cannot
+        # serialise, so the whole batch fails (a stand-in for a transient worker failure).
+        poisoned = (_out_dir() / f"poison-{context.entity_key}").exists()
+        value += context.get_input()
+        context.set_state({value} if poisoned else value)
+        context.set_result(value)
 
 
 @app.orchestration_trigger(context_name="context")
