@@ -104,3 +104,44 @@ def test_sdk_failure_keeps_state_and_queued_operations_and_the_batch_is_retried(
     marker.unlink()
     assert driver.wait(caller)["output"] == [{"ok": 15}, {"ok": 16}]
     assert _read(driver, key) == {"exists": True, "state": 16}
+
+
+def test_entity_calls_and_signals_mix_with_activities_and_timers_in_task_all_and_task_any(
+    driver: Driver,
+) -> None:
+    status = driver.run("entity_fan_in", "mixed")
+    assert status["runtimeStatus"] == "Completed", status
+    # Signals are sent when they are made, calls when the task_all is yielded (both SDK
+    # and host hand out sequence ids that way), and one orchestration's messages reach the
+    # entity in sequence-id order.
+    assert status["output"] == {"gathered": [3, 4, 42, None], "read": ["s1", "s2", "c1", "c2"]}
+
+
+def test_entity_call_that_loses_task_any_does_not_keep_the_orchestration_running(
+    driver: Driver,
+) -> None:
+    hold = driver.out_dir / "hold-race"
+    hold.touch()
+    status = driver.run("entity_race", "race")
+    assert (status["runtimeStatus"], status["output"]) == ("Completed", "timer")
+    assert driver.http.get(f"{WEBHOOKS}/entities/journal/race").status_code == 404
+    hold.unlink()
+
+    # The operation still runs; its late answer is dropped.
+    def applied() -> bool:
+        response = driver.http.get(f"{WEBHOOKS}/entities/journal/race")
+        return response.status_code == 200 and response.json() == ["late"]
+
+    _eventually(applied, driver)
+
+
+def test_failed_entity_call_in_task_all_reaches_the_orchestrator(driver: Driver) -> None:
+    status = driver.run("entity_fan_failure", "fanfail")
+    assert status["output"] == {"error": "counter refuses"}
+
+
+def test_calls_from_one_orchestration_to_one_entity_run_in_the_order_sent(
+    driver: Driver,
+) -> None:
+    output = driver.run("entity_ordering", "ordered")["output"]
+    assert output == {"counts": list(range(1, 16)), "entries": list(range(15))}
