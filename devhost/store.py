@@ -163,6 +163,18 @@ class EntityRecord:
 
 
 @dataclass
+class EntityQuery:
+    """`name` is the lower-cased entity name (None: every entity); times are history
+    timestamps (`to_history_ts`), compared as text."""
+
+    name: str | None = None
+    last_operation_from: str | None = None
+    last_operation_to: str | None = None
+    after_id: str | None = None
+    limit: int = 100
+
+
+@dataclass
 class InstanceQuery:
     created_from: str | None = None
     created_to: str | None = None
@@ -374,11 +386,24 @@ class Store:
             return None
         return EntityRecord(row[0], bool(row[1]), row[2], row[3])
 
-    def list_entities(self, name: str) -> list[EntityRecord]:
-        rows = self._db.execute(
-            "SELECT * FROM entities WHERE entity_id LIKE ? AND exists_ = 1 ORDER BY entity_id",
-            (f"@{name}@%",),
-        )
+    def query_entities(self, query: EntityQuery) -> list[EntityRecord]:
+        """Existing entities matching `query`, ordered by entity id (keyset paging). The name
+        must match exactly: no entity name contains `@`, so such a name matches nothing."""
+        if query.name is not None and "@" in query.name:
+            return []
+        prefix = "@" if query.name is None else f"@{query.name}@"
+        clauses = ["exists_ = 1", "substr(entity_id, 1, ?) = ?"]
+        params: list[Any] = [len(prefix), prefix]
+        for clause, value in (
+            ("entity_id > ?", query.after_id),
+            ("last_operation_time >= ?", query.last_operation_from),
+            ("last_operation_time <= ?", query.last_operation_to),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        sql = f"SELECT * FROM entities WHERE {' AND '.join(clauses)} ORDER BY entity_id LIMIT ?"
+        rows = self._db.execute(sql, [*params, query.limit])
         return [EntityRecord(r[0], bool(r[1]), r[2], r[3]) for r in rows]
 
     def save_entity_batch(

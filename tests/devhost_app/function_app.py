@@ -481,6 +481,9 @@ def Counter(context: df.DurableEntityContext):
         context.set_result(value)
     elif op == "reset":
         context.set_state(0)
+    elif op == "delete":
+        # What DELETE /entities/counter/{key} signals (Python entities get no built-in delete).
+        context.destruct_on_exit()
     elif op == "fail":
         raise ValueError("counter refuses")
     elif op == "add_then_fail":
