@@ -376,10 +376,10 @@ def entity_failure(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def entity_script(context: df.DurableOrchestrationContext):
-    """Signals Counter(key) each [operation, input] of `signals`, then calls it with each of
-    `ops` in turn; the calls' outcomes come back as data."""
+    """Signals the entity (`entity`, default Counter; key `key`) each [operation, input] of
+    `signals`, then calls it with each of `ops` in turn; the calls' outcomes come back as data."""
     spec = context.get_input()
-    counter = df.EntityId("Counter", spec["key"])
+    counter = df.EntityId(spec.get("entity", "Counter"), spec["key"])
     for op, value in spec.get("signals", []):
         context.signal_entity(counter, op, value)
     outcomes = []
@@ -507,8 +507,10 @@ def Journal(context: df.DurableEntityContext):
     if op in ("append", "slow_append"):
         value = context.get_input()
         if op == "slow_append":
-            # Holds the batch while the marker file exists (at most 20 s).
+            # Holds the batch while the marker file exists (at most 20 s); each start of the
+            # operation adds a line to <hold>.started.
             hold = _out_dir() / value["hold"]
+            _append(f"{value['hold']}.started", value["entry"])
             deadline = time.monotonic() + 20
             while hold.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
