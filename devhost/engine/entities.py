@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
@@ -86,13 +87,19 @@ class EntityRunner:
         self._running.add(entity_id)
         self.engine.spawn(self._loop(entity_id))
 
+    def kick_at(self, entity_id: str, at: float) -> None:
+        """Kick the entity again at `at` (epoch seconds), when held operations turn visible."""
+        delay = at - time.time()
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self.kick, entity_id)
+
     async def _loop(self, entity_id: str) -> None:
         failures = 0
         try:
             while True:
                 self._dirty.discard(entity_id)
                 limit = self.engine.settings.host_json.max_entity_batch_size
-                ops = self.engine.store.entity_ops(entity_id, limit)
+                ops = self.engine.store.entity_ops(entity_id, limit, time.time())
                 if not ops:
                     if entity_id in self._dirty:
                         continue
