@@ -37,6 +37,12 @@ log = logging.getLogger("devhost")
 RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0, 5.0)
 
 
+def retry_delay(failures: int) -> float | None:
+    """Seconds before the next attempt after `failures` failed attempts in a row; None once
+    the attempts are used up."""
+    return RETRY_DELAYS[failures - 1] if 0 < failures <= len(RETRY_DELAYS) else None
+
+
 class BatchFailed(Exception):
     """The worker could not run an entity batch; nothing of it may be committed."""
 
@@ -119,7 +125,8 @@ class EntityRunner:
     @staticmethod
     async def _back_off(entity_id: str, count: int, failures: int, exc: BatchFailed) -> bool:
         """Wait before the next attempt; False once the attempts are used up."""
-        if failures > len(RETRY_DELAYS):
+        delay = retry_delay(failures)
+        if delay is None:
             log.error(
                 "entity %s: batch of %d operation(s) failed %d times (%s); the state and the "
                 "queued operations are kept, and the batch runs again when the entity gets "
@@ -130,7 +137,6 @@ class EntityRunner:
                 exc,
             )
             return False
-        delay = RETRY_DELAYS[failures - 1]
         log.warning(
             "entity %s: batch of %d operation(s) failed (attempt %d): %s; state kept, "
             "retrying in %.1fs",

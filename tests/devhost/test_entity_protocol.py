@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from devhost.engine.entities import BatchFailed, parse_batch_result
+from devhost.engine.entities import BatchFailed, parse_batch_result, retry_delay
 
 
 def _answer(results: int = 1, **overrides: object) -> str:
@@ -43,3 +43,14 @@ def test_answer_without_entity_exists_flag_is_a_batch_failure() -> None:
 def test_answer_with_non_string_state_is_a_batch_failure() -> None:
     with pytest.raises(BatchFailed, match="entityState"):
         parse_batch_result(_answer(1, entityState={"n": 5}), 1)
+
+
+def test_failed_batch_is_retried_with_growing_delays_a_bounded_number_of_times() -> None:
+    delays = []
+    failures = 1
+    while (delay := retry_delay(failures)) is not None:
+        delays.append(delay)
+        failures += 1
+        assert failures < 100, "retries must be bounded"
+    assert delays == sorted(delays)
+    assert delays[0] <= 0.1 and delays[-1] <= 5.0
