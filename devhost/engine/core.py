@@ -12,7 +12,6 @@ import contextlib
 import heapq
 import json
 import logging
-import os
 import sqlite3
 import time
 import uuid
@@ -20,6 +19,7 @@ from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
+from config.settings import DevhostEnvSettings
 from devhost.app_loader import FunctionIndex
 from devhost.engine import history as h
 from devhost.engine.activities import ActivityRunner
@@ -62,7 +62,7 @@ class Engine:
         self.orchestrations = OrchestrationRunner(self)
         self.activities = ActivityRunner(self)
         self.entities = EntityRunner(self)
-        self.signal_faults = SignalFaults.from_env(os.environ)
+        self.signal_faults = SignalFaults.from_settings(DevhostEnvSettings.from_env())
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: list[tuple[float, str]] = []
         self._timer_wakeup = asyncio.Event()

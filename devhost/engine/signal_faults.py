@@ -2,7 +2,7 @@
 them (client → entity signals are at-least-once and unordered; orchestration → entity
 messages are exactly-once and ordered, and the knob never touches them).
 
-`DEVHOST_CLIENT_SIGNAL_FAULTS` is a comma-separated list of:
+`DEVHOST_CLIENT_SIGNAL_FAULTS` (`config.settings.DevhostEnvSettings`) lists, comma-separated:
 - `duplicate`: every client signal is queued twice;
 - `reorder`: client signals to one entity are held for `REORDER_WINDOW_SECONDS` after the
   first of them arrives, then run newest first.
@@ -10,15 +10,14 @@ messages are exactly-once and ordered, and the knob never touches them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from config.settings import DevhostEnvSettings
 from devhost.store import NewEntityOp
 
-ENV_VAR = "DEVHOST_CLIENT_SIGNAL_FAULTS"
+ENV_VAR = DevhostEnvSettings.model_fields["client_signal_faults"].validation_alias
 REORDER_WINDOW_SECONDS = 1.0
 _PAST = {"duplicate": "duplicated", "reorder": "reordered"}
-_KNOWN = tuple(_PAST)
 
 
 @dataclass
@@ -28,19 +27,9 @@ class SignalFaults:
     _windows: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, text: str) -> SignalFaults:
-        names = [n.strip().lower() for n in text.split(",") if n.strip()]
-        unknown = [n for n in names if n not in _KNOWN]
-        if unknown:
-            raise ValueError(
-                f"{ENV_VAR}: unknown fault {', '.join(repr(n) for n in unknown)}; "
-                f"use {' and/or '.join(_KNOWN)}, comma-separated"
-            )
+    def from_settings(cls, settings: DevhostEnvSettings) -> SignalFaults:
+        names = settings.client_signal_faults
         return cls(duplicate="duplicate" in names, reorder="reorder" in names)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> SignalFaults:
-        return cls.parse(environ.get(ENV_VAR, ""))
 
     @property
     def active(self) -> bool:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from config import SettingsError
+from config.settings import DevhostEnvSettings
 from devhost.engine.signal_faults import SignalFaults
 from devhost.testing import RunningDevhost, run_devhost
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
@@ -35,14 +37,15 @@ def _journal(driver: Driver, key: str, length: int) -> list[object]:
 
 
 def test_unknown_fault_name_is_refused_naming_it() -> None:
-    with pytest.raises(ValueError, match="unknown fault 'dupe'"):
-        SignalFaults.parse("dupe")
+    with pytest.raises(SettingsError, match=r"DEVHOST_CLIENT_SIGNAL_FAULTS.*'dupe'"):
+        DevhostEnvSettings.from_env({"DEVHOST_CLIENT_SIGNAL_FAULTS": "duplicate,dupe"})
 
 
 def test_fault_names_combine() -> None:
-    faults = SignalFaults.parse(" duplicate , REORDER")
+    settings = DevhostEnvSettings.from_env({"DEVHOST_CLIENT_SIGNAL_FAULTS": " duplicate,REORDER"})
+    faults = SignalFaults.from_settings(settings)
     assert (faults.duplicate, faults.reorder) == (True, True)
-    assert not SignalFaults.parse("").active
+    assert not SignalFaults.from_settings(DevhostEnvSettings.from_env({})).active
 
 
 @pytest.mark.slow
