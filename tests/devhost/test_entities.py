@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 
 from tests.devhost.conftest import WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def _read(driver: Driver, key: str) -> dict:
     return driver.http.get(f"/api/entity/Counter/{key}").json()
-
-
-def _eventually(check: Callable[[], bool], driver: Driver, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, driver.host.log_text()[-3000:]
-        time.sleep(0.05)
 
 
 def _script(driver: Driver, key: str, ops: list, signals: list | None = None) -> str:
@@ -46,20 +37,22 @@ def test_entity_operation_failure_reaches_caller_as_exception(driver: Driver) ->
 
 def test_client_signal_and_read_entity_state(driver: Driver) -> None:
     assert driver.http.post("/api/entity/Counter/signalled?op=add", json=7).status_code == 202
-    deadline = time.monotonic() + 10
-    while _read(driver, "signalled") != {"exists": True, "state": 7}:
-        assert time.monotonic() < deadline, _read(driver, "signalled")
-        time.sleep(0.05)
+    wait_until(
+        lambda: _read(driver, "signalled") == {"exists": True, "state": 7},
+        10,
+        lambda: f"state 7, not {_read(driver, 'signalled')}",
+    )
 
 
 def test_http_api_reads_unknown_entity_as_404_and_signals_with_202(driver: Driver) -> None:
     assert driver.http.get(f"{WEBHOOKS}/entities/Counter/nobody").status_code == 404
     response = driver.http.post(f"{WEBHOOKS}/entities/Counter/viahttp?op=add", json="5")
     assert response.status_code == 202
-    deadline = time.monotonic() + 10
-    while driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").status_code == 200,
+        10,
+        "the entity to exist",
+    )
     assert driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").json() == 5
     listed = driver.http.get(f"{WEBHOOKS}/entities/counter", params={"fetchState": "true"})
     assert {"name": "counter", "key": "viahttp"} in [e["entityId"] for e in listed.json()]
@@ -96,7 +89,11 @@ def test_sdk_failure_keeps_state_and_queued_operations_and_the_batch_is_retried(
     marker.touch()
     caller = _script(driver, key, [["poison", 10], ["add", 1]])
     failure = f"entity @counter@{key}: batch of 1 operation(s) failed"
-    _eventually(lambda: driver.host.log_text().count(failure) >= 2, driver)
+    wait_until(
+        lambda: driver.host.log_text().count(failure) >= 2,
+        15,
+        lambda: f"two failed attempts in the log: {driver.host.log_text()[-3000:]}",
+    )
     assert "TypeError: class <class 'set'> does not expose" in driver.host.log_text()
     # Nothing of the failed batch was committed: the old state, the caller still waiting.
     assert _read(driver, key) == {"exists": True, "state": 5}
@@ -132,7 +129,7 @@ def test_entity_call_that_loses_task_any_does_not_keep_the_orchestration_running
         response = driver.http.get(f"{WEBHOOKS}/entities/journal/race")
         return response.status_code == 200 and response.json() == ["late"]
 
-    _eventually(applied, driver)
+    wait_until(applied, 15, "the late operation to be applied")
 
 
 def test_failed_entity_call_in_task_all_reaches_the_orchestrator(driver: Driver) -> None:

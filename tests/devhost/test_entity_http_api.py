@@ -14,19 +14,18 @@ import pytest
 from devhost.testing import RunningDevhost, run_devhost
 from devhost.timeutil import parse_ts, to_history_ts
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
 ENTITIES = f"{WEBHOOKS}/entities"
 
 
 def _state_when_ready(driver: Driver, path: str, expected: Any, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+    def reached() -> bool:
         response = driver.http.get(f"{ENTITIES}/{path}")
-        if response.status_code == 200 and response.json() == expected:
-            return
-        assert time.monotonic() < deadline, (response.status_code, response.text)
-        time.sleep(0.05)
+        return response.status_code == 200 and response.json() == expected
+
+    wait_until(reached, timeout, f"state {expected!r} at {path}")
 
 
 def _signal(driver: Driver, path: str, op: str, **kwargs: Any) -> httpx.Response:
@@ -86,10 +85,11 @@ def test_delete_signals_the_delete_operation_and_the_entity_is_gone(driver: Driv
     assert _signal(driver, "counter/doomed", "add", json="2").status_code == 202
     _state_when_ready(driver, "counter/doomed", 2)
     assert driver.http.delete(f"{ENTITIES}/counter/doomed").status_code == 202
-    deadline = time.monotonic() + 15
-    while driver.http.get(f"{ENTITIES}/counter/doomed").status_code != 404:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: driver.http.get(f"{ENTITIES}/counter/doomed").status_code == 404,
+        15,
+        "the deleted entity to read as 404",
+    )
     assert "doomed" not in [e["entityId"]["key"] for e in _list(driver, "/counter")]
 
 

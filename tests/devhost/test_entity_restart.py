@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from devhost.testing import run_devhost
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _wait_for_file(path: Path, driver: Driver, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, driver.host.log_text()[-3000:]
-        time.sleep(0.02)
 
 
 def test_kill_during_a_batch_loses_and_doubles_no_operation_and_state_survives_restart(
@@ -36,7 +29,10 @@ def test_kill_during_a_batch_loses_and_doubles_no_operation_and_state_survives_r
             ["append", "c"],
         ]
         caller = driver.start("entity_script", {"entity": "Journal", "key": "k9", "ops": ops})
-        _wait_for_file(out / "hold-k9.started", driver)
+        started = out / "hold-k9.started"
+        wait_until(
+            started.exists, 20, lambda: f"the held batch to start: {host.log_text()[-3000:]}"
+        )
         # A client signal queued behind the batch that is running.
         signal = driver.http.post(f"{WEBHOOKS}/entities/journal/k9?op=append", json='"d"')
         assert signal.status_code == 202

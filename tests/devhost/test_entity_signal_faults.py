@@ -3,7 +3,6 @@ twice and out of order, as Azure may; orchestration calls stay exactly-once and 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from config.settings import DevhostEnvSettings
 from devhost.engine.signal_faults import SignalFaults
 from devhost.testing import RunningDevhost, run_devhost
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,14 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 
 
 def _journal(driver: Driver, key: str, length: int) -> list[object]:
-    deadline = time.monotonic() + 15
-    while True:
+    def entries() -> list[object] | None:
         response = driver.http.get(f"{WEBHOOKS}/entities/journal/{key}")
         if response.status_code == 200 and len(response.json()) >= length:
             return list(response.json())
-        assert time.monotonic() < deadline, driver.host.log_text()[-3000:]
-        time.sleep(0.05)
+        return None
+
+    found = wait_until(entries, 15, f"{length} entries in journal/{key}")
+    return found
 
 
 def test_unknown_fault_name_is_refused_naming_it() -> None:
