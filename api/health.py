@@ -53,7 +53,7 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    from api.workflows import workflows
+    from application.workflows import workflows
 
     checks = await _checks()
     return json_response(

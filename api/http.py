@@ -12,6 +12,7 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from adapters.catalog import CatalogUnavailable
+from application.errors import RequestConflict, UnknownWorkflow
 from domain.inputs import InputError
 
 log = logging.getLogger("dagmaster.api")
@@ -42,7 +43,9 @@ STATUS_OF: dict[type[Exception], int] = {
     BadRequest: 400,
     InputError: 400,
     NotFound: 404,
+    UnknownWorkflow: 404,
     Conflict: 409,
+    RequestConflict: 409,
     CatalogUnavailable: 503,
 }
 

@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+import application.jobs
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
 from adapters.outputs import contains_ref, resolve_refs
 from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
-from api.workflows import find, pinned
-from domain.evaluator import job_created_event
+from application.jobs import JobSubmission
+from application.workflows import find
 from domain.events import EventKind
-from domain.inputs import resolve_inputs
-from domain.jobs import CANCEL_EVENT, JobStart
+from domain.jobs import CANCEL_EVENT
 from domain.models import ApprovalNode
 from domain.progress import live_progress
-from domain.state import JobInfo
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR
 
 bp = df.Blueprint()
-
-
-class SubmitJob(BaseModel):
-    """`POST /api/jobs` body."""
-
-    workflow_id: str
-    version: int | None = Field(default=None, ge=1)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    request_id: str | None = Field(default=None, min_length=1, max_length=200)
-    asset_id: str | None = None
 
 
 async def _catalog() -> JobCatalog:
@@ -67,66 +54,9 @@ def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
 async def submit_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Validate, pin, record, start. The same `request_id` twice returns the same job."""
-    submit: SubmitJob = _parse(SubmitJob, json_body(req))
-    catalog = await _catalog()
-    if submit.request_id:
-        existing = await asyncio.to_thread(catalog.find_by_request_id, submit.request_id)
-        if existing is not None:
-            await _ensure_started(client, existing, None)
-            return _accepted(req, existing)
-    snapshot = pinned(submit.workflow_id, submit.version)
-    inputs = resolve_inputs(snapshot.definition, submit.inputs)
-    definition = snapshot.definition
-    record = JobRecord(
-        job_id=uuid.uuid4().hex,
-        workflow_id=definition.workflow_id,
-        workflow_version=definition.version,
-        workflow_hash=snapshot.hash,
-        request_id=submit.request_id,
-        asset_id=submit.asset_id,
-        inputs=inputs,
-    )
-    stored = await asyncio.to_thread(catalog.create_job, record)
-    start = JobStart(
-        job_id=stored.job_id,
-        workflow=snapshot,
-        inputs=inputs,
-        request_id=submit.request_id,
-        asset_id=submit.asset_id,
-    )
-    if stored.job_id == record.job_id:
-        info = JobInfo(
-            id=stored.job_id,
-            workflow_id=definition.workflow_id,
-            version=definition.version,
-            workflow_hash=snapshot.hash,
-        )
-        created = job_created_event(info, datetime.now(UTC), {"request_id": submit.request_id})
-        await asyncio.to_thread(catalog.record_events, [created])
-    await _ensure_started(client, stored, start)
-    return _accepted(req, stored)
-
-
-async def _ensure_started(
-    client: df.DurableOrchestrationClient, job: JobRecord, start: JobStart | None
-) -> None:
-    """Start the orchestration unless it exists (a retried submission after a crash)."""
-    status = await client.get_status(job.job_id)
-    if status is not None and status.runtime_status is not None:
-        return
-    if start is None:
-        start = JobStart(
-            job_id=job.job_id,
-            workflow=pinned(job.workflow_id, job.workflow_version),
-            inputs=dict(job.inputs),
-            request_id=job.request_id,
-            asset_id=job.asset_id,
-        )
-    await client.start_new(JOB_ORCHESTRATOR, job.job_id, start.model_dump(mode="json"))
-
-
-def _accepted(req: func.HttpRequest, job: JobRecord) -> func.HttpResponse:
+    """202 with the job and its links; the same `request_id` twice returns the same job."""
+    submission: JobSubmission = _parse(JobSubmission, json_body(req))
+    job = (await application.jobs.submit_job(submission, client)).job
     links = _links(req, job.job_id)
     body = {
         "job_id": job.job_id,

@@ -1,0 +1,15 @@
+"""Errors the use cases raise; the tree is drawn in `application`'s docstring."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Every error a use case raises on purpose."""
+
+
+class UnknownWorkflow(ApplicationError, LookupError):
+    """No workflow (or no such version of it); the message lists the known ids."""
+
+
+class RequestConflict(ApplicationError):
+    """A ``request_id`` already names a job submitted with another body or workflow."""

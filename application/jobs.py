@@ -1,0 +1,117 @@
+"""Submit a job: resolve the workflow, check the inputs, pin, record once, start.
+
+`submit_job` is the one way in, whoever the caller is (HTTP API, console, B2B submit API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from activities import deps
+from adapters.catalog import JobCatalog, JobRecord
+from application.workflows import pinned
+from domain.evaluator import job_created_event
+from domain.inputs import resolve_inputs
+from domain.jobs import JobStart
+from domain.state import JobInfo
+from orchestrations.names import JOB_ORCHESTRATOR
+
+
+class DurableStarter(Protocol):
+    """The part of `df.DurableOrchestrationClient` a submission needs."""
+
+    async def get_status(self, instance_id: str) -> Any: ...
+
+    async def start_new(
+        self, orchestration_function_name: str, instance_id: str | None, client_input: Any
+    ) -> str: ...
+
+
+class JobSubmission(BaseModel):
+    """What a caller asks to run. ``version`` None: the latest. ``request_id`` makes the
+    submission idempotent: the same id again returns the job it created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    version: int | None = Field(default=None, ge=1)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = Field(default=None, min_length=1, max_length=200)
+    asset_id: str | None = None
+
+
+class SubmittedJob(BaseModel):
+    """The job a submission names; ``created`` is False when ``request_id`` found it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job: JobRecord
+    created: bool
+
+
+async def submit_job(
+    submission: JobSubmission, client: DurableStarter, catalog: JobCatalog | None = None
+) -> SubmittedJob:
+    """Record the job and start its orchestration (both at most once per ``request_id``).
+
+    Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored.
+    """
+    catalog = catalog or await asyncio.to_thread(deps.catalog)
+    if submission.request_id:
+        existing = await asyncio.to_thread(catalog.find_by_request_id, submission.request_id)
+        if existing is not None:
+            await _ensure_started(client, existing, None)
+            return SubmittedJob(job=existing, created=False)
+    snapshot = pinned(submission.workflow_id, submission.version)
+    inputs = resolve_inputs(snapshot.definition, submission.inputs)
+    definition = snapshot.definition
+    record = JobRecord(
+        job_id=uuid.uuid4().hex,
+        workflow_id=definition.workflow_id,
+        workflow_version=definition.version,
+        workflow_hash=snapshot.hash,
+        request_id=submission.request_id,
+        asset_id=submission.asset_id,
+        inputs=inputs,
+    )
+    stored = await asyncio.to_thread(catalog.create_job, record)
+    created = stored.job_id == record.job_id
+    if created:
+        info = JobInfo(
+            id=stored.job_id,
+            workflow_id=definition.workflow_id,
+            version=definition.version,
+            workflow_hash=snapshot.hash,
+        )
+        event = job_created_event(info, datetime.now(UTC), {"request_id": submission.request_id})
+        await asyncio.to_thread(catalog.record_events, [event])
+    start = JobStart(
+        job_id=stored.job_id,
+        workflow=snapshot,
+        inputs=inputs,
+        request_id=submission.request_id,
+        asset_id=submission.asset_id,
+    )
+    await _ensure_started(client, stored, start if created else None)
+    return SubmittedJob(job=stored, created=created)
+
+
+async def _ensure_started(client: DurableStarter, job: JobRecord, start: JobStart | None) -> None:
+    """Start the orchestration unless it exists (a retried submission after a crash)."""
+    status = await client.get_status(job.job_id)
+    if status is not None and status.runtime_status is not None:
+        return
+    if start is None:
+        start = JobStart(
+            job_id=job.job_id,
+            workflow=pinned(job.workflow_id, job.workflow_version),
+            inputs=dict(job.inputs),
+            request_id=job.request_id,
+            asset_id=job.asset_id,
+        )
+    await client.start_new(JOB_ORCHESTRATOR, job.job_id, start.model_dump(mode="json"))
