@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from api.http import json_errors, json_response
+from api import contract
+from api.http import json_errors, json_response, parse_query
+from api.models import WorkflowList, WorkflowQuery, WorkflowView
 from application.workflows import find, workflows
 from domain.diagram import to_mermaid
 from domain.models import WorkflowDefinition
@@ -25,17 +27,21 @@ def _summary(definition: WorkflowDefinition) -> dict[str, object]:
     }
 
 
-@bp.route(route="api/workflows", methods=["GET"])
+@contract.route(bp, "GET", "api/workflows", WorkflowList)
 @json_errors
 async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
+    """The latest version of every workflow, with its declared inputs."""
     return json_response({"items": [_summary(d) for d in workflows().latest()]})
 
 
-@bp.route(route="api/workflows/{workflow_id}", methods=["GET"])
+@contract.route(
+    bp, "GET", "api/workflows/{workflow_id}", WorkflowView, query=WorkflowQuery, errors=(404,)
+)
 @json_errors
 async def get_workflow(req: func.HttpRequest) -> func.HttpResponse:
-    version = req.params.get("version")
-    definition = find(req.route_params["workflow_id"], int(version) if version else None)
+    """One workflow (latest unless `version`): its definition and a Mermaid graph."""
+    query: WorkflowQuery = parse_query(WorkflowQuery, req)
+    definition = find(req.route_params["workflow_id"], query.version)
     return json_response(
         {
             **_summary(definition),

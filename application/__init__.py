@@ -8,7 +8,10 @@ Errors (see `application.errors`)::
 
     ApplicationError
     ├── UnknownWorkflow   no workflow (or version) by that id                  -> 404
-    └── RequestConflict   a request_id reused with another body or workflow    -> 409
+    ├── NoSuchJob         no job by that id                                    -> 404
+    ├── InstanceGone      the job's Durable instance was purged                -> 404
+    ├── RequestConflict   a request_id reused with another body or workflow    -> 409
+    └── JobStateConflict  the job's state does not allow it                    -> 409
 
 `domain.inputs.InputError` (bad inputs, each field named) passes through unchanged.
 """

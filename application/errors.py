@@ -13,3 +13,15 @@ class UnknownWorkflow(ApplicationError, LookupError):
 
 class RequestConflict(ApplicationError):
     """A ``request_id`` already names a job submitted with another body or workflow."""
+
+
+class InstanceGone(ApplicationError, LookupError):
+    """The job's Durable instance no longer exists (terminated and purged)."""
+
+
+class NoSuchJob(ApplicationError, LookupError):
+    """No job by that id."""
+
+
+class JobStateConflict(ApplicationError):
+    """The job's state does not allow the request (e.g. cancel of a finished job)."""

@@ -1,6 +1,5 @@
-"""Submit a job: resolve the workflow, check the inputs, pin, record once, start.
-
-`submit_job` is the one way in, whoever the caller is (HTTP API, console, B2B submit API).
+"""Submit a job (resolve the workflow, check the inputs, pin, record once, start) and cancel
+one. `submit_job` is the one way in, whoever the caller is (HTTP API, console, B2B API).
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
-from application.workflows import pinned
+from application.errors import InstanceGone, JobStateConflict, NoSuchJob, RequestConflict
+from application.workflows import find, pinned
 from domain.evaluator import job_created_event
-from domain.inputs import resolve_inputs
-from domain.jobs import JobStart
+from domain.inputs import InputError, resolve_inputs
+from domain.jobs import CANCEL_EVENT, JobStart
 from domain.state import JobInfo
 from orchestrations.names import JOB_ORCHESTRATOR
 
@@ -32,13 +32,21 @@ class DurableStarter(Protocol):
     ) -> str: ...
 
 
+class DurableClient(DurableStarter, Protocol):
+    """The part of `df.DurableOrchestrationClient` the job use cases need."""
+
+    async def raise_event(
+        self, instance_id: str, event_name: str, event_data: Any = None
+    ) -> None: ...
+
+
 class JobSubmission(BaseModel):
     """What a caller asks to run. ``version`` None: the latest. ``request_id`` makes the
     submission idempotent: the same id again returns the job it created."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
-    workflow_id: str
+    workflow_id: str = Field(min_length=1, max_length=200)
     version: int | None = Field(default=None, ge=1)
     inputs: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -59,12 +67,14 @@ async def submit_job(
 ) -> SubmittedJob:
     """Record the job and start its orchestration (both at most once per ``request_id``).
 
-    Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored.
+    Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored, and
+    `RequestConflict` when ``request_id`` names a job submitted with another body.
     """
     catalog = catalog or await asyncio.to_thread(deps.catalog)
     if submission.request_id:
         existing = await asyncio.to_thread(catalog.find_by_request_id, submission.request_id)
         if existing is not None:
+            _check_same_request(existing, submission)
             await _ensure_started(client, existing, None)
             return SubmittedJob(job=existing, created=False)
     snapshot = pinned(submission.workflow_id, submission.version)
@@ -81,6 +91,8 @@ async def submit_job(
     )
     stored = await asyncio.to_thread(catalog.create_job, record)
     created = stored.job_id == record.job_id
+    if not created:
+        _check_same_request(stored, submission)
     if created:
         info = JobInfo(
             id=stored.job_id,
@@ -115,3 +127,77 @@ async def _ensure_started(client: DurableStarter, job: JobRecord, start: JobStar
             asset_id=job.asset_id,
         )
     await client.start_new(JOB_ORCHESTRATOR, job.job_id, start.model_dump(mode="json"))
+
+
+def _check_same_request(job: JobRecord, submission: JobSubmission) -> None:
+    """A ``request_id`` seen before must come with the same workflow, version, asset and
+    inputs (after defaults), else `RequestConflict` naming what differs."""
+    differ: list[str] = []
+    if job.workflow_id != submission.workflow_id:
+        differ.append(f"workflow_id '{job.workflow_id}', not '{submission.workflow_id}'")
+    elif submission.version is not None and submission.version != job.workflow_version:
+        differ.append(f"version {job.workflow_version}, not {submission.version}")
+    if job.asset_id != submission.asset_id:
+        differ.append(f"asset_id {job.asset_id!r}, not {submission.asset_id!r}")
+    if not differ:
+        try:
+            inputs = resolve_inputs(find(job.workflow_id, job.workflow_version), submission.inputs)
+        except InputError:
+            inputs = None
+        if inputs != job.inputs:
+            differ.append("other inputs")
+    if differ:
+        raise RequestConflict(
+            f"request_id '{submission.request_id}' already names job '{job.job_id}', submitted "
+            f"with {'; '.join(differ)}: use a new request_id for a different request"
+        )
+
+
+class CancelJob(BaseModel):
+    """Ask a running job to stop; ``by`` and ``reason`` go on its timeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    by: str | None = None
+    reason: str | None = None
+
+
+_ENDED = {"Completed", "Failed", "Terminated", "Canceled"}
+
+
+async def cancel_job(
+    command: CancelJob, client: DurableClient, catalog: JobCatalog | None = None
+) -> JobRecord:
+    """Raise the cancel event on the job's orchestration; returns the job as recorded.
+
+    `NoSuchJob` for an unknown id, `JobStateConflict` when the job (or its Durable instance)
+    already ended, `InstanceGone` when its instance was purged.
+    """
+    catalog = catalog or await asyncio.to_thread(deps.catalog)
+    job = await asyncio.to_thread(catalog.get_job, command.job_id)
+    if job is None:
+        raise NoSuchJob(f"unknown job '{command.job_id}'")
+    if job.status.is_final:
+        raise JobStateConflict(f"job '{job.job_id}' is already {job.status.value}")
+    status = await client.get_status(job.job_id)
+    runtime = getattr(status, "runtime_status", None)
+    if runtime is None:
+        raise InstanceGone(f"job '{job.job_id}' has no Durable instance (it was purged)")
+    if getattr(runtime, "value", runtime) in _ENDED:
+        name = getattr(runtime, "value", runtime)
+        raise JobStateConflict(f"job '{job.job_id}' cannot be cancelled: its instance is {name}")
+    try:
+        await client.raise_event(
+            job.job_id, CANCEL_EVENT, {"by": command.by, "reason": command.reason}
+        )
+    except Exception as exc:  # the SDK raises a bare Exception for 404/410
+        text = str(exc)
+        if "No instance" in text:
+            raise InstanceGone(
+                f"job '{job.job_id}' has no Durable instance (it was purged)"
+            ) from None
+        if "is gone" in text:
+            raise JobStateConflict(f"job '{job.job_id}' cannot be cancelled: it ended") from None
+        raise
+    return job

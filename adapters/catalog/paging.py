@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def encode_position(created_at: datetime, *keys: str) -> str:
@@ -27,6 +30,8 @@ def decode_position(cursor: str, keys: int) -> tuple[datetime, tuple[str, ...]]:
         raise ValueError(invalid) from exc
     if position[0].tzinfo is None or len(position[1]) != keys:
         raise ValueError(invalid)
+    if any(_UNSTORABLE.search(k) for k in position[1]):
+        raise ValueError(invalid)
     return position
 
 
@@ -38,3 +43,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The (created_at, job_id) a ``list_jobs`` cursor stands for."""
     at, (job_id,) = decode_position(cursor, 1)
     return at, job_id
+
+
+def encode_after(key: str | int) -> str:
+    """A cursor for listings ordered by one key (a node id, an event seq)."""
+    raw = json.dumps([key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_after(cursor: str, kind: type[str] | type[int]) -> str | int:
+    """The key an `encode_after` cursor stands for; ``ValueError`` quoting it otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        (key,) = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.") from exc
+    if type(key) is not kind or (isinstance(key, str) and _UNSTORABLE.search(key)):
+        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.")
+    return key

@@ -121,7 +121,7 @@ def test_approve_without_who_is_a_400(engine):
     job_id = engine.submit("approval_test")
     response = engine.call("POST", f"/api/jobs/{job_id}/approve/review", json={})
     assert response.status_code == 400
-    assert response.json()["error"] == "by: who approves is required"
+    assert response.json()["fields"] == {"by": "Field required"}
 
 
 def test_approve_of_a_non_approval_node_is_a_conflict(engine):
