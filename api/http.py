@@ -159,7 +159,7 @@ def _check_json(value: Any) -> None:
         if not isinstance(item, dict | list):
             continue
         if depth >= MAX_DEPTH:
-            raise BadRequest(f"{path or 'body'}: nested deeper than {MAX_DEPTH} levels")
+            raise BadRequest(f"the JSON body is nested deeper than {MAX_DEPTH} levels at {path}")
         pairs = item.items() if isinstance(item, dict) else enumerate(item)
         for key, child in pairs:
             child_path = f"{path}.{key}" if path else str(key)
@@ -188,7 +188,7 @@ def json_body(req: func.HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
-        raise BadRequest(f"malformed JSON body: nested deeper than {MAX_DEPTH} levels") from None
+        raise BadRequest(f"the JSON body is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
         raise BadRequest(f"malformed JSON body: {exc}") from exc
     if not isinstance(body, dict):

@@ -2,7 +2,6 @@
 (starting orchestrations is devhost's part, covered by tests/engine)."""
 
 import asyncio
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,21 +9,7 @@ import pytest
 from application.errors import UnknownWorkflow
 from application.jobs import JobSubmission, submit_job
 from domain.inputs import InputError
-
-
-class RecordingStarter:
-    """Answers `get_status` like the Durable client: no runtime status until started."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[str, str | None, Any]] = []
-
-    async def get_status(self, instance_id: str) -> Any:
-        running = any(i == instance_id for _, i, _ in self.started)
-        return SimpleNamespace(runtime_status="Running" if running else None)
-
-    async def start_new(self, name: str, instance_id: str | None, client_input: Any) -> str:
-        self.started.append((name, instance_id, client_input))
-        return instance_id or ""
+from tests.support.durable import RecordingClient as RecordingStarter
 
 
 def _submit(catalog, starter, **fields: Any):
