@@ -24,6 +24,7 @@ in `tests/contract/` calls every registered route against its schema.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -176,3 +177,30 @@ def openapi(operations: list[Operation] | None = None) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": dict(sorted(components.items()))},
     }
+
+
+README_BEGIN = "<!-- openapi:begin (generated: .venv/bin/dagmaster openapi --readme README.md) -->"
+README_END = "<!-- openapi:end -->"
+
+
+def readme_block(document: dict[str, Any]) -> str:
+    """The README's copy of ``document``, between its markers."""
+    text = json.dumps(document, indent=1, ensure_ascii=False)
+    lines = [README_BEGIN, "<details><summary>openapi.json</summary>", "", "```json", text]
+    return "\n".join([*lines, "```", "", "</details>", README_END])
+
+
+def readme_copy(readme: str) -> str | None:
+    """The block between the markers in ``readme`` (markers included), or None."""
+    start, end = readme.find(README_BEGIN), readme.find(README_END)
+    if start < 0 or end < start:
+        return None
+    return readme[start : end + len(README_END)]
+
+
+def with_readme_copy(readme: str, document: dict[str, Any]) -> str:
+    """``readme`` with its copy replaced by ``document`` (a README without one is an error)."""
+    current = readme_copy(readme)
+    if current is None:
+        raise ValueError(f"the README has no '{README_BEGIN}' ... '{README_END}' section")
+    return readme.replace(current, readme_block(document))

@@ -7,9 +7,10 @@ convert the query text (``limit=5``) but nothing else.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from adapters.catalog import JobRecord, NodeRecord
 from domain.events import JobEvent
@@ -18,6 +19,20 @@ from domain.status import JobStatus
 MAX_PAGE = 1000
 Limit = Field(default=50, ge=1, le=MAX_PAGE, description="items per page")
 Cursor = Field(default=None, description="a next_cursor from the previous page, unchanged")
+
+
+def _iso_8601(value: object) -> object:
+    """Only ISO 8601 text (not a number of seconds); a time without zone is UTC."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class RequestBody(BaseModel):
@@ -47,8 +62,8 @@ class ListJobsQuery(Query):
     status: JobStatus | None = None
     workflow_id: str | None = None
     asset_id: str | None = None
-    created_from: datetime | None = Field(default=None, description="ISO 8601, inclusive")
-    created_to: datetime | None = Field(default=None, description="ISO 8601, exclusive")
+    created_from: IsoTime | None = Field(default=None, description="ISO 8601, inclusive")
+    created_to: IsoTime | None = Field(default=None, description="ISO 8601, exclusive")
     limit: int = Limit
     cursor: str | None = Cursor
     full: bool = Field(default=False, description="include each job's inputs and output")

@@ -230,3 +230,10 @@ def test_an_approval_that_is_not_a_boolean_is_a_400_not_an_approval(api, approve
     assert status == 400
     assert "approved" in answer["fields"]
     assert client.events == []
+
+
+@pytest.mark.parametrize("value", ["0.5", "yesterday", "2026-13-01"])
+def test_a_created_filter_that_is_not_an_iso_time_is_a_400(api, value):
+    status, answer = call(list_jobs, "api/jobs", params={"created_to": value})
+    assert status == 400
+    assert "created_to" in answer["fields"]

@@ -1,0 +1,56 @@
+"""The OpenAPI document: generated from the route table, served, and copied into the README."""
+
+from pathlib import Path
+
+import function_app
+from api.contract import OPERATIONS, openapi, readme_block, readme_copy
+from api.openapi import openapi_document
+from tests.api.support import call
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_api_route_of_the_app_is_in_the_document():
+    routes = {
+        (f.get_trigger().route, str(getattr(method, "value", method)).lower())
+        # the builders, not app.get_functions(): that may run once per process
+        for f in (builder._function for builder in function_app.app._function_builders)
+        if f.get_trigger().type == "httpTrigger"
+        for method in f.get_trigger().methods
+    }
+    documented = {
+        (path.lstrip("/"), method) for path, ops in openapi()["paths"].items() for method in ops
+    }
+    assert {r for r in routes if r[0].startswith("api/")} == documented
+
+
+def test_the_document_is_openapi_3_1_with_a_schema_for_every_answer():
+    document = openapi()
+    assert document["openapi"] == "3.1.0"
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            for status, answer in op["responses"].items():
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.rsplit("/", 1)[1] in document["components"]["schemas"], (path, status)
+            assert "400" in op["responses"], (method, path)
+
+
+def test_request_bodies_forbid_unknown_fields():
+    schemas = openapi()["components"]["schemas"]
+    bodies = {op.body.__name__ for op in OPERATIONS if op.body is not None}
+    assert bodies == {"JobSubmission", "CancelRequest", "ApprovalRequest"}
+    assert all(schemas[name]["additionalProperties"] is False for name in bodies)
+
+
+def test_the_document_is_served_at_api_openapi_json():
+    status, body = call(openapi_document, "api/openapi.json")
+    assert status == 200
+    assert body == openapi()
+
+
+def test_the_readme_copy_is_current():
+    copy = readme_copy(README.read_text())
+    assert copy is not None, "README.md lost its OpenAPI section markers"
+    assert copy == readme_block(openapi()), (
+        "README.md's OpenAPI copy is stale: run .venv/bin/dagmaster openapi --readme README.md"
+    )
