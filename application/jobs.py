@@ -14,10 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import InstanceGone, JobStateConflict, NoSuchJob, RequestConflict
+from application.limits import limits
 from application.workflows import find, pinned
 from domain.evaluator import job_created_event
+from domain.fan_out import input_feeding, known_widths, too_wide
 from domain.inputs import InputError, resolve_inputs
-from domain.jobs import CANCEL_EVENT, JobStart
+from domain.jobs import CANCEL_EVENT, EngineOptions, JobStart
+from domain.models import FanOutNode, WorkflowDefinition
 from domain.state import JobInfo
 from orchestrations.names import JOB_ORCHESTRATOR
 
@@ -80,6 +83,7 @@ async def submit_job(
     snapshot = pinned(submission.workflow_id, submission.version)
     inputs = resolve_inputs(snapshot.definition, submission.inputs)
     definition = snapshot.definition
+    _check_fan_out_widths(definition, inputs)
     record = JobRecord(
         job_id=uuid.uuid4().hex,
         workflow_id=definition.workflow_id,
@@ -108,6 +112,7 @@ async def submit_job(
         inputs=inputs,
         request_id=submission.request_id,
         asset_id=submission.asset_id,
+        engine=_engine(),
     )
     await _ensure_started(client, stored, start if created else None)
     return SubmittedJob(job=stored, created=created)
@@ -125,8 +130,27 @@ async def _ensure_started(client: DurableStarter, job: JobRecord, start: JobStar
             inputs=dict(job.inputs),
             request_id=job.request_id,
             asset_id=job.asset_id,
+            engine=_engine(),
         )
     await client.start_new(JOB_ORCHESTRATOR, job.job_id, start.model_dump(mode="json"))
+
+
+def _engine() -> EngineOptions:
+    return EngineOptions(max_fan_out=limits().max_fan_out)
+
+
+def _check_fan_out_widths(definition: WorkflowDefinition, inputs: dict[str, Any]) -> None:
+    """`InputError` naming the input that makes a fan-out wider than the cap, when the
+    width is known from the inputs alone (the evaluator checks the others when they run)."""
+    cap = limits().max_fan_out
+    problems: dict[str, str] = {}
+    for node_id, width in known_widths(definition, inputs).items():
+        if width > cap:
+            node = definition.node(node_id)
+            assert isinstance(node, FanOutNode)
+            problems[input_feeding(node) or node_id] = too_wide(node_id, width, cap)
+    if problems:
+        raise InputError(problems)
 
 
 def _check_same_request(job: JobRecord, submission: JobSubmission) -> None:

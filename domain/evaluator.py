@@ -41,6 +41,7 @@ from domain.decisions import (
 )
 from domain.events import EventKind, JobEvent, event_output
 from domain.fan_in import AggregateError, aggregate
+from domain.fan_out import too_wide
 from domain.graph import Graph
 from domain.models import (
     NO_RETRY,
@@ -155,12 +156,15 @@ class Evaluator:
         *,
         batch_threshold: int | None = None,
         batch_size: int = 100,
+        max_fan_out: int | None = None,
     ) -> None:
         """``batch_threshold``: a fan-out with more children than this runs them in batches of
-        ``batch_size`` (sub-orchestrations); None never batches."""
+        ``batch_size`` (sub-orchestrations); None never batches. A fan-out wider than
+        ``max_fan_out`` fails (non-retryable) before any child is created."""
         self.definition = definition
         self.batch_threshold = batch_threshold
         self.batch_size = batch_size
+        self.max_fan_out = max_fan_out
         self.graph = Graph(definition.nodes)
         self.nodes: dict[str, NodeDefinition] = self.graph.nodes
         self.order = {nid: i for i, nid in enumerate(self.nodes)}
@@ -472,6 +476,11 @@ class Evaluator:
                 node.id, "over", str(node.over), f"must be a list, got {type(items).__name__}"
             )
         parent = run.state.nodes[node.id]
+        if self.max_fan_out is not None and len(items) > self.max_fan_out:
+            message = too_wide(node.id, len(items), self.max_fan_out)
+            parent.error = NodeError(kind="fan_out_too_wide", message=message, retryable=False)
+            self._fail_for_good(run, node.id, NodeStatus.FAILED)
+            return
         parent.children = len(items)
         run.step.fan_outs[node.id] = len(items)
         if not items:

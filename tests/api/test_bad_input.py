@@ -237,3 +237,30 @@ def test_a_created_filter_that_is_not_an_iso_time_is_a_400(api, value):
     status, answer = call(list_jobs, "api/jobs", params={"created_to": value})
     assert status == 400
     assert "created_to" in answer["fields"]
+
+
+@pytest.fixture
+def fan_out_cap_3(monkeypatch):
+    from application.limits import limits
+
+    monkeypatch.setenv("DAGMASTER_MAX_FAN_OUT", "3")
+    limits.cache_clear()
+    yield
+    limits.cache_clear()
+
+
+def test_a_fan_out_wider_than_the_cap_is_refused_at_submit_naming_the_input(api, fan_out_cap_3):
+    client = RecordingClient()
+    status, answer = submit(
+        {"workflow_id": "fan_out_test", "inputs": {"numbers": [1, 2, 3, 4]}}, client
+    )
+    assert status == 400
+    assert "would have 4 children; at most 3" in answer["fields"]["inputs.numbers"]
+    assert nothing_stored(api) and client.started == []
+
+
+def test_the_fan_out_cap_travels_with_the_job(api, fan_out_cap_3):
+    client = RecordingClient()
+    status, _ = submit({"workflow_id": "fan_out_test", "inputs": {"numbers": [1, 2, 3]}}, client)
+    assert status == 202
+    assert client.started[0][2]["engine"]["max_fan_out"] == 3
