@@ -150,16 +150,16 @@ async def _node_progress(job: JobRecord) -> dict[str, NodeProgress]:
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """A job: status, progress, output, error and links.
 
-    `node_progress` is what heavy workers last reported for unfinished nodes. While the job
-    runs, its progress counts every node by its latest recorded event, children of fan-out
-    batches included (the orchestrator sees those only per batch). Large outputs in the
+    `node_progress` is what heavy workers last reported for unfinished nodes. Its progress
+    counts every node by its latest recorded event, children of fan-out batches included
+    (the orchestrator sees those only per batch), so a cancel counts only what it cancelled. Large outputs in the
     job's result are read from blob storage unless `resolve=false`."""
     query: JobQuery = parse_query(JobQuery, req)
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and query.resolve:
         body["output"] = await asyncio.to_thread(resolve_refs, deps.json_blobs(), body["output"])
-    if not job.status.is_final and job.progress is not None:
+    if job.progress is not None:  # after the end too: batches record their cancels late
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)
     progress = await _node_progress(job)

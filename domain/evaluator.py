@@ -291,10 +291,15 @@ class Evaluator:
         by: str | None = None,
     ) -> None:
         """End the job now: in-flight nodes are cancelled, pending ones skipped (failure) or
-        cancelled (cancel request)."""
+        cancelled (cancel request). A batch's children are cancelled here without events:
+        the batch, stopped, records the end of those it actually cancels (others may have
+        completed there already)."""
         pending_to = NodeStatus.CANCELLED if status is JobStatus.CANCELLED else NodeStatus.SKIPPED
         for nid, node in run.state.nodes.items():
-            if node.status in _IN_FLIGHT:
+            if node.status in _IN_FLIGHT and self._in_batch(run.state, node):
+                node.reason = reason
+                run.set_status(nid, NodeStatus.CANCELLED, silent=True)
+            elif node.status in _IN_FLIGHT:
                 run.step.abandon.append(nid)
                 node.reason = reason
                 run.set_status(nid, NodeStatus.CANCELLED, reason=reason)
@@ -312,6 +317,12 @@ class Evaluator:
             data["error"] = error.model_dump()
         run.set_job_status(status, **data)
         run.step.finished = Finish(status=status, error=error)
+
+    def _in_batch(self, state: JobState, node: NodeState) -> bool:
+        """Whether ``node`` is a child of a fan-out that runs its children in batches."""
+        if node.parent is None or self.batch_threshold is None:
+            return False
+        return (state.nodes[node.parent].children or 0) > self.batch_threshold
 
     # --- propagation --------------------------------------------------------------------
 
