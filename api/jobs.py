@@ -152,8 +152,8 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
 
     `node_progress` is what heavy workers last reported for unfinished nodes. Its progress
     counts every node by its latest recorded event, children of fan-out batches included
-    (the orchestrator sees those only per batch), so a cancel counts only what it cancelled. Large outputs in the
-    job's result are read from blob storage unless `resolve=false`."""
+    (the orchestrator sees those only per batch), so a cancel counts only what it cancelled.
+    Large outputs in the job's result are read from blob storage unless `resolve=false`."""
     query: JobQuery = parse_query(JobQuery, req)
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
