@@ -11,10 +11,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+import handlers
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import InstanceGone, JobStateConflict, NoSuchJob, RequestConflict
 from application.limits import limits
+from application.precheck import refused_inputs
 from application.workflows import find, pinned
 from domain.evaluator import job_created_event
 from domain.fan_out import input_feeding, known_widths, too_wide
@@ -83,7 +85,7 @@ async def submit_job(
     snapshot = pinned(submission.workflow_id, submission.version)
     inputs = resolve_inputs(snapshot.definition, submission.inputs)
     definition = snapshot.definition
-    _check_fan_out_widths(definition, inputs)
+    _check_before_work(definition, inputs)
     record = JobRecord(
         job_id=uuid.uuid4().hex,
         workflow_id=definition.workflow_id,
@@ -139,11 +141,12 @@ def _engine() -> EngineOptions:
     return EngineOptions(max_fan_out=limits().max_fan_out)
 
 
-def _check_fan_out_widths(definition: WorkflowDefinition, inputs: dict[str, Any]) -> None:
-    """`InputError` naming the input that makes a fan-out wider than the cap, when the
-    width is known from the inputs alone (the evaluator checks the others when they run)."""
+def _check_before_work(definition: WorkflowDefinition, inputs: dict[str, Any]) -> None:
+    """`InputError` naming each input a handler would refuse (`application.precheck`) or
+    that makes a fan-out wider than the cap, when the width is known from the inputs alone
+    (the evaluator checks the others when they run)."""
     cap = limits().max_fan_out
-    problems: dict[str, str] = {}
+    problems = refused_inputs(definition, inputs, handlers.registry)
     for node_id, width in known_widths(definition, inputs).items():
         if width > cap:
             node = definition.node(node_id)

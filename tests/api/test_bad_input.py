@@ -264,3 +264,17 @@ def test_the_fan_out_cap_travels_with_the_job(api, fan_out_cap_3):
     status, _ = submit({"workflow_id": "fan_out_test", "inputs": {"numbers": [1, 2, 3]}}, client)
     assert status == 202
     assert client.started[0][2]["engine"]["max_fan_out"] == 3
+
+
+def test_an_input_a_later_node_would_refuse_is_a_400_before_any_work(api):
+    client = RecordingClient()
+    body = {
+        "workflow_id": "raster_ingest",
+        "inputs": {"container": "raw", "blob_path": "a.tif", "collection": "not a valid id!"},
+    }
+    status, answer = submit(body, client)
+    assert status == 400
+    assert answer["fields"]["inputs.collection"].startswith(
+        "node 'stac' would refuse it as 'collection': String should match pattern"
+    )
+    assert nothing_stored(api) and client.started == []

@@ -1,0 +1,51 @@
+"""Fail fast: inputs a later node would refuse are refused at submit, before any work.
+
+A task param that is exactly ``{{ inputs.NAME }}`` reaches its handler unchanged, so the
+handler's own params model can check the input's value now: an invalid STAC collection id is
+a 400 naming ``inputs.collection`` instead of a failure at the `stac` node after the COG
+conversion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from domain.models import FanOutNode, TaskNode, TaskSpec, WorkflowDefinition
+from handlers.base import HandlerRegistry, NonRetryableError
+
+_LONE_INPUT = re.compile(r"^\s*\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
+
+
+def _tasks(definition: WorkflowDefinition) -> Iterator[tuple[str, TaskSpec]]:
+    for node in definition.nodes:
+        if isinstance(node, TaskNode):
+            yield node.id, node
+        elif isinstance(node, FanOutNode):
+            yield node.id, node.task
+
+
+def refused_inputs(
+    definition: WorkflowDefinition, inputs: dict[str, Any], registry: HandlerRegistry
+) -> dict[str, str]:
+    """By input name: why a handler fed that input as one of its params would refuse it."""
+    problems: dict[str, str] = {}
+    for node_id, task in _tasks(definition):
+        try:
+            fields = registry.spec(task.handler).params_model.model_fields
+        except NonRetryableError:
+            continue  # an unknown handler is the validator's to report
+        for key, value in task.params.items():
+            found = _LONE_INPUT.match(value) if isinstance(value, str) else None
+            if found is None or key not in fields or inputs.get(found.group(1)) is None:
+                continue
+            name, field = found.group(1), fields[key]
+            try:
+                TypeAdapter(Annotated[field.annotation, field]).validate_python(inputs[name])
+            except ValidationError as exc:
+                reason = exc.errors(include_url=False)[0]["msg"]
+                problems.setdefault(name, f"node '{node_id}' would refuse it as '{key}': {reason}")
+    return problems
