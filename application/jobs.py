@@ -49,7 +49,12 @@ class JobSubmission(BaseModel):
     """What a caller asks to run. ``version`` None: the latest. ``request_id`` makes the
     submission idempotent: the same id again returns the job it created."""
 
-    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"workflow_id": "echo_test", "inputs": {"message": "hi"}}]},
+    )
 
     workflow_id: str = Field(min_length=1, max_length=200)
     version: int | None = Field(default=None, ge=1)
