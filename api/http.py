@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -156,6 +157,10 @@ def _check_json(value: Any) -> None:
             if problem:
                 raise BadRequest(f"{path or 'body'}: {problem}", fields={path or "body": problem})
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            # 1e400 parses as infinity without passing parse_constant
+            problem = "a number too large for JSON (infinite)"
+            raise BadRequest(f"{path or 'body'}: {problem}", fields={path or "body": problem})
         if not isinstance(item, dict | list):
             continue
         if depth >= MAX_DEPTH:

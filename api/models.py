@@ -80,7 +80,7 @@ class NodesQuery(Query):
 
 
 class TimelineQuery(Query):
-    after_seq: int = Field(default=-1, ge=-1, description="only events after this seq")
+    after_seq: int = Field(default=-1, ge=-1, lt=2**63, description="only events after this seq")
     limit: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE, description="events per page")
     cursor: str | None = Cursor
 

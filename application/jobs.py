@@ -60,7 +60,7 @@ class JobSubmission(BaseModel):
     version: int | None = Field(default=None, ge=1)
     inputs: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = Field(default=None, min_length=1, max_length=200)
-    asset_id: str | None = None
+    asset_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class SubmittedJob(BaseModel):

@@ -58,6 +58,7 @@ def decode_after(cursor: str, kind: type[str] | type[int]) -> str | int:
         (key,) = json.loads(raw)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.") from exc
-    if type(key) is not kind or (isinstance(key, str) and _UNSTORABLE.search(key)):
+    storable = _UNSTORABLE.search(key) is None if isinstance(key, str) else 0 <= key < 2**63
+    if type(key) is not kind or not storable:
         raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.")
     return key

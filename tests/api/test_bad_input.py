@@ -278,3 +278,18 @@ def test_an_input_a_later_node_would_refuse_is_a_400_before_any_work(api):
         "node 'stac' would refuse it as 'collection': String should match pattern"
     )
     assert nothing_stored(api) and client.started == []
+
+
+def test_a_number_too_large_for_a_float_is_a_400_naming_the_field(api):
+    status, answer = submit(b'{"workflow_id": "echo_test", "inputs": {"message": 1e400}}')
+    assert status == 400
+    assert "inputs.message" in answer["fields"]
+    assert nothing_stored(api)
+
+
+@pytest.mark.parametrize("params", [{"after_seq": str(10**30)}, {"cursor": _cursor_of(10**30)}])
+def test_a_seq_beyond_any_timeline_is_a_400(api, params):
+    job = api.create_job(a_job())
+    status, answer = call(get_job_timeline, "t", params=params, route_params={"job_id": job.job_id})
+    assert status == 400
+    assert set(answer["fields"]) & {"after_seq", "cursor"}
