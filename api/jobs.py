@@ -8,6 +8,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+import application.cancel
 import application.jobs
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
@@ -42,7 +43,8 @@ from api.models import (
     TimelinePage,
     TimelineQuery,
 )
-from application.jobs import CancelJob, JobSubmission
+from application.cancel import CancelJob
+from application.jobs import JobSubmission
 from application.workflows import find
 from domain.events import EventKind
 from domain.models import ApprovalNode
@@ -236,7 +238,7 @@ async def cancel_job(
     409 when the job already ended, 404 when its Durable instance was purged."""
     request: CancelRequest = parse(CancelRequest, json_body(req))
     command = CancelJob(job_id=req.route_params["job_id"], by=request.by, reason=request.reason)
-    job = await application.jobs.cancel_job(command, client)
+    job = await application.cancel.cancel_job(command, client)
     return json_response(CancelAccepted(job_id=job.job_id), 202)
 
 

@@ -1,5 +1,6 @@
-"""Submit a job (resolve the workflow, check the inputs, pin, record once, start) and cancel
-one. `submit_job` is the one way in, whoever the caller is (HTTP API, console, B2B API).
+"""Submit a job: resolve the workflow, check the inputs, pin, record once, start.
+
+`submit_job` is the one way in, whoever the caller is (HTTP API, console, B2B submit API).
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 import handlers
 from activities import deps
 from adapters.catalog import JobCatalog, JobRecord
-from application.errors import InstanceGone, JobStateConflict, NoSuchJob, RequestConflict
+from application.errors import RequestConflict
 from application.limits import limits
-from application.precheck import refused_inputs
+from application.precheck import check_before_work
 from application.workflows import find, pinned
 from domain.evaluator import job_created_event
-from domain.fan_out import input_feeding, known_widths, too_wide
 from domain.inputs import InputError, resolve_inputs
-from domain.jobs import CANCEL_EVENT, EngineOptions, JobStart
-from domain.models import FanOutNode, WorkflowDefinition
+from domain.jobs import EngineOptions, JobStart
 from domain.state import JobInfo
 from orchestrations.names import JOB_ORCHESTRATOR
 
@@ -35,14 +34,6 @@ class DurableStarter(Protocol):
     async def start_new(
         self, orchestration_function_name: str, instance_id: str | None, client_input: Any
     ) -> str: ...
-
-
-class DurableClient(DurableStarter, Protocol):
-    """The part of `df.DurableOrchestrationClient` the job use cases need."""
-
-    async def raise_event(
-        self, instance_id: str, event_name: str, event_data: Any = None
-    ) -> None: ...
 
 
 class JobSubmission(BaseModel):
@@ -90,7 +81,7 @@ async def submit_job(
     snapshot = pinned(submission.workflow_id, submission.version)
     inputs = resolve_inputs(snapshot.definition, submission.inputs)
     definition = snapshot.definition
-    _check_before_work(definition, inputs)
+    check_before_work(definition, inputs, handlers.registry, limits().max_fan_out)
     record = JobRecord(
         job_id=uuid.uuid4().hex,
         workflow_id=definition.workflow_id,
@@ -146,21 +137,6 @@ def _engine() -> EngineOptions:
     return EngineOptions(max_fan_out=limits().max_fan_out)
 
 
-def _check_before_work(definition: WorkflowDefinition, inputs: dict[str, Any]) -> None:
-    """`InputError` naming each input a handler would refuse (`application.precheck`) or
-    that makes a fan-out wider than the cap, when the width is known from the inputs alone
-    (the evaluator checks the others when they run)."""
-    cap = limits().max_fan_out
-    problems = refused_inputs(definition, inputs, handlers.registry)
-    for node_id, width in known_widths(definition, inputs).items():
-        if width > cap:
-            node = definition.node(node_id)
-            assert isinstance(node, FanOutNode)
-            problems[input_feeding(node) or node_id] = too_wide(node_id, width, cap)
-    if problems:
-        raise InputError(problems)
-
-
 def _check_same_request(job: JobRecord, submission: JobSubmission) -> None:
     """A ``request_id`` seen before must come with the same workflow, version, asset and
     inputs (after defaults), else `RequestConflict` naming what differs."""
@@ -183,53 +159,3 @@ def _check_same_request(job: JobRecord, submission: JobSubmission) -> None:
             f"request_id '{submission.request_id}' already names job '{job.job_id}', submitted "
             f"with {'; '.join(differ)}: use a new request_id for a different request"
         )
-
-
-class CancelJob(BaseModel):
-    """Ask a running job to stop; ``by`` and ``reason`` go on its timeline."""
-
-    model_config = ConfigDict(frozen=True)
-
-    job_id: str
-    by: str | None = None
-    reason: str | None = None
-
-
-_ENDED = {"Completed", "Failed", "Terminated", "Canceled"}
-
-
-async def cancel_job(
-    command: CancelJob, client: DurableClient, catalog: JobCatalog | None = None
-) -> JobRecord:
-    """Raise the cancel event on the job's orchestration; returns the job as recorded.
-
-    `NoSuchJob` for an unknown id, `JobStateConflict` when the job (or its Durable instance)
-    already ended, `InstanceGone` when its instance was purged.
-    """
-    catalog = catalog or await asyncio.to_thread(deps.catalog)
-    job = await asyncio.to_thread(catalog.get_job, command.job_id)
-    if job is None:
-        raise NoSuchJob(f"unknown job '{command.job_id}'")
-    if job.status.is_final:
-        raise JobStateConflict(f"job '{job.job_id}' is already {job.status.value}")
-    status = await client.get_status(job.job_id)
-    runtime = getattr(status, "runtime_status", None)
-    if runtime is None:
-        raise InstanceGone(f"job '{job.job_id}' has no Durable instance (it was purged)")
-    if getattr(runtime, "value", runtime) in _ENDED:
-        name = getattr(runtime, "value", runtime)
-        raise JobStateConflict(f"job '{job.job_id}' cannot be cancelled: its instance is {name}")
-    try:
-        await client.raise_event(
-            job.job_id, CANCEL_EVENT, {"by": command.by, "reason": command.reason}
-        )
-    except Exception as exc:  # the SDK raises a bare Exception for 404/410
-        text = str(exc)
-        if "No instance" in text:
-            raise InstanceGone(
-                f"job '{job.job_id}' has no Durable instance (it was purged)"
-            ) from None
-        if "is gone" in text:
-            raise JobStateConflict(f"job '{job.job_id}' cannot be cancelled: it ended") from None
-        raise
-    return job

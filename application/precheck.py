@@ -1,4 +1,5 @@
-"""Fail fast: inputs a later node would refuse are refused at submit, before any work.
+"""Fail fast: inputs a later node would refuse are refused at submit, before any work
+(`check_before_work`: handler params, and fan-outs wider than the cap).
 
 A task param that is exactly ``{{ inputs.NAME }}`` reaches its handler unchanged, so the
 handler's own params model can check the input's value now: an invalid STAC collection id is
@@ -14,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from domain.fan_out import input_feeding, known_widths, too_wide
+from domain.inputs import InputError
 from domain.models import FanOutNode, TaskNode, TaskSpec, WorkflowDefinition
 from handlers.base import HandlerRegistry, NonRetryableError
 
@@ -49,3 +52,19 @@ def refused_inputs(
                 reason = exc.errors(include_url=False)[0]["msg"]
                 problems.setdefault(name, f"node '{node_id}' would refuse it as '{key}': {reason}")
     return problems
+
+
+def check_before_work(
+    definition: WorkflowDefinition, inputs: dict[str, Any], registry: HandlerRegistry, cap: int
+) -> None:
+    """`InputError` naming each input a handler would refuse (`refused_inputs`) or
+    that makes a fan-out wider than the cap, when the width is known from the inputs alone
+    (the evaluator checks the others when they run)."""
+    problems = refused_inputs(definition, inputs, registry)
+    for node_id, width in known_widths(definition, inputs).items():
+        if width > cap:
+            node = definition.node(node_id)
+            assert isinstance(node, FanOutNode)
+            problems[input_feeding(node) or node_id] = too_wide(node_id, width, cap)
+    if problems:
+        raise InputError(problems)
