@@ -22,6 +22,7 @@ from application.errors import (
     InstanceGone,
     JobStateConflict,
     NoSuchJob,
+    NoSuchNode,
     RequestConflict,
     UnknownWorkflow,
 )
@@ -37,6 +38,7 @@ STATUS_OF: dict[type[Exception], int] = {
     UnknownWorkflow: 404,
     InstanceGone: 404,
     NoSuchJob: 404,
+    NoSuchNode: 404,
     Conflict: 409,
     RequestConflict: 409,
     JobStateConflict: 409,

@@ -8,6 +8,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+import application.approve
 import application.cancel
 import application.jobs
 from activities import deps
@@ -17,7 +18,6 @@ from adapters.outputs import contains_ref, resolve_refs
 from api import contract
 from api.http import (
     BadRequest,
-    Conflict,
     NotFound,
     json_body,
     json_errors,
@@ -43,11 +43,9 @@ from api.models import (
     TimelinePage,
     TimelineQuery,
 )
+from application.approve import ApprovalDecision
 from application.cancel import CancelJob
 from application.jobs import JobSubmission
-from application.workflows import find
-from domain.events import EventKind
-from domain.models import ApprovalNode
 from domain.progress import live_progress
 
 bp = df.Blueprint()
@@ -258,40 +256,10 @@ async def approve_node(
 ) -> func.HttpResponse:
     """Approve or reject a waiting approval node: `{approved?, by, reason?}`."""
     request: ApprovalRequest = parse(ApprovalRequest, json_body(req))
-    job = await _job(req.route_params["job_id"])
-    node_id = req.route_params["node_id"]
-    event_name = await _waiting_event(job, node_id)
-    decision = {"approved": request.approved, "by": request.by, "reason": request.reason}
-    await client.raise_event(job.job_id, event_name, decision)
-    return json_response(ApprovalAccepted(job_id=job.job_id, node_id=node_id, **decision), 202)
-
-
-async def _waiting_event(job: JobRecord, node_id: str) -> str:
-    if job.status.is_final:
-        raise Conflict(f"job '{job.job_id}' is already {job.status.value}")
-    definition = find(job.workflow_id, job.workflow_version)
-    try:
-        node = definition.node(node_id)
-    except KeyError:
-        raise NotFound(f"job '{job.job_id}' has no node '{node_id}'") from None
-    if node.type != "approval":
-        raise Conflict(f"node '{node_id}' is a {node.type} node, not an approval")
-    # The catalog may lag the orchestration by a write; Durable Functions buffers an event
-    # raised before the orchestrator waits for it, so only a finished node is refused.
-    events = await asyncio.to_thread((await _catalog()).timeline, job.job_id)
-    latest = [e for e in events if e.node_id == node_id]
-    if latest and latest[-1].kind in _NODE_DONE:
-        raise Conflict(f"node '{node_id}' is already {latest[-1].kind.value.split('.')[1]}")
-    assert isinstance(node, ApprovalNode)
-    return node.event_name()
-
-
-_NODE_DONE = frozenset(
-    {
-        EventKind.NODE_COMPLETED,
-        EventKind.NODE_FAILED,
-        EventKind.NODE_SKIPPED,
-        EventKind.NODE_TIMED_OUT,
-        EventKind.NODE_CANCELLED,
-    }
-)
+    decision = ApprovalDecision(
+        job_id=req.route_params["job_id"],
+        node_id=req.route_params["node_id"],
+        **request.model_dump(),
+    )
+    sent = await application.approve.decide_approval(decision, client)
+    return json_response(ApprovalAccepted(**sent.model_dump()), 202)

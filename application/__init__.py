@@ -9,6 +9,7 @@ Errors (see `application.errors`)::
     ApplicationError
     ├── UnknownWorkflow   no workflow (or version) by that id                  -> 404
     ├── NoSuchJob         no job by that id                                    -> 404
+    ├── NoSuchNode        no node by that id in the job's workflow             -> 404
     ├── InstanceGone      the job's Durable instance was purged                -> 404
     ├── RequestConflict   a request_id reused with another body or workflow    -> 409
     └── JobStateConflict  the job's state does not allow it                    -> 409

@@ -23,5 +23,9 @@ class NoSuchJob(ApplicationError, LookupError):
     """No job by that id."""
 
 
+class NoSuchNode(ApplicationError, LookupError):
+    """The job's workflow has no node by that id."""
+
+
 class JobStateConflict(ApplicationError):
     """The job's state does not allow the request (e.g. cancel of a finished job)."""
