@@ -359,8 +359,8 @@ def find_workflow_file(directory: Path | str, workflow_id: str, version: int | N
     best: tuple[int, Path] | None = None
     for file in workflow_files([directory]):
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            data, _ = _compose(file.read_text(encoding="utf-8"), str(file))
+        except (OSError, yaml.YAMLError, WorkflowValidationError, RecursionError):
             continue
         if not isinstance(data, dict) or data.get("workflow_id") != workflow_id:
             continue
