@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from activities import deps
+import wiring
 from api import contract
 from api.http import json_response
 from api.models import Probe
@@ -17,14 +17,14 @@ bp = func.Blueprint()
 
 def _check_database() -> dict[str, Any]:
     try:
-        return {"ok": deps.catalog().ping()}
+        return {"ok": wiring.catalog().ping()}
     except Exception as exc:  # a probe reports, it does not raise
         return {"ok": False, "error": str(exc)}
 
 
 def _check_storage() -> dict[str, Any]:
     try:
-        return {"ok": deps.blob_store().ping()}
+        return {"ok": wiring.blob_store().ping()}
     except Exception as exc:
         return {"ok": False, "error": str(exc)}
 
@@ -52,13 +52,11 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/health", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    from application.workflows import workflows
-
     checks = await _checks()
     return json_response(
         {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
-            "workflows": len(workflows().workflows),
+            "workflows": len(wiring.workflows().workflows),
         }
     )

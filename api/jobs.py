@@ -11,7 +11,7 @@ import azure.functions as func
 import application.approve
 import application.cancel
 import application.jobs
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from adapters.catalog.paging import decode_after, encode_after
 from adapters.outputs import contains_ref, resolve_refs
@@ -53,7 +53,7 @@ _LARGE = {"inputs", "output"}
 
 
 async def _catalog() -> JobCatalog:
-    return await asyncio.to_thread(deps.catalog)
+    return await asyncio.to_thread(wiring.catalog)
 
 
 def _links(req: func.HttpRequest, job_id: str) -> JobLinks:
@@ -158,7 +158,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and query.resolve:
-        body["output"] = await asyncio.to_thread(resolve_refs, deps.json_blobs(), body["output"])
+        body["output"] = await asyncio.to_thread(resolve_refs, wiring.json_blobs(), body["output"])
     if job.progress is not None:  # after the end too: batches record their cancels late
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)

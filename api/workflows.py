@@ -1,13 +1,14 @@
-"""The workflows this process serves (`application.workflows`), over HTTP."""
+"""The HTTP routes of the shipped workflows (`wiring.workflows()`)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
+import wiring
 from api import contract
 from api.http import json_errors, json_response, parse_query
 from api.models import WorkflowList, WorkflowQuery, WorkflowView
-from application.workflows import find, workflows
+from application.workflows import find
 from domain.diagram import to_mermaid
 from domain.models import WorkflowDefinition
 from domain.snapshot import content_hash
@@ -31,7 +32,7 @@ def _summary(definition: WorkflowDefinition) -> dict[str, object]:
 @json_errors
 async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
     """The latest version of every workflow, with its declared inputs."""
-    return json_response({"items": [_summary(d) for d in workflows().latest()]})
+    return json_response({"items": [_summary(d) for d in wiring.workflows().latest()]})
 
 
 @contract.route(

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import JobStateConflict, NoSuchJob, NoSuchNode
 from application.workflows import find
@@ -42,7 +42,7 @@ async def decide_approval(
     `NoSuchJob` / `NoSuchNode` for unknown ids, `JobStateConflict` when the job ended, the
     node is not an approval, or it already finished.
     """
-    catalog = catalog or await asyncio.to_thread(deps.catalog)
+    catalog = catalog or await asyncio.to_thread(wiring.catalog)
     job = await asyncio.to_thread(catalog.get_job, decision.job_id)
     if job is None:
         raise NoSuchJob(f"unknown job '{decision.job_id}'")

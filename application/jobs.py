@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 import handlers
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import RequestConflict
 from application.limits import limits
@@ -22,8 +22,8 @@ from application.workflows import find, pinned
 from domain.evaluator import job_created_event
 from domain.inputs import InputError, resolve_inputs
 from domain.jobs import EngineOptions, JobStart
+from domain.names import JOB_ORCHESTRATOR
 from domain.state import JobInfo
-from orchestrations.names import JOB_ORCHESTRATOR
 
 
 class DurableStarter(Protocol):
@@ -71,7 +71,7 @@ async def submit_job(
     Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored, and
     `RequestConflict` when ``request_id`` names a job submitted with another body.
     """
-    catalog = catalog or await asyncio.to_thread(deps.catalog)
+    catalog = catalog or await asyncio.to_thread(wiring.catalog)
     if submission.request_id:
         existing = await asyncio.to_thread(catalog.find_by_request_id, submission.request_id)
         if existing is not None:

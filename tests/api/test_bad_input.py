@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from activities import deps
+import wiring
 from api.jobs import cancel_job, get_job, get_job_timeline, list_jobs, submit_job
 from api.stac import get_stac_item, list_stac_items
 from api.workflows import get_workflow
@@ -18,8 +18,8 @@ from tests.support.durable import RecordingClient
 def api(catalog, catalog_db, monkeypatch):
     from adapters.catalog import StacCatalog
 
-    monkeypatch.setattr(deps, "catalog", lambda: catalog)
-    monkeypatch.setattr(deps, "stac_catalog", lambda: StacCatalog(catalog_db.pool))
+    monkeypatch.setattr(wiring, "catalog", lambda: catalog)
+    monkeypatch.setattr(wiring, "stac_catalog", lambda: StacCatalog(catalog_db.pool))
     return catalog
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from activities import deps
+import wiring
 from api.jobs import get_job_nodes, get_job_timeline, list_jobs
 from domain.events import EventKind
 from tests.api.support import call
@@ -11,7 +11,7 @@ from tests.catalog.builders import a_job, an_event
 
 @pytest.fixture
 def api(catalog, monkeypatch):
-    monkeypatch.setattr(deps, "catalog", lambda: catalog)
+    monkeypatch.setattr(wiring, "catalog", lambda: catalog)
     return catalog
 
 
