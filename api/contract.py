@@ -58,6 +58,7 @@ class Operation:
     body: type[BaseModel] | None = None
     body_required: bool = True
     errors: tuple[int, ...] = ()
+    keyed: bool = True
     name: str = ""
     doc: str = ""
     tags: tuple[str, ...] = field(default=())
@@ -101,6 +102,7 @@ def route(
                 body=body,
                 body_required=body_required,
                 errors=tuple(sorted({400, 503, *errors, *((413,) if body else ())})),
+                keyed=auth_level is not func.AuthLevel.ANONYMOUS,
                 name=target.__name__,
                 doc=inspect.getdoc(target) or "",
                 tags=(path.split("/")[1],),
@@ -149,6 +151,9 @@ def _operation(op: Operation, refs: Refs, schemas: dict[Any, Any]) -> dict[str, 
         "parameters": _parameters(op, schemas),
         "responses": responses,
     }
+    if op.keyed:
+        spec["security"] = [{"functionKey": []}]
+        responses["401"] = {"description": _ERROR_TEXT[401]}
     if description:
         spec["description"] = description
     if op.body is not None:
@@ -175,7 +180,17 @@ def openapi(operations: list[Operation] | None = None) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION},
         "paths": paths,
-        "components": {"schemas": dict(sorted(components.items()))},
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {
+                "functionKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-functions-key",
+                    "description": "a function key (Azure; devhost with --require-keys)",
+                }
+            },
+        },
     }
 
 

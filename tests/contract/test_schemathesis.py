@@ -1,6 +1,7 @@
-"""Every route of the OpenAPI document called by schemathesis on devhost (bounded: a fixed
-number of examples per operation, a fixed seed and a time cap): no 5xx, every answer matches
-its documented status and schema, and schema-violating input gets a 4xx."""
+"""Every route of the OpenAPI document called by schemathesis on devhost with keys required
+(bounded: a fixed number of examples per operation, a fixed seed and a time cap): no 5xx,
+every answer matches its documented status and schema, and schema-violating input (a missing
+function key included) gets a 4xx."""
 
 import subprocess
 import sys
@@ -43,6 +44,8 @@ def test_every_route_keeps_its_contract(engine, tmp_path):
         "2",
         "--request-timeout",
         "20",
+        "--header",
+        f"x-functions-key:{engine.key}",
         "--no-color",
         "--report-dir",
         str(tmp_path),
