@@ -10,10 +10,11 @@ Adding a route is one line in place of ``@bp.route(...)``::
     @json_errors
     async def get_thing(req: func.HttpRequest) -> func.HttpResponse: ...
 
-(``body=`` names the request body model of a POST (``body_required=False`` if it may be
-left out), ``status=`` the success code when it
-is not 200, ``errors=`` the 4xx codes it can answer besides 400; the handler's docstring is
-the operation's description.) Then refresh the README copy::
+``body=`` names the request body model of a POST (``body_required=False`` if it may be left
+out), ``status=`` the success code when it is not 200, ``errors=`` the 4xx codes it answers
+besides 400 (and 413 with a body, 503), ``auth_level=`` as for ``bp.route``. The handler's
+docstring is the operation's summary (first paragraph) and description. Then refresh the
+README copy::
 
     .venv/bin/dagmaster openapi --readme README.md
 
@@ -114,7 +115,7 @@ def route(
     return decorate
 
 
-def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+def _parameters(op: Operation, schemas: dict[tuple[str, str], Any]) -> list[dict[str, Any]]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", op.route)
@@ -137,7 +138,7 @@ def _json(ref: str) -> dict[str, Any]:
 Refs = dict[tuple[str, str], str]
 
 
-def _operation(op: Operation, refs: Refs, schemas: dict[Any, Any]) -> dict[str, Any]:
+def _operation(op: Operation, refs: Refs, schemas: dict[tuple[str, str], Any]) -> dict[str, Any]:
     summary, _, description = op.doc.partition("\n\n")
     ok = _json(refs[op.response.__name__, "serialization"])
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": ok}}

@@ -88,11 +88,12 @@ async def submit_job(
     return json_response(accepted, 202, headers={"Location": links.self})
 
 
-def _cursor(decode: Any, cursor: str | None, kind: type[str] | type[int]) -> Any:
+def _after(cursor: str | None, kind: type[str] | type[int]) -> Any:
+    """The key a `/nodes` or `/timeline` cursor stands for (None: the first page)."""
     if cursor is None:
         return None
     try:
-        return decode(cursor, kind)
+        return decode_after(cursor, kind)
     except ValueError as exc:
         raise BadRequest(f"cursor: {exc}", fields={"cursor": str(exc)}) from exc
 
@@ -174,7 +175,7 @@ async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
 
     `full=false` leaves each node's `output` out."""
     query: NodesQuery = parse_query(NodesQuery, req)
-    after = _cursor(decode_after, query.cursor, str)
+    after = _after(query.cursor, str)
     job = await _job(req.route_params["job_id"])
     nodes = await asyncio.to_thread(
         (await _catalog()).list_nodes, job.job_id, after_node=after, limit=query.limit + 1
@@ -200,7 +201,7 @@ async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
 
     `after_seq` polls for what is new; `next_cursor` continues a long timeline."""
     query: TimelineQuery = parse_query(TimelineQuery, req)
-    after = _cursor(decode_after, query.cursor, int)
+    after = _after(query.cursor, int)
     after_seq = max(query.after_seq, after if after is not None else -1)
     job = await _job(req.route_params["job_id"])
     events = await asyncio.to_thread(
