@@ -181,8 +181,14 @@ class WorkflowSummary(BaseModel):
     inputs: dict[str, dict[str, JsonValue]]
 
 
+class WorkflowListQuery(Query):
+    limit: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE, description="workflows per page")
+    cursor: str | None = Cursor
+
+
 class WorkflowList(BaseModel):
     items: list[WorkflowSummary]
+    next_cursor: str | None = None
 
 
 class WorkflowView(WorkflowSummary):

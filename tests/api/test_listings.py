@@ -79,3 +79,20 @@ def test_nodes_without_full_leave_outputs_out(api):
     job_id = _job_with_nodes(api, 1)
     _, page = call(get_job_nodes, "n", params={"full": "false"}, route_params={"job_id": job_id})
     assert "output" not in page["items"][0]
+
+
+def test_the_workflow_listing_pages_by_id():
+    from api.workflows import list_workflows
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        status, page = call(list_workflows, "api/workflows", params=params)
+        assert status == 200
+        pages.append([w["workflow_id"] for w in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    ids = [wid for page in pages for wid in page]
+    assert ids == sorted(ids) and len(ids) == len(set(ids)) > 3
+    assert all(len(page) <= 3 for page in pages)
