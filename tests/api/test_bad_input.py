@@ -92,12 +92,18 @@ def test_a_body_over_the_size_limit_is_a_413_naming_the_setting(api):
     assert nothing_stored(api)
 
 
-def test_an_echoed_value_is_cut_short_in_the_error(api):
+def test_an_echoed_input_is_cut_short_in_the_error(api):
     body = {"workflow_id": "size_routing", "inputs": {"size_bytes": "x" * 50_000}}
     status, answer = submit(body)
     assert status == 400
     text = answer["fields"]["inputs.size_bytes"]
-    assert len(text) < 400 and text.endswith("characters in all)")
+    assert len(text) < 200 and text.endswith("(50002 characters)")
+
+
+def test_any_long_error_text_is_cut_short(api):
+    status, answer = call(list_jobs, "api/jobs", params={"cursor": "x" * 5000})
+    assert status == 400
+    assert len(answer["error"]) < 400 and answer["error"].endswith("characters in all)")
 
 
 def test_the_same_request_id_with_another_body_is_a_409_naming_the_conflict(api):
