@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import azure.functions as func
 from pydantic import BaseModel, Field
@@ -115,7 +115,7 @@ def route(
     return decorate
 
 
-def _parameters(op: Operation, schemas: dict[tuple[str, str], Any]) -> list[dict[str, Any]]:
+def _parameters(op: Operation, schemas: dict[tuple[str, Mode], Any]) -> list[dict[str, Any]]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", op.route)
@@ -135,10 +135,11 @@ def _json(ref: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": ref}}}
 
 
-Refs = dict[tuple[str, str], str]
+Mode = Literal["validation", "serialization"]
+Refs = dict[tuple[str, Mode], str]
 
 
-def _operation(op: Operation, refs: Refs, schemas: dict[tuple[str, str], Any]) -> dict[str, Any]:
+def _operation(op: Operation, refs: Refs, schemas: dict[tuple[str, Mode], Any]) -> dict[str, Any]:
     summary, _, description = op.doc.partition("\n\n")
     ok = _json(refs[op.response.__name__, "serialization"])
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": ok}}
@@ -168,7 +169,9 @@ def openapi(operations: list[Operation] | None = None) -> dict[str, Any]:
     ops = sorted(OPERATIONS if operations is None else operations, key=lambda o: o.route)
     inputs = {m for o in ops for m in (o.query, o.body) if m is not None}
     outputs = {o.response for o in ops} | {ErrorBody}
-    keyed = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+    keyed: list[tuple[type[BaseModel], Mode]] = [
+        (m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)
+    ]
     keyed += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
     refs_by_key, defs = models_json_schema(keyed, ref_template=_REF)
     components = defs.get("$defs", {})

@@ -7,9 +7,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import JobStateConflict, NoSuchJob, NoSuchNode
+from application.stores import job_catalog
 from application.workflows import find
 from domain.models import ApprovalNode
 
@@ -42,7 +42,7 @@ async def decide_approval(
     `NoSuchJob` / `NoSuchNode` for unknown ids, `JobStateConflict` when the job ended, the
     node is not an approval, or it already finished.
     """
-    catalog = catalog or await asyncio.to_thread(wiring.catalog)
+    catalog = await job_catalog(catalog)
     job = await asyncio.to_thread(catalog.get_job, decision.job_id)
     if job is None:
         raise NoSuchJob(f"unknown job '{decision.job_id}'")

@@ -7,9 +7,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import InstanceGone, JobStateConflict, NoSuchJob
+from application.stores import job_catalog
 from domain.jobs import CANCEL_EVENT
 
 
@@ -44,7 +44,7 @@ async def cancel_job(
     `NoSuchJob` for an unknown id, `JobStateConflict` when the job (or its Durable instance)
     already ended, `InstanceGone` when its instance was purged.
     """
-    catalog = catalog or await asyncio.to_thread(wiring.catalog)
+    catalog = await job_catalog(catalog)
     job = await asyncio.to_thread(catalog.get_job, command.job_id)
     if job is None:
         raise NoSuchJob(f"unknown job '{command.job_id}'")

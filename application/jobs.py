@@ -13,15 +13,15 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 import handlers
-import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import RequestConflict
 from application.limits import limits
 from application.precheck import check_before_work
+from application.stores import job_catalog
 from application.workflows import find, pinned
 from domain.evaluator import job_created_event
 from domain.inputs import InputError, resolve_inputs
-from domain.jobs import EngineOptions, JobStart
+from domain.jobs import EngineOptions, JobStartMessage
 from domain.names import JOB_ORCHESTRATOR
 from domain.state import JobInfo
 
@@ -71,7 +71,7 @@ async def submit_job(
     Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored, and
     `RequestConflict` when ``request_id`` names a job submitted with another body.
     """
-    catalog = catalog or await asyncio.to_thread(wiring.catalog)
+    catalog = await job_catalog(catalog)
     if submission.request_id:
         existing = await asyncio.to_thread(catalog.find_by_request_id, submission.request_id)
         if existing is not None:
@@ -104,7 +104,7 @@ async def submit_job(
         )
         event = job_created_event(info, datetime.now(UTC), {"request_id": submission.request_id})
         await asyncio.to_thread(catalog.record_events, [event])
-    start = JobStart(
+    start = JobStartMessage(
         job_id=stored.job_id,
         workflow=snapshot,
         inputs=inputs,
@@ -116,13 +116,15 @@ async def submit_job(
     return SubmittedJob(job=stored, created=created)
 
 
-async def _ensure_started(client: DurableStarter, job: JobRecord, start: JobStart | None) -> None:
+async def _ensure_started(
+    client: DurableStarter, job: JobRecord, start: JobStartMessage | None
+) -> None:
     """Start the orchestration unless it exists (a retried submission after a crash)."""
     status = await client.get_status(job.job_id)
     if status is not None and status.runtime_status is not None:
         return
     if start is None:
-        start = JobStart(
+        start = JobStartMessage(
             job_id=job.job_id,
             workflow=pinned(job.workflow_id, job.workflow_version),
             inputs=dict(job.inputs),

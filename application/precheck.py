@@ -17,13 +17,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain.fan_out import input_feeding, known_widths, too_wide
 from domain.inputs import InputError
-from domain.models import FanOutNode, TaskNode, TaskSpec, WorkflowDefinition
+from domain.models import FanOutNode, TaskDefinition, TaskNode, WorkflowDefinition
 from handlers.base import HandlerRegistry, NonRetryableError
 
 _LONE_INPUT = re.compile(r"^\s*\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
 
 
-def _tasks(definition: WorkflowDefinition) -> Iterator[tuple[str, TaskSpec]]:
+def _tasks(definition: WorkflowDefinition) -> Iterator[tuple[str, TaskDefinition]]:
     for node in definition.nodes:
         if isinstance(node, TaskNode):
             yield node.id, node
@@ -47,7 +47,8 @@ def refused_inputs(
                 continue
             name, field = found.group(1), fields[key]
             try:
-                TypeAdapter(Annotated[field.annotation, field]).validate_python(inputs[name])
+                adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
+                adapter.validate_python(inputs[name])
             except ValidationError as exc:
                 reason = exc.errors(include_url=False)[0]["msg"]
                 problems.setdefault(name, f"node '{node_id}' would refuse it as '{key}': {reason}")

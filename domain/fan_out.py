@@ -23,7 +23,7 @@ def known_widths(definition: WorkflowDefinition, inputs: dict[str, Any]) -> dict
     widths: dict[str, int] = {}
     ctx = templates.TemplateContext(
         inputs=inputs,
-        job=templates.JobInfo(
+        job=templates.TemplateJob(
             id="", workflow_id=definition.workflow_id, version=definition.version
         ),
     )

@@ -264,7 +264,7 @@ def _unsafe(node: nodes.Node) -> str | None:
         return "the 'attr' filter is not available; use a.b or a['b']"
     called = node.node if isinstance(node, nodes.Call) else None
     if isinstance(called, nodes.Getattr) and called.attr in _UNSAFE_CALLS:
-        return f"calling '.{node.node.attr}()' is not available in workflow templates"
+        return f"calling '.{called.attr}()' is not available in workflow templates"
     if isinstance(node, nodes.Macro | nodes.CallBlock):
         return "macros and '{% call %}' are not available in workflow templates"
     if isinstance(node, nodes.For) and (node.recursive or any(node.find_all(nodes.For))):
