@@ -92,6 +92,8 @@ def route(
     """``bp.route(route=path, methods=[method])``, recorded in `OPERATIONS` with its models."""
 
     def decorate(fn: Any) -> Any:
+        # Below a binding decorator (durable_client_input) the SDK hands over its
+        # FunctionBuilder, which has no public way to the user function and its docstring.
         target = fn._function._func if hasattr(fn, "_function") else fn
         OPERATIONS.append(
             Operation(

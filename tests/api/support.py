@@ -1,18 +1,21 @@
-"""Call the API's handlers as the Functions host does, on the real catalog."""
+"""Call the API's functions in-process as the Functions host finds them, by function name."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from typing import Any
 
 import azure.functions as func
 
+from tests.support.app import app_functions
+
 BASE = "http://localhost:7071/"
 
 
 def call(
-    route: Any,
+    name: str,
     path: str,
     *,
     method: str = "GET",
@@ -21,13 +24,16 @@ def call(
     body: bytes | dict[str, Any] | None = None,
     client: Any = None,
 ) -> tuple[int, Any]:
+    """Call the HTTP function ``name`` with a request for ``path``; returns (status, JSON).
+
+    ``client`` is handed to a function with a Durable client binding in place of the SDK's
+    middleware, which would build a real client from the host's binding data."""
     raw = json.dumps(body).encode() if isinstance(body, dict) else body or b""
     request = func.HttpRequest(
         method, BASE + path, params=params or {}, route_params=route_params or {}, body=raw
     )
-    handler = route._function._func
-    if client is None:
-        response = asyncio.run(handler(request))
-    else:  # past the SDK's middleware, which would build the client from a binding string
-        response = asyncio.run(handler.__wrapped__(request, client=client))
+    [info] = [i for i in app_functions().http if i.name == name]
+    fn = info.fn if client is None else info.fn.__wrapped__
+    result = fn(request) if client is None else fn(request, client=client)
+    response = asyncio.run(result) if inspect.isawaitable(result) else result
     return response.status_code, json.loads(response.get_body())

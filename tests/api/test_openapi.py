@@ -2,21 +2,18 @@
 
 from pathlib import Path
 
-import function_app
 from api.contract import OPERATIONS, openapi, readme_block, readme_copy
-from api.openapi import openapi_document
 from tests.api.support import call
+from tests.support.app import app_functions
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_api_route_of_the_app_is_in_the_document():
     routes = {
-        (f.get_trigger().route, str(getattr(method, "value", method)).lower())
-        # the builders, not app.get_functions(): that may run once per process
-        for f in (builder._function for builder in function_app.app._function_builders)
-        if f.get_trigger().type == "httpTrigger"
-        for method in f.get_trigger().methods
+        (info.trigger["route"], str(getattr(method, "value", method)).lower())
+        for info in app_functions().http
+        for method in info.trigger.get("methods") or []
     }
     documented = {
         (path.lstrip("/"), method) for path, ops in openapi()["paths"].items() for method in ops
@@ -45,7 +42,7 @@ def test_request_bodies_forbid_unknown_fields():
 
 
 def test_the_document_is_served_at_api_openapi_json():
-    status, body = call(openapi_document, "api/openapi.json")
+    status, body = call("openapi_document", "api/openapi.json")
     assert status == 200
     assert body == openapi()
 
