@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _DEFAULT_CONCURRENCY = 10 * (os.cpu_count() or 1)
+
+
+class HostJsonError(ValueError):
+    """host.json is not valid JSON; the message names the line and column."""
 
 
 class HostJson(BaseModel):
@@ -25,10 +30,19 @@ class HostJson(BaseModel):
 
     @classmethod
     def read(cls, app_dir: Path) -> HostJson:
+        """The file's settings; `HostJsonError` (``host.json: line L column C: ...``) when it
+        is not a JSON object."""
         path = app_dir / "host.json"
         if not path.exists():
             return cls()
-        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise HostJsonError(
+                f"host.json: line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
+        if not isinstance(raw, dict):
+            raise HostJsonError("host.json: line 1 column 1: expected a JSON object")
         extensions = raw.get("extensions") or {}
         http = extensions.get("http") or {}
         durable = extensions.get("durableTask") or {}
@@ -65,6 +79,10 @@ class DevhostSettings(BaseModel):
     require_keys: bool = False
     verbose: bool = False
     host_json: HostJson = HostJson()
+    # A fresh secret per process, in the path of the client binding's `rpcBaseUrl`: only
+    # code devhost runs (the SDK's client) knows it, as only the Functions host's own
+    # processes reach the extension's local RPC listener on Azure. Never logged or stored.
+    rpc_token: str = Field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @property
     def origin(self) -> str:

@@ -49,3 +49,15 @@ def test_functions_are_indexed_by_trigger_and_alias(tmp_path: Path) -> None:
     index = index_functions(module.app)
     assert index.activity("renamed") is index.activity("original") is not None
     assert index.orchestrator("ORCH") is not None
+
+
+def test_dagmaster_dev_help_lists_the_devhost_options() -> None:
+    from typer.testing import CliRunner
+
+    from dagmaster.cli import app
+
+    result = CliRunner().invoke(app, ["dev", "--help"])
+    assert result.exit_code == 0
+    assert "usage: dagmaster dev" in result.output
+    for option in ("--app-dir", "--port", "--data-dir", "--require-keys", "--verbose"):
+        assert option in result.output
