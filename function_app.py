@@ -1,4 +1,7 @@
-"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints."""
+"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints.
+
+Importing it is the app's start-up: it also loads the workflows once, so a workflow file
+that fails to load is logged now (with file:line), not at the first request."""
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -11,6 +14,7 @@ from api.health import bp as health
 from api.jobs import bp as jobs
 from api.stac import bp as stac
 from api.workflows import bp as workflows
+from api.workflows import workflows as load_workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
 
@@ -29,3 +33,5 @@ for blueprint in (
     health,
 ):
     app.register_functions(blueprint)
+
+load_workflows()

@@ -1,45 +1,86 @@
-"""Probes: `livez` (the process answers), `readyz` (database and storage reachable), `health`."""
+"""Probes: `livez` (the process answers), `readyz` (database, storage and workflows), `health`.
+
+They are anonymous, so they say up or down and why in a few words, never how a dependency
+is reached (no user, host, port or database name): the full error goes to the log. Every
+check is bounded by `DAGMASTER_PROBE_TIMEOUT_SECONDS`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 
 from activities import deps
+from adapters.access_settings import AccessSettings
 from api.http import json_response
 
 bp = func.Blueprint()
+log = logging.getLogger("dagmaster.health")
+Check = dict[str, Any]
 
 
-def _check_database() -> dict[str, Any]:
-    try:
-        return {"ok": deps.catalog().ping()}
-    except Exception as exc:  # a probe reports, it does not raise
-        return {"ok": False, "error": str(exc)}
-
-
-def _check_storage() -> dict[str, Any]:
-    try:
-        from adapters.taskqueue import StorageSettings, blob_service
-
-        blob_service(StorageSettings.from_env()).get_account_information()
+def _check_database(timeout: float) -> Check:
+    if deps.catalog().ping(timeout=timeout):
         return {"ok": True}
-    except Exception as exc:
-        return {"ok": False, "error": str(exc)}
+    return {"ok": False, "reason": "no answer to a query"}
+
+
+def _check_storage(timeout: float) -> Check:
+    from adapters.taskqueue import StorageSettings, blob_service
+
+    service = blob_service(
+        StorageSettings.from_env(),
+        retry_total=0,
+        connection_timeout=timeout,
+        read_timeout=timeout,
+    )
+    service.get_account_information()
+    return {"ok": True}
+
+
+def _check_workflows(timeout: float) -> Check:
+    from api.workflows import load_problems
+
+    problems = load_problems()
+    if not problems:
+        return {"ok": True}
+    return {
+        "ok": False,
+        "reason": f"{len(problems)} problem(s) left workflow files out",
+        "errors": problems,
+    }
+
+
+async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
+    """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(check, timeout), timeout)
+    except TimeoutError:
+        log.warning("readiness: %s gave no answer within %g s", name, timeout)
+        return {"ok": False, "reason": f"no answer within {timeout:g} s"}
+    except Exception as exc:  # a probe reports, it does not raise
+        log.warning("readiness: %s is down: %s", name, exc)
+        return {"ok": False, "reason": f"unreachable ({type(exc).__name__})"}
+
+
+async def _checks() -> dict[str, Check]:
+    timeout = AccessSettings.from_env().probe_timeout_seconds
+    checks = {
+        "database": _check_database,
+        "storage": _check_storage,
+        "workflows": _check_workflows,
+    }
+    verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))
+    return dict(zip(checks, verdicts, strict=True))
 
 
 @bp.route(route="api/livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
-
-
-async def _checks() -> dict[str, dict[str, Any]]:
-    database, storage = await asyncio.gather(
-        asyncio.to_thread(_check_database), asyncio.to_thread(_check_storage)
-    )
-    return {"database": database, "storage": storage}
 
 
 @bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

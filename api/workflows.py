@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -11,21 +12,31 @@ import azure.functions as func
 import handlers
 from api.http import NotFound, json_errors, json_response
 from domain.diagram import to_mermaid
-from domain.loader import WorkflowSet, load_workflow_dir
+from domain.loader import WorkflowSet, load_workflows
 from domain.models import WorkflowDefinition
 from domain.snapshot import PinnedWorkflow, content_hash, pin
 
 bp = func.Blueprint()
+log = logging.getLogger("dagmaster.workflows")
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
 
 
 @cache
 def workflows() -> WorkflowSet:
-    """Every workflow under `DAGMASTER_WORKFLOWS_DIR` (folders separated by the OS path
-    separator; default: the app's `workflows/`)."""
+    """Every valid workflow under `DAGMASTER_WORKFLOWS_DIR` (folders separated by the OS path
+    separator; default: the app's `workflows/`). A file that fails to load is left out, and
+    its problems are logged once and reported by `readyz`; the others keep working."""
     folders = os.environ.get("DAGMASTER_WORKFLOWS_DIR", str(WORKFLOWS_DIR)).split(os.pathsep)
-    return load_workflow_dir([Path(f) for f in folders if f], handlers=handlers.registry.names())
+    found = load_workflows([Path(f) for f in folders if f], handlers=handlers.registry.names())
+    for problem in found.problems:
+        log.error("workflow not loaded: %s", problem)
+    return found
+
+
+def load_problems() -> list[str]:
+    """Why workflow files were left out (`file:line: node 'id': message`), for probes."""
+    return [str(p) for p in workflows().problems]
 
 
 def find(workflow_id: str, version: int | None = None) -> WorkflowDefinition:
@@ -34,7 +45,9 @@ def find(workflow_id: str, version: int | None = None) -> WorkflowDefinition:
     except KeyError:
         known = ", ".join(sorted({w for w, _ in workflows().workflows}))
         what = f"workflow '{workflow_id}'" + (f" version {version}" if version else "")
-        raise NotFound(f"unknown {what} (known: {known})") from None
+        broken = len(workflows().problems)
+        hint = f"; {broken} problem(s) left workflow files out, see /api/readyz" if broken else ""
+        raise NotFound(f"unknown {what} (known: {known}{hint})") from None
 
 
 def pinned(workflow_id: str, version: int | None) -> PinnedWorkflow:

@@ -18,13 +18,14 @@ from adapters.taskqueue.settings import StorageSettings
 JSON_CONTENT = ContentSettings(content_type="application/json")
 
 
-def blob_service(settings: StorageSettings) -> BlobServiceClient:
-    """A blob client from a connection string, else the blob URL with `DefaultAzureCredential`."""
+def blob_service(settings: StorageSettings, **options: Any) -> BlobServiceClient:
+    """A blob client from a connection string, else the blob URL with `DefaultAzureCredential`;
+    ``options`` go to the client (e.g. ``retry_total``, ``connection_timeout``)."""
     if settings.connection_string:
-        return BlobServiceClient.from_connection_string(settings.connection_string)
+        return BlobServiceClient.from_connection_string(settings.connection_string, **options)
     from azure.identity import DefaultAzureCredential
 
-    return BlobServiceClient(str(settings.blob_url), credential=DefaultAzureCredential())
+    return BlobServiceClient(str(settings.blob_url), credential=DefaultAzureCredential(), **options)
 
 
 def split_ref(ref: str) -> tuple[str, str]:
