@@ -17,6 +17,7 @@ from api.workflows import bp as workflows
 from api.workflows import workflows as load_workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
+from timers.reconcile import bp as reconcile_jobs
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -31,6 +32,7 @@ for blueprint in (
     stac,
     workflows,
     health,
+    reconcile_jobs,
 ):
     app.register_functions(blueprint)
 

@@ -17,6 +17,10 @@ kept together so that they move as one into the app's settings catalogue.
                                        Handlers read from input or output containers and
                                        write to output containers only. Containers named
                                        `dagmaster-*` are the engine's own and never allowed.
+    DAGMASTER_RECONCILE_SCHEDULE       NCRONTAB schedule of the timer that marks jobs whose
+                                       Durable instance ended unseen (terminated, failed
+                                       outside the orchestrator, purged); read when the app
+                                       starts (default every minute: 0 */1 * * * *).
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adapters.blob.refs import check_container
+from domain.storage import ContainerPolicy
 
 ENGINE_CONTAINER_PREFIX = "dagmaster-"
 ENV_PUBLIC_BASE_URL = "DAGMASTER_PUBLIC_BASE_URL"
 ENV_PROBE_TIMEOUT = "DAGMASTER_PROBE_TIMEOUT_SECONDS"
 ENV_INPUT_CONTAINERS = "DAGMASTER_INPUT_CONTAINERS"
 ENV_OUTPUT_CONTAINERS = "DAGMASTER_OUTPUT_CONTAINERS"
+ENV_RECONCILE_SCHEDULE = "DAGMASTER_RECONCILE_SCHEDULE"
+DEFAULT_RECONCILE_SCHEDULE = "0 */1 * * * *"
 
 
 class AccessSettingsError(ValueError):
@@ -94,6 +101,10 @@ class AccessSettings(BaseModel):
             )
             raise AccessSettingsError(f"invalid access settings: {problems}") from None
 
+    @property
+    def containers(self) -> ContainerPolicy:
+        return ContainerPolicy(self.input_containers, self.output_containers)
+
     def link(self, path: str) -> str:
         """An absolute link to ``path`` (``/api/...``) when a base is known, else ``path``."""
         return (self.public_base_url or "") + path
@@ -108,3 +119,8 @@ def _base_url(env: Mapping[str, str]) -> str | None:
         return None
     local = hostname.split(":")[0] in {"localhost", "127.0.0.1"}
     return f"{'http' if local else 'https'}://{hostname}"
+
+
+def reconcile_schedule(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get(ENV_RECONCILE_SCHEDULE, "").strip() or DEFAULT_RECONCILE_SCHEDULE

@@ -12,6 +12,7 @@ import azure.functions as func
 from pydantic import BaseModel, Field, ValidationError
 
 from activities import deps
+from adapters.access_settings import AccessSettings
 from adapters.catalog import JobCatalog, JobRecord
 from adapters.outputs import contains_ref, resolve_refs
 from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
@@ -24,6 +25,7 @@ from domain.models import ApprovalNode
 from domain.progress import live_progress
 from domain.state import JobInfo
 from domain.status import JobStatus
+from domain.storage import check_storage_inputs
 from orchestrations.names import JOB_ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -44,7 +46,8 @@ async def _catalog() -> JobCatalog:
 
 
 def _links(req: func.HttpRequest, job_id: str) -> dict[str, str]:
-    base = req.url.split("/api/")[0] + f"/api/jobs/{job_id}"
+    """Built from configuration or the host's own name, never from the request's Host."""
+    base = AccessSettings.from_env().link(f"/api/jobs/{job_id}")
     return {
         "self": base,
         "nodes": f"{base}/nodes",
@@ -77,6 +80,7 @@ async def submit_job(
             return _accepted(req, existing)
     snapshot = pinned(submit.workflow_id, submit.version)
     inputs = resolve_inputs(snapshot.definition, submit.inputs)
+    check_storage_inputs(snapshot.definition, inputs, AccessSettings.from_env().containers)
     definition = snapshot.definition
     record = JobRecord(
         job_id=uuid.uuid4().hex,

@@ -1,4 +1,5 @@
-"""The blob store the raster handlers use, and the mapping of storage errors to handler errors."""
+"""The blob store the raster handlers use, the containers they may read and write, and the
+mapping of storage errors to handler errors."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
+from adapters.access_settings import ENV_INPUT_CONTAINERS, ENV_OUTPUT_CONTAINERS, AccessSettings
 from adapters.blob import (
     BlobAccessDenied,
     BlobError,
@@ -17,6 +19,7 @@ from adapters.blob import (
     InvalidBlobRef,
     open_blob_store,
 )
+from domain.storage import ContainerPolicy
 from handlers.base import HandlerError, NonRetryableError, RetryableError
 from handlers.raster.models import StoredBlob
 
@@ -35,9 +38,47 @@ def blob_store() -> BlobStore:
     return open_blob_store(BlobSettings.from_env())
 
 
+@cache
+def container_policy() -> ContainerPolicy:
+    """The containers allowed by the environment (read once per process)."""
+    return AccessSettings.from_env().containers
+
+
 def reset_blob_store() -> None:
-    """Forget the cached store, e.g. after the environment changed (tests)."""
+    """Forget the cached store and policy, e.g. after the environment changed (tests)."""
     blob_store.cache_clear()
+    container_policy.cache_clear()
+
+
+def input_ref(store: BlobStore, container: str, path: str, param: str = "container") -> BlobRef:
+    """A blob the handler reads: in an input or an output container (checked again here,
+    whatever the submission was checked against)."""
+    policy = container_policy()
+    if not policy.may_read(container):
+        allowed = sorted(policy.input_containers | policy.output_containers)
+        raise _not_allowed(param, container, "read from", allowed, ENV_INPUT_CONTAINERS)
+    return store.ref(container, path)
+
+
+def output_ref(
+    store: BlobStore, container: str, path: str, param: str = "output_container"
+) -> BlobRef:
+    """A blob the handler writes: in an output container only."""
+    policy = container_policy()
+    if not policy.may_write(container):
+        allowed = sorted(policy.output_containers)
+        raise _not_allowed(param, container, "written to", allowed, ENV_OUTPUT_CONTAINERS)
+    return store.ref(container, path)
+
+
+def _not_allowed(
+    param: str, container: str, verb: str, allowed: list[str], setting: str
+) -> NonRetryableError:
+    listed = ", ".join(allowed) or "none"
+    return NonRetryableError(
+        f"{param}: container {container!r} may not be {verb} (allowed: {listed}; see {setting})",
+        kind="container_not_allowed",
+    )
 
 
 @contextmanager

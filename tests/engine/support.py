@@ -28,6 +28,8 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
         "DAGMASTER_DATA_DIR": str(data_dir),
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
         "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",
+        "DAGMASTER_INPUT_CONTAINERS": "raw",
+        "DAGMASTER_OUTPUT_CONTAINERS": "cogs",
     }
 
 
@@ -95,7 +97,10 @@ class Engine:
 
 
 @contextmanager
-def run_engine(azurite: Azurite, database_url: str, data_dir: Path) -> Iterator[Engine]:
-    env = app_env(azurite, database_url, data_dir)
+def run_engine(
+    azurite: Azurite, database_url: str, data_dir: Path, env: dict[str, str] | None = None
+) -> Iterator[Engine]:
+    """The product app on devhost; ``env`` adds or overrides settings."""
+    env = {**app_env(azurite, database_url, data_dir), **(env or {})}
     with run_devhost(REPO, data_dir / "devhost", env=env) as host:
         yield Engine(host, env)
