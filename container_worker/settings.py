@@ -1,10 +1,14 @@
 """The container worker's settings, read from environment variables.
 
-Besides the task-queue settings (`adapters.taskqueue.settings`):
+Besides the task-queue settings (`adapters.taskqueue.settings`) and the containers its
+handlers may use (``DAGMASTER_INPUT_CONTAINERS``, ``DAGMASTER_OUTPUT_CONTAINERS``, as for the
+app: `adapters.access_settings`):
 
     DAGMASTER_DURABLE_BASE_URL                  Functions app origin (required), e.g.
                                                 https://app.azurewebsites.net
-    DAGMASTER_DURABLE_SYSTEM_KEY                the durabletask extension's system key (``code=``)
+    DAGMASTER_DURABLE_SYSTEM_KEY                the durabletask extension's system key (``code=``);
+                                                required when the app requires keys (Azure,
+                                                devhost --require-keys): checked at start-up
     DAGMASTER_DURABLE_TASK_HUB                  task hub when a message's reply_to has none
     DAGMASTER_WORKER_CONCURRENCY                tasks at a time, one process each (default 1)
     DAGMASTER_WORKER_HANDLERS_MODULES           comma list of modules registering handlers

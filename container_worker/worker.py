@@ -41,7 +41,12 @@ from adapters.taskqueue import (
     blob_service,
     open_task_queue,
 )
-from container_worker.callback import CallbackRejected, Delivery, EventCallback
+from container_worker.callback import (
+    CallbackKeyRefused,
+    CallbackRejected,
+    Delivery,
+    EventCallback,
+)
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import TaskProcess, TaskSpec, failed
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
@@ -99,6 +104,12 @@ class Worker:
                 raise SettingsError(
                     f"DAGMASTER_WORKER_HANDLERS_MODULES names '{module}', which cannot be imported"
                 )
+        callback = EventCallback(settings.callback)
+        try:
+            callback.check_key()
+        except CallbackKeyRefused as exc:
+            callback.close()
+            raise SettingsError(str(exc)) from None
         if sink is None:
             try:
                 sink = configured_sink(settings.progress_sink, settings.catalog)
@@ -109,7 +120,7 @@ class Worker:
             settings,
             open_task_queue(settings.queue, blobs),
             TaskStore(blobs),
-            EventCallback(settings.callback),
+            callback,
             sink,
         )
 

@@ -8,9 +8,11 @@ import argparse
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from devhost.logs import configure
@@ -148,8 +150,16 @@ def _serve(settings: DevhostSettings, sock: socket.socket) -> int:
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
+    # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
+    # action would then end the process without running exit hooks (which stop, e.g., an
+    # embedded PostgreSQL the app started), so make it a normal exit instead.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

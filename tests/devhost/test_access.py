@@ -4,6 +4,7 @@ from devhost's own origin, a taken port and a malformed host.json reported plain
 
 from __future__ import annotations
 
+import os
 import socket
 import stat
 import subprocess
@@ -14,10 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from container_worker.callback import CallbackKeyRefused, CallbackSettings, EventCallback
 from devhost.cli import main
 from devhost.keys import HostKeys
 from devhost.testing import RunningDevhost, free_port
 from tests.devhost.conftest import WEBHOOKS
+
+REPO = Path(__file__).resolve().parents[2]
 
 # Every route of the Durable HTTP API (as on Azure), with a method it answers.
 MANAGEMENT_ROUTES = [
@@ -155,3 +159,43 @@ def test_malformed_host_json_names_line_and_column(
     err = capsys.readouterr().err
     assert "host.json: line 3 column 18: Expecting property name enclosed in double quotes" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_worker_key_check_accepts_only_the_system_key(keyed_host: RunningDevhost) -> None:
+    keys = keyed_host.keys()
+
+    def check(key: str | None) -> None:
+        callback = EventCallback(CallbackSettings(base_url=keyed_host.base_url, system_key=key))
+        try:
+            callback.check_key()
+        finally:
+            callback.close()
+
+    check(keys["durable_system"])
+    for wrong in (None, "wrong", keys["function_default"]):
+        with pytest.raises(CallbackKeyRefused, match="DAGMASTER_DURABLE_SYSTEM_KEY"):
+            check(wrong)
+
+
+@pytest.mark.slow
+def test_worker_with_a_refused_key_exits_at_start_up(keyed_host: RunningDevhost) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DAGMASTER_TASK_QUEUE": "storage",
+        "DAGMASTER_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+        "DAGMASTER_DURABLE_BASE_URL": keyed_host.base_url,
+        "DAGMASTER_DURABLE_SYSTEM_KEY": "not-the-key",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "container_worker"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"the Durable API at {keyed_host.base_url} refused the key given (HTTP 401)" in (
+        result.stderr
+    )
