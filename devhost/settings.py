@@ -8,9 +8,16 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 _DEFAULT_CONCURRENCY = 10 * (os.cpu_count() or 1)
+
+
+_DURABLE_KEYS = {
+    "maxConcurrentActivityFunctions": "max_concurrent_activities",
+    "maxConcurrentOrchestratorFunctions": "max_concurrent_orchestrators",
+    "maxEntityOperationBatchSize": "max_entity_batch_size",
+}
 
 
 class HostJsonError(ValueError):
@@ -43,23 +50,32 @@ class HostJson(BaseModel):
             ) from None
         if not isinstance(raw, dict):
             raise HostJsonError("host.json: line 1 column 1: expected a JSON object")
-        extensions = raw.get("extensions") or {}
-        http = extensions.get("http") or {}
-        durable = extensions.get("durableTask") or {}
+        extensions = _object(raw, "extensions")
+        http = _object(extensions, "http", "extensions.")
+        durable = _object(extensions, "durableTask", "extensions.")
         values: dict[str, Any] = {}
         if "routePrefix" in http:
             values["route_prefix"] = http["routePrefix"]
         hub = durable.get("hubName") or os.environ.get("WEBSITE_SITE_NAME")
         if hub:
-            values["hub_name"] = _expand_app_setting(hub)
-        for key, field in (
-            ("maxConcurrentActivityFunctions", "max_concurrent_activities"),
-            ("maxConcurrentOrchestratorFunctions", "max_concurrent_orchestrators"),
-            ("maxEntityOperationBatchSize", "max_entity_batch_size"),
-        ):
+            values["hub_name"] = _expand_app_setting(str(hub))
+        for key, field in _DURABLE_KEYS.items():
             if key in durable:
-                values[field] = int(durable[key])
-        return cls(**values)
+                values[field] = durable[key]
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            keys = {f: f"extensions.durableTask.{k}" for k, f in _DURABLE_KEYS.items()}
+            key = keys.get(str(first["loc"][0]), "extensions.http.routePrefix")
+            raise HostJsonError(f"host.json: {key}: {first['msg']}") from None
+
+
+def _object(parent: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    value = parent.get(key) or {}
+    if not isinstance(value, dict):
+        raise HostJsonError(f"host.json: {where}{key}: expected a JSON object")
+    return value
 
 
 def _expand_app_setting(value: str) -> str:

@@ -18,6 +18,7 @@ import pytest
 from container_worker.callback import CallbackKeyRefused, CallbackSettings, EventCallback
 from devhost.cli import main
 from devhost.keys import HostKeys
+from devhost.settings import HostJson, HostJsonError
 from devhost.testing import RunningDevhost, free_port
 from tests.devhost.conftest import WEBHOOKS
 
@@ -199,3 +200,11 @@ def test_worker_with_a_refused_key_exits_at_start_up(keyed_host: RunningDevhost)
     assert f"the Durable API at {keyed_host.base_url} refused the key given (HTTP 401)" in (
         result.stderr
     )
+
+
+def test_a_host_json_value_of_the_wrong_type_names_its_key(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text(
+        '{"extensions": {"durableTask": {"maxConcurrentActivityFunctions": "many"}}}'
+    )
+    with pytest.raises(HostJsonError, match=r"^host.json: extensions.durableTask."):
+        HostJson.read(tmp_path)
