@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
@@ -21,6 +22,9 @@ from api.http import json_response
 bp = func.Blueprint()
 log = logging.getLogger("dagmaster.health")
 Check = dict[str, Any]
+# A check that outlives its timeout keeps its thread until the client gives up; on threads
+# of their own, hung checks never hold up the app's requests (they share the default pool).
+_PROBE_THREADS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="probe")
 
 
 def _check_database(timeout: float) -> Check:
@@ -57,8 +61,9 @@ def _check_workflows(timeout: float) -> Check:
 
 async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
     """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
+    running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
     try:
-        return await asyncio.wait_for(asyncio.to_thread(check, timeout), timeout)
+        return await asyncio.wait_for(running, timeout)
     except TimeoutError:
         log.warning("readiness: %s gave no answer within %g s", name, timeout)
         return {"ok": False, "reason": f"no answer within {timeout:g} s"}
