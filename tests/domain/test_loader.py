@@ -323,3 +323,15 @@ def test_load_workflows_leaves_out_a_workflow_whose_sub_workflow_is_out(tmp_path
     found = load_workflows([tmp_path])
     assert list(found.workflows) == [("t", 1)]
     assert "node 'a': sub_workflow 'missing' is not defined" in str(found.problems[0])
+
+
+def test_a_storage_input_must_be_a_string():
+    text = nodes(CHAIN, inputs="where: {type: integer, storage: input}\n")
+    (problem,) = problems_of(text)
+    assert problem.startswith("wf.yaml:5: inputs.where:")
+    assert "a storage input names a container: type string, not integer" in problem
+
+
+def test_a_storage_input_is_for_input_or_output():
+    (problem,) = problems_of(nodes(CHAIN, inputs="where: {type: string, storage: scratch}\n"))
+    assert problem.startswith("wf.yaml:5: inputs.where.storage:")
