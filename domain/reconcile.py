@@ -4,12 +4,14 @@ orchestrator's own code (its function crashed, the host gave up on it), or an in
 is gone (purged). The orchestrator records every end it decides itself, so those never
 reach this decision.
 
-`reconcile` is pure: the timer-triggered reconciler feeds it the catalog's job and the
-instance's Durable status and stores the event it returns.
+`reconcile` is pure: the timer-triggered reconciler feeds it the catalog's job, its
+unfinished nodes and the instance's Durable status, and stores the events it returns: each
+unfinished node cancelled, then the job's final event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +21,18 @@ from domain.events import EventKind, JobEvent
 from domain.status import JobStatus
 
 # Above any seq an orchestrator assigns, so the projection's "newer seq wins" guard lets
-# this final status stand even if a batch of events still in flight lands after it; and
-# the same for every run, so a second reconciliation of the same job is a no-op.
-RECONCILED_SEQ = 2**53
+# these statuses stand even if a batch of events still in flight lands after them; and the
+# same for every run from the same state, so reconciling twice stores nothing new.
+RECONCILED_SEQ = 2**52
 # A job whose instance is not found yet may simply not have started: wait this long.
 MISSING_INSTANCE_GRACE = timedelta(minutes=5)
+
+
+class OpenNode(BaseModel):
+    """A node whose latest attempt the catalog has not seen end."""
+
+    node_id: str
+    attempt: int
 
 
 class InstanceStatus(BaseModel):
@@ -39,28 +48,47 @@ def reconcile(
     created_at: datetime,
     instance: InstanceStatus,
     now: datetime,
-) -> JobEvent | None:
-    """The job's final event, or None when the catalog is right (or it is too early to say)."""
+    open_nodes: Sequence[OpenNode] = (),
+) -> list[JobEvent]:
+    """The events that end the job and its unfinished nodes; none when the catalog is right
+    (or it is too early to say)."""
     if status.is_final:
-        return None
+        return []
+    ended = _job_end(instance, now - created_at)
+    if ended is None:
+        return []
+    kind, data = ended
+    events = [
+        JobEvent(
+            job_id=job_id,
+            seq=RECONCILED_SEQ + i,
+            kind=EventKind.NODE_CANCELLED,
+            at=now,
+            node_id=node.node_id,
+            attempt=node.attempt,
+            data={"reason": "the job's Durable instance ended"},
+        )
+        for i, node in enumerate(sorted(open_nodes, key=lambda n: n.node_id))
+    ]
+    seq = RECONCILED_SEQ + len(events)
+    return [*events, JobEvent(job_id=job_id, seq=seq, kind=kind, at=now, data=data)]
 
-    def end(kind: EventKind, **data: Any) -> JobEvent:
-        return JobEvent(job_id=job_id, seq=RECONCILED_SEQ, kind=kind, at=now, data=data)
 
+def _job_end(instance: InstanceStatus, age: timedelta) -> tuple[EventKind, dict[str, Any]] | None:
     match instance.runtime_status:
         case "Terminated":
             reason = f"the Durable instance was terminated: {_text(instance.output)}"
-            return end(EventKind.JOB_CANCELLED, by="durable", reason=reason)
+            return EventKind.JOB_CANCELLED, {"by": "durable", "reason": reason}
         case "Canceled":
-            return end(EventKind.JOB_CANCELLED, by="durable", reason="the instance was canceled")
+            return EventKind.JOB_CANCELLED, {"by": "durable", "reason": "the instance was canceled"}
         case "Failed":
             message = f"the orchestration failed outside its own code: {_text(instance.output)}"
             error = {"kind": "orchestration_failed", "message": message, "retryable": False}
-            return end(EventKind.JOB_FAILED, error=error)
-        case None if now - created_at > MISSING_INSTANCE_GRACE:
+            return EventKind.JOB_FAILED, {"error": error}
+        case None if age > MISSING_INSTANCE_GRACE:
             message = "the job's Durable instance does not exist (purged, or never started)"
             error = {"kind": "instance_missing", "message": message, "retryable": False}
-            return end(EventKind.JOB_FAILED, error=error)
+            return EventKind.JOB_FAILED, {"error": error}
         case _:
             return None
 

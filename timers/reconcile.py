@@ -20,7 +20,7 @@ import azure.functions as func
 from activities import deps
 from adapters.access_settings import reconcile_schedule
 from adapters.catalog import JobCatalog, JobRecord
-from domain.reconcile import InstanceStatus, reconcile
+from domain.reconcile import InstanceStatus, OpenNode, reconcile
 from domain.status import JobStatus
 
 bp = df.Blueprint()
@@ -53,15 +53,22 @@ async def _instance(client: df.DurableOrchestrationClient, job_id: str) -> Insta
 @bp.durable_client_input(client_name="client")
 async def reconcile_jobs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     catalog = await asyncio.to_thread(deps.catalog)
-    jobs = await asyncio.to_thread(_unfinished, catalog)
-    for job in jobs:
+    for job in await asyncio.to_thread(_unfinished, catalog):
         instance = await _instance(client, job.job_id)
-        event = reconcile(job.job_id, job.status, job.created_at, instance, datetime.now(UTC))
-        if event is not None:
-            await asyncio.to_thread(catalog.record_events, [event])
+        if reconcile(job.job_id, job.status, job.created_at, instance, datetime.now(UTC)):
+            # The instance ended unseen: now read its nodes, to end the unfinished ones too.
+            nodes = await asyncio.to_thread(catalog.list_nodes, job.job_id)
+            open_nodes = [
+                OpenNode(node_id=n.node_id, attempt=n.attempt)
+                for n in nodes
+                if not n.status.is_final
+            ]
+            now = datetime.now(UTC)
+            events = reconcile(job.job_id, job.status, job.created_at, instance, now, open_nodes)
+            await asyncio.to_thread(catalog.record_events, events)
             log.warning(
                 "job %s marked %s: Durable says %s",
                 job.job_id,
-                event.kind.value,
+                events[-1].kind.value,
                 instance.runtime_status or "no such instance",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain.events import EventKind
-from domain.reconcile import RECONCILED_SEQ, InstanceStatus, reconcile
+from domain.reconcile import RECONCILED_SEQ, InstanceStatus, OpenNode, reconcile
 from domain.status import JobStatus
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -14,9 +14,11 @@ LONG_AGO = NOW - timedelta(hours=1)
 
 
 def _decide(status: JobStatus, runtime: str | None, output: object = None, created=LONG_AGO):
-    return reconcile(
-        "j1", status, created, InstanceStatus(runtime_status=runtime, output=output), NOW
-    )
+    """The job's own event, or None."""
+    instance = InstanceStatus(runtime_status=runtime, output=output)
+    events = reconcile("j1", status, created, instance, NOW)
+    assert len(events) <= 1
+    return events[0] if events else None
 
 
 def test_a_terminated_instance_cancels_its_running_job_with_the_reason() -> None:
@@ -54,3 +56,14 @@ def test_a_missing_instance_fails_the_job_only_after_the_grace_period() -> None:
 
 def test_a_completed_instance_is_left_to_the_orchestrator_s_own_events() -> None:
     assert _decide(JobStatus.RUNNING, "Completed") is None
+
+
+def test_the_unfinished_nodes_are_cancelled_before_the_job_ends() -> None:
+    instance = InstanceStatus(runtime_status="Terminated", output="stop")
+    open_nodes = [OpenNode(node_id="review", attempt=1), OpenNode(node_id="cog", attempt=2)]
+    events = reconcile("j1", JobStatus.RUNNING, LONG_AGO, instance, NOW, open_nodes)
+    assert [(e.kind, e.node_id, e.attempt, e.seq) for e in events] == [
+        (EventKind.NODE_CANCELLED, "cog", 2, RECONCILED_SEQ),
+        (EventKind.NODE_CANCELLED, "review", 1, RECONCILED_SEQ + 1),
+        (EventKind.JOB_CANCELLED, None, None, RECONCILED_SEQ + 2),
+    ]

@@ -79,7 +79,7 @@ def test_submit_refuses_a_container_not_allowed_for_its_purpose(
 
 def test_a_durable_terminate_ends_the_job_in_the_catalog(engine: Engine) -> None:
     job_id = engine.submit("approval_test")
-    engine.wait(job_id, until={"running"})
+    wait_for(lambda: "prepare" in engine.nodes(job_id), 30, "a node in the catalog")
     terminate = engine.call(
         "POST",
         f"/runtime/webhooks/durabletask/instances/{job_id}/terminate",
@@ -94,6 +94,9 @@ def test_a_durable_terminate_ends_the_job_in_the_catalog(engine: Engine) -> None
         "by": "durable",
         "reason": "the Durable instance was terminated: stopped by ops",
     }
+    nodes = engine.nodes(job_id)
+    unfinished = {n: v["status"] for n, v in nodes.items() if v["status"] != "completed"}
+    assert unfinished and set(unfinished.values()) == {"cancelled"}
 
 
 def test_a_broken_workflow_file_is_reported_at_start_up(engine: Engine) -> None:
