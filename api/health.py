@@ -16,8 +16,8 @@ from typing import Any
 import azure.functions as func
 
 from activities import deps
-from adapters.access_settings import AccessSettings
 from api.http import json_response
+from config.settings import AccessSettings
 
 bp = func.Blueprint()
 log = logging.getLogger("dagmaster.health")
@@ -34,15 +34,7 @@ def _check_database(timeout: float) -> Check:
 
 
 def _check_storage(timeout: float) -> Check:
-    from adapters.taskqueue import StorageSettings, blob_service
-
-    service = blob_service(
-        StorageSettings.from_env(),
-        retry_total=0,
-        connection_timeout=timeout,
-        read_timeout=timeout,
-    )
-    service.get_account_information()
+    deps.blob_store().ping(timeout=timeout)
     return {"ok": True}
 
 

@@ -12,11 +12,11 @@ import azure.functions as func
 from pydantic import BaseModel, Field, ValidationError
 
 from activities import deps
-from adapters.access_settings import AccessSettings
 from adapters.catalog import JobCatalog, JobRecord
 from adapters.outputs import contains_ref, resolve_refs
 from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
 from api.workflows import find, pinned
+from config.settings import AccessSettings, ContainerSettings
 from domain.evaluator import job_created_event
 from domain.events import EventKind
 from domain.inputs import resolve_inputs
@@ -80,7 +80,7 @@ async def submit_job(
             return _accepted(req, existing)
     snapshot = pinned(submit.workflow_id, submit.version)
     inputs = resolve_inputs(snapshot.definition, submit.inputs)
-    check_storage_inputs(snapshot.definition, inputs, AccessSettings.from_env().containers)
+    check_storage_inputs(snapshot.definition, inputs, ContainerSettings.from_env().policy)
     definition = snapshot.definition
     record = JobRecord(
         job_id=uuid.uuid4().hex,

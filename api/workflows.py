@@ -11,6 +11,7 @@ import azure.functions as func
 
 import handlers
 from api.http import NotFound, json_errors, json_response
+from config.settings import AppSettings
 from domain.diagram import to_mermaid
 from domain.loader import WorkflowSet, load_workflows
 from domain.models import WorkflowDefinition
@@ -27,7 +28,7 @@ def workflows() -> WorkflowSet:
     """Every valid workflow under `DAGMASTER_WORKFLOWS_DIR` (folders separated by the OS path
     separator; default: the app's `workflows/`). A file that fails to load is left out, and
     its problems are logged once and reported by `readyz`; the others keep working."""
-    folders = os.environ.get("DAGMASTER_WORKFLOWS_DIR", str(WORKFLOWS_DIR)).split(os.pathsep)
+    folders = (AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)).split(os.pathsep)
     found = load_workflows([Path(f) for f in folders if f], handlers=handlers.registry.names())
     for problem in found.problems:
         log.error("workflow not loaded: %s", problem)

@@ -18,13 +18,14 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import deps
-from adapters.access_settings import reconcile_schedule
 from adapters.catalog import JobCatalog, JobRecord
+from config.settings import AccessSettings
 from domain.reconcile import InstanceStatus, OpenNode, reconcile
 from domain.status import JobStatus
 
 bp = df.Blueprint()
 log = logging.getLogger("dagmaster.reconcile")
+SCHEDULE = AccessSettings.from_env().reconcile_schedule  # the host reads it at start-up
 
 
 def _unfinished(catalog: JobCatalog) -> list[JobRecord]:
@@ -49,7 +50,9 @@ async def _instance(client: df.DurableOrchestrationClient, job_id: str) -> Insta
     )
 
 
-@bp.timer_trigger(schedule=reconcile_schedule(), arg_name="timer", run_on_startup=False)
+@bp.timer_trigger(
+    schedule=AccessSettings.from_env().reconcile_schedule, arg_name="timer", run_on_startup=False
+)
 @bp.durable_client_input(client_name="client")
 async def reconcile_jobs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     catalog = await asyncio.to_thread(deps.catalog)

@@ -7,17 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from adapters.access_settings import ENV_INPUT_CONTAINERS, ENV_OUTPUT_CONTAINERS, AccessSettings
 from adapters.blob import (
     BlobAccessDenied,
     BlobError,
     BlobNotFound,
     BlobRef,
-    BlobSettings,
     BlobStore,
     BlobUnavailable,
     InvalidBlobRef,
     open_blob_store,
+)
+from config.settings import (
+    INPUT_CONTAINERS,
+    OUTPUT_CONTAINERS,
+    ContainerSettings,
+    StorageSettings,
 )
 from domain.storage import ContainerPolicy
 from handlers.base import HandlerError, NonRetryableError, RetryableError
@@ -35,13 +39,13 @@ _ERROR_KINDS: dict[type[BlobError], tuple[type[HandlerError], str]] = {
 @cache
 def blob_store() -> BlobStore:
     """The store configured by the environment (built once per process)."""
-    return open_blob_store(BlobSettings.from_env())
+    return open_blob_store(StorageSettings.from_env())
 
 
 @cache
 def container_policy() -> ContainerPolicy:
     """The containers allowed by the environment (read once per process)."""
-    return AccessSettings.from_env().containers
+    return ContainerSettings.from_env().policy
 
 
 def reset_blob_store() -> None:
@@ -56,7 +60,7 @@ def input_ref(store: BlobStore, container: str, path: str, param: str = "contain
     policy = container_policy()
     if not policy.may_read(container):
         allowed = sorted(policy.input_containers | policy.output_containers)
-        raise _not_allowed(param, container, "read from", allowed, ENV_INPUT_CONTAINERS)
+        raise _not_allowed(param, container, "read from", allowed, INPUT_CONTAINERS)
     return store.ref(container, path)
 
 
@@ -67,7 +71,7 @@ def output_ref(
     policy = container_policy()
     if not policy.may_write(container):
         allowed = sorted(policy.output_containers)
-        raise _not_allowed(param, container, "written to", allowed, ENV_OUTPUT_CONTAINERS)
+        raise _not_allowed(param, container, "written to", allowed, OUTPUT_CONTAINERS)
     return store.ref(container, path)
 
 

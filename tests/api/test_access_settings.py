@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.access_settings import AccessSettings, AccessSettingsError
+from config.settings import AccessSettings, ContainerSettings, SettingsError
 
 
 def test_probe_timeout_defaults_to_three_seconds() -> None:
@@ -30,10 +30,10 @@ def test_links_are_relative_without_a_configured_name() -> None:
 
 
 def test_an_engine_container_cannot_be_allowed() -> None:
-    with pytest.raises(AccessSettingsError, match=r"DAGMASTER_INPUT_CONTAINERS: .*engine's own"):
-        AccessSettings.from_env({"DAGMASTER_INPUT_CONTAINERS": "raw,dagmaster-outputs"})
+    with pytest.raises(SettingsError, match=r"DAGMASTER_INPUT_CONTAINERS=.*engine's own"):
+        ContainerSettings.from_env({"DAGMASTER_INPUT_CONTAINERS": "raw,dagmaster-outputs"})
 
 
 def test_a_base_url_must_be_absolute() -> None:
-    with pytest.raises(AccessSettingsError, match="DAGMASTER_PUBLIC_BASE_URL"):
+    with pytest.raises(SettingsError, match="DAGMASTER_PUBLIC_BASE_URL"):
         AccessSettings.from_env({"DAGMASTER_PUBLIC_BASE_URL": "dm.example.org"})

@@ -76,8 +76,10 @@ def unreachable(silent_storage: int, monkeypatch: pytest.MonkeyPatch) -> Iterato
     )
     monkeypatch.setenv("DAGMASTER_PROBE_TIMEOUT_SECONDS", "1")
     deps.catalog.cache_clear()
+    deps.blob_store.cache_clear()
     yield db_port
     deps.catalog.cache_clear()
+    deps.blob_store.cache_clear()
 
 
 def test_readyz_says_why_a_dependency_is_down_without_connection_details(

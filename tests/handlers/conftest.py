@@ -19,9 +19,11 @@ import requests
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from adapters.access_settings import ENV_INPUT_CONTAINERS, ENV_OUTPUT_CONTAINERS
 from adapters.blob import BlobStore
-from adapters.blob.settings import ENV_ACCOUNT_URL, ENV_CONNECTION_STRING
+from config.settings import ACCOUNT_URL as ENV_ACCOUNT_URL
+from config.settings import CONNECTION_STRING as ENV_CONNECTION_STRING
+from config.settings import INPUT_CONTAINERS as ENV_INPUT_CONTAINERS
+from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from dagmaster.synthetic import write_sparse_raster
 from handlers.raster.storage import blob_store, reset_blob_store
 from tests.support.azurite import Azurite

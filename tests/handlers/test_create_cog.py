@@ -6,8 +6,8 @@ import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
 
-from adapters.access_settings import ENV_OUTPUT_CONTAINERS
 from adapters.blob import BlobStore
+from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.storage import container_policy
 from tests.handlers.conftest import OUTPUTS
