@@ -50,28 +50,25 @@ async def _instance(client: df.DurableOrchestrationClient, job_id: str) -> Insta
     )
 
 
-@bp.timer_trigger(
-    schedule=AccessSettings.from_env().reconcile_schedule, arg_name="timer", run_on_startup=False
-)
+@bp.timer_trigger(schedule=SCHEDULE, arg_name="timer", run_on_startup=False)
 @bp.durable_client_input(client_name="client")
 async def reconcile_jobs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     catalog = await asyncio.to_thread(deps.catalog)
     for job in await asyncio.to_thread(_unfinished, catalog):
         instance = await _instance(client, job.job_id)
-        if reconcile(job.job_id, job.status, job.created_at, instance, datetime.now(UTC)):
-            # The instance ended unseen: now read its nodes, to end the unfinished ones too.
-            nodes = await asyncio.to_thread(catalog.list_nodes, job.job_id)
-            open_nodes = [
-                OpenNode(node_id=n.node_id, attempt=n.attempt)
-                for n in nodes
-                if not n.status.is_final
-            ]
-            now = datetime.now(UTC)
-            events = reconcile(job.job_id, job.status, job.created_at, instance, now, open_nodes)
-            await asyncio.to_thread(catalog.record_events, events)
-            log.warning(
-                "job %s marked %s: Durable says %s",
-                job.job_id,
-                events[-1].kind.value,
-                instance.runtime_status or "no such instance",
-            )
+        now = datetime.now(UTC)
+        if not reconcile(job.job_id, job.status, job.created_at, instance, now):
+            continue
+        # The instance ended unseen: only now read its nodes, to end the unfinished ones too.
+        nodes = await asyncio.to_thread(catalog.list_nodes, job.job_id)
+        open_nodes = [
+            OpenNode(node_id=n.node_id, attempt=n.attempt) for n in nodes if not n.status.is_final
+        ]
+        events = reconcile(job.job_id, job.status, job.created_at, instance, now, open_nodes)
+        await asyncio.to_thread(catalog.record_events, events)
+        log.warning(
+            "job %s marked %s: Durable says %s",
+            job.job_id,
+            events[-1].kind.value,
+            instance.runtime_status or "no such instance",
+        )
