@@ -6,6 +6,7 @@ that fails to load is logged now (with file:line), not at the first request."""
 import azure.durable_functions as df
 import azure.functions as func
 
+import wiring
 from activities.dispatch_task import bp as dispatch_task
 from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
@@ -14,7 +15,6 @@ from api.health import bp as health
 from api.jobs import bp as jobs
 from api.stac import bp as stac
 from api.workflows import bp as workflows
-from api.workflows import workflows as load_workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
 from timers.reconcile import bp as reconcile_jobs
@@ -36,4 +36,4 @@ for blueprint in (
 ):
     app.register_functions(blueprint)
 
-load_workflows()
+wiring.workflows()

@@ -15,7 +15,7 @@ from typing import Any
 
 import azure.functions as func
 
-from activities import deps
+import wiring
 from api.http import json_response
 from config.settings import AccessSettings
 
@@ -28,20 +28,18 @@ _PROBE_THREADS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="probe")
 
 
 def _check_database(timeout: float) -> Check:
-    if deps.catalog().ping(timeout=timeout):
+    if wiring.catalog().ping(timeout=timeout):
         return {"ok": True}
     return {"ok": False, "reason": "no answer to a query"}
 
 
 def _check_storage(timeout: float) -> Check:
-    deps.blob_store().ping(timeout=timeout)
+    wiring.blob_store().ping(timeout=timeout)
     return {"ok": True}
 
 
 def _check_workflows(timeout: float) -> Check:
-    from api.workflows import load_problems
-
-    problems = load_problems()
+    problems = [str(p) for p in wiring.workflows().problems]
     if not problems:
         return {"ok": True}
     return {
@@ -91,13 +89,11 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    from api.workflows import workflows
-
     checks = await _checks()
     return json_response(
         {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
-            "workflows": len(workflows().workflows),
+            "workflows": len(wiring.workflows().workflows),
         }
     )

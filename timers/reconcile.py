@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from config.settings import AccessSettings
 from domain.reconcile import InstanceStatus, OpenNode, reconcile
@@ -53,7 +53,7 @@ async def _instance(client: df.DurableOrchestrationClient, job_id: str) -> Insta
 @bp.timer_trigger(schedule=SCHEDULE, arg_name="timer", run_on_startup=False)
 @bp.durable_client_input(client_name="client")
 async def reconcile_jobs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-    catalog = await asyncio.to_thread(deps.catalog)
+    catalog = await asyncio.to_thread(wiring.catalog)
     for job in await asyncio.to_thread(_unfinished, catalog):
         instance = await _instance(client, job.job_id)
         now = datetime.now(UTC)

@@ -1,12 +1,16 @@
-"""The blob store the raster handlers use, the containers they may read and write, and the
-mapping of storage errors to handler errors."""
+"""How storage errors become handler errors, which containers a handler may read and write,
+and what a handler reports of a blob it wrote.
+
+The raster handlers' store is the process's `wiring.blob_store()`; the containers allowed are
+`wiring.container_policy()`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 
+import wiring
 from adapters.blob import (
     BlobAccessDenied,
     BlobError,
@@ -15,15 +19,8 @@ from adapters.blob import (
     BlobStore,
     BlobUnavailable,
     InvalidBlobRef,
-    open_blob_store,
 )
-from config.settings import (
-    INPUT_CONTAINERS,
-    OUTPUT_CONTAINERS,
-    ContainerSettings,
-    StorageSettings,
-)
-from domain.storage import ContainerPolicy
+from config.settings import INPUT_CONTAINERS, OUTPUT_CONTAINERS
 from handlers.base import HandlerError, NonRetryableError, RetryableError
 from handlers.raster.models import StoredBlob
 
@@ -36,28 +33,10 @@ _ERROR_KINDS: dict[type[BlobError], tuple[type[HandlerError], str]] = {
 }
 
 
-@cache
-def blob_store() -> BlobStore:
-    """The store configured by the environment (built once per process)."""
-    return open_blob_store(StorageSettings.from_env())
-
-
-@cache
-def container_policy() -> ContainerPolicy:
-    """The containers allowed by the environment (read once per process)."""
-    return ContainerSettings.from_env().policy
-
-
-def reset_blob_store() -> None:
-    """Forget the cached store and policy, e.g. after the environment changed (tests)."""
-    blob_store.cache_clear()
-    container_policy.cache_clear()
-
-
 def input_ref(store: BlobStore, container: str, path: str, param: str = "container") -> BlobRef:
     """A blob the handler reads: in an input or an output container (checked again here,
     whatever the submission was checked against)."""
-    policy = container_policy()
+    policy = wiring.container_policy()
     if not policy.may_read(container):
         allowed = sorted(policy.input_containers | policy.output_containers)
         raise _not_allowed(param, container, "read from", allowed, INPUT_CONTAINERS)
@@ -68,7 +47,7 @@ def output_ref(
     store: BlobStore, container: str, path: str, param: str = "output_container"
 ) -> BlobRef:
     """A blob the handler writes: in an output container only."""
-    policy = container_policy()
+    policy = wiring.container_policy()
     if not policy.may_write(container):
         allowed = sorted(policy.output_containers)
         raise _not_allowed(param, container, "written to", allowed, OUTPUT_CONTAINERS)

@@ -14,8 +14,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from activities import deps
-from api import workflows as workflows_api
+import wiring
 from api.health import readyz
 from api.workflows import get_workflow, list_workflows
 from devhost.testing import free_port
@@ -58,9 +57,9 @@ def workflow_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     (tmp_path / "good.yaml").write_text(GOOD)
     (tmp_path / "broken.yaml").write_text(BROKEN)
     monkeypatch.setenv("DAGMASTER_WORKFLOWS_DIR", str(tmp_path))
-    workflows_api.workflows.cache_clear()
+    wiring.workflows.cache_clear()
     yield tmp_path
-    workflows_api.workflows.cache_clear()
+    wiring.workflows.cache_clear()
 
 
 @pytest.fixture
@@ -75,11 +74,9 @@ def unreachable(silent_storage: int, monkeypatch: pytest.MonkeyPatch) -> Iterato
         f"BlobEndpoint=http://127.0.0.1:{silent_storage}/devstoreaccount1;",
     )
     monkeypatch.setenv("DAGMASTER_PROBE_TIMEOUT_SECONDS", "1")
-    deps.catalog.cache_clear()
-    deps.blob_store.cache_clear()
+    wiring.reset()
     yield db_port
-    deps.catalog.cache_clear()
-    deps.blob_store.cache_clear()
+    wiring.reset()
 
 
 def test_readyz_says_why_a_dependency_is_down_without_connection_details(

@@ -19,13 +19,13 @@ import requests
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
+import wiring
 from adapters.blob import BlobStore
 from config.settings import ACCOUNT_URL as ENV_ACCOUNT_URL
 from config.settings import CONNECTION_STRING as ENV_CONNECTION_STRING
 from config.settings import INPUT_CONTAINERS as ENV_INPUT_CONTAINERS
 from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from dagmaster.synthetic import write_sparse_raster
-from handlers.raster.storage import blob_store, reset_blob_store
 from tests.support.azurite import Azurite
 
 INPUTS = "rasters"
@@ -44,8 +44,8 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
     os.environ.pop(ENV_ACCOUNT_URL, None)
     os.environ[ENV_INPUT_CONTAINERS] = INPUTS
     os.environ[ENV_OUTPUT_CONTAINERS] = OUTPUTS
-    reset_blob_store()
-    instance = blob_store()
+    wiring.reset()
+    instance = wiring.blob_store()
     service = instance._services[instance.default_account]  # type: ignore[attr-defined]
     for name in (INPUTS, OUTPUTS):
         if not service.get_container_client(name).exists():
@@ -57,7 +57,7 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    reset_blob_store()
+    wiring.reset()
 
 
 @pytest.fixture(scope="session")

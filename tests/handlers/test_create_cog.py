@@ -6,10 +6,10 @@ import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
 
+import wiring
 from adapters.blob import BlobStore
 from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from handlers.base import LocalContext, NonRetryableError
-from handlers.raster.storage import container_policy
 from tests.handlers.conftest import OUTPUTS
 from tests.handlers.helpers import assert_same_pixels, download, pixels, run
 
@@ -109,13 +109,13 @@ def test_output_container_that_does_not_exist_is_created(
 ):
     container = f"new-cogs-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv(ENV_OUTPUT_CONTAINERS, f"{OUTPUTS},{container}")
-    container_policy.cache_clear()
+    wiring.container_policy.cache_clear()
     try:
         result = run(
             "create_cog",
             {**uint16_nodata, "output_container": container, "output_path": "cogs/fresh.tif"},
         )
     finally:
-        container_policy.cache_clear()  # the next test reads the restored environment
+        wiring.container_policy.cache_clear()  # the next test reads the restored environment
     assert result["validation"]["is_valid"] is True
     assert store.exists(store.ref(container, "cogs/fresh.tif"))
