@@ -55,16 +55,30 @@ async def _instance(client: df.DurableOrchestrationClient, job_id: str) -> Insta
 async def reconcile_jobs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     catalog = await asyncio.to_thread(wiring.catalog)
     for job in await asyncio.to_thread(_unfinished, catalog):
-        instance = await _instance(client, job.job_id)
-        now = datetime.now(UTC)
-        if not reconcile(job.job_id, job.status, job.created_at, instance, now):
-            continue
-        # The instance ended unseen: only now read its nodes, to end the unfinished ones too.
-        nodes = await asyncio.to_thread(catalog.list_nodes, job.job_id)
-        open_nodes = [
-            OpenNode(node_id=n.node_id, attempt=n.attempt) for n in nodes if not n.status.is_final
-        ]
-        events = reconcile(job.job_id, job.status, job.created_at, instance, now, open_nodes)
+        try:
+            await _reconcile_one(catalog, client, job)
+        except Exception:  # one job's trouble must not stop the others; the next run retries
+            log.exception("reconciling job %s failed", job.job_id)
+
+
+async def _reconcile_one(
+    catalog: JobCatalog, client: df.DurableOrchestrationClient, job: JobRecord
+) -> None:
+    instance = await _instance(client, job.job_id)
+    now = datetime.now(UTC)
+    if not reconcile(job.job_id, job.status, job.created_at, instance, now):
+        return
+    # Read the job again now, after Durable's answer: an orchestrator records its own end
+    # before its instance ends, so a job that ended meanwhile is seen final here.
+    fresh = await asyncio.to_thread(catalog.get_job, job.job_id)
+    if fresh is None:
+        return
+    nodes = await asyncio.to_thread(catalog.list_nodes, job.job_id)
+    open_nodes = [
+        OpenNode(node_id=n.node_id, attempt=n.attempt) for n in nodes if not n.status.is_final
+    ]
+    events = reconcile(job.job_id, fresh.status, job.created_at, instance, now, open_nodes)
+    if events:
         await asyncio.to_thread(catalog.record_events, events)
         log.warning(
             "job %s marked %s: Durable says %s",
