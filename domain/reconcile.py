@@ -24,7 +24,8 @@ from domain.status import JobStatus
 # these statuses stand even if a batch of events still in flight lands after them; and the
 # same for every run from the same state, so reconciling twice stores nothing new.
 RECONCILED_SEQ = 2**52
-# A job whose instance is not found yet may simply not have started: wait this long.
+# Only a started job (running) can have lost its instance (purged). Even so, wait this long
+# after its creation before calling it gone, so a status read racing the start is no verdict.
 MISSING_INSTANCE_GRACE = timedelta(minutes=5)
 
 
@@ -54,6 +55,8 @@ def reconcile(
     (or it is too early to say)."""
     if status.is_final:
         return []
+    if instance.runtime_status is None and status is not JobStatus.RUNNING:
+        return []  # never started: a resubmission with its request_id starts it
     ended = _job_end(instance, now - created_at)
     if ended is None:
         return []
@@ -86,7 +89,7 @@ def _job_end(instance: InstanceStatus, age: timedelta) -> tuple[EventKind, dict[
             error = {"kind": "orchestration_failed", "message": message, "retryable": False}
             return EventKind.JOB_FAILED, {"error": error}
         case None if age > MISSING_INSTANCE_GRACE:
-            message = "the job's Durable instance does not exist (purged, or never started)"
+            message = "the job's Durable instance no longer exists (purged?)"
             error = {"kind": "instance_missing", "message": message, "retryable": False}
             return EventKind.JOB_FAILED, {"error": error}
         case _:

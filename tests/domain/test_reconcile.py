@@ -48,8 +48,8 @@ def test_a_final_job_is_never_changed() -> None:
     assert _decide(JobStatus.CANCELLED, "Failed") is None
 
 
-def test_a_missing_instance_fails_the_job_only_after_the_grace_period() -> None:
-    assert _decide(JobStatus.CREATED, None, created=JUST_NOW) is None
+def test_a_running_job_whose_instance_is_gone_fails_after_the_grace_period() -> None:
+    assert _decide(JobStatus.RUNNING, None, created=JUST_NOW) is None
     event = _decide(JobStatus.RUNNING, None, created=LONG_AGO)
     assert event is not None and event.data["error"]["kind"] == "instance_missing"
 
@@ -67,3 +67,7 @@ def test_the_unfinished_nodes_are_cancelled_before_the_job_ends() -> None:
         (EventKind.NODE_CANCELLED, "review", 1, RECONCILED_SEQ + 1),
         (EventKind.JOB_CANCELLED, None, None, RECONCILED_SEQ + 2),
     ]
+
+
+def test_a_job_never_started_is_left_for_its_resubmission_to_start() -> None:
+    assert _decide(JobStatus.CREATED, None, created=LONG_AGO) is None
