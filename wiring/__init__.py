@@ -21,7 +21,13 @@ from pathlib import Path
 from adapters.blob import BlobStore, open_blob_store
 from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, ContainerSettings, StorageSettings, TaskQueueSettings
+from config.settings import (
+    AppSettings,
+    ContainerSettings,
+    PostgisSettings,
+    StorageSettings,
+    TaskQueueSettings,
+)
 from domain.loader import WorkflowSet, load_workflows
 from domain.storage import ContainerPolicy
 
@@ -84,8 +90,23 @@ def workflows() -> WorkflowSet:
     return found
 
 
+@cache
+def postgis_settings() -> PostgisSettings:
+    """Where the vector handlers' PostGIS is (`config.settings.PostgisSettings`); each use
+    opens its own connection, since a load holds one for a whole transaction."""
+    return PostgisSettings.from_env()
+
+
 def reset() -> None:
     """Forget everything built, so the next call reads the settings again (tests)."""
-    built_once = (catalog, stac_catalog, blob_store, json_blobs, task_queue, workflows)
-    for built in (*built_once, container_policy):
+    for built in (
+        catalog,
+        stac_catalog,
+        blob_store,
+        json_blobs,
+        task_queue,
+        workflows,
+        postgis_settings,
+        container_policy,
+    ):
         built.cache_clear()

@@ -28,8 +28,8 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
         "DAGMASTER_DATA_DIR": str(data_dir),
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
         "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",
-        "DAGMASTER_INPUT_CONTAINERS": "raw",
-        "DAGMASTER_OUTPUT_CONTAINERS": "cogs",
+        "DAGMASTER_INPUT_CONTAINERS": "raw,vectors-in",
+        "DAGMASTER_OUTPUT_CONTAINERS": "cogs,vectors",
     }
 
 
