@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.engine.support import REPO, TEST_WORKFLOWS, Engine, run_engine, wait_for
@@ -24,8 +25,8 @@ nodes:
 
 @pytest.fixture(scope="module")
 def engine(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
-    """The app with a broken workflow file beside the shipped ones, and a reconciler that
-    runs every second."""
+    """The app with keys required, a broken workflow file beside the shipped ones, and a
+    reconciler that runs every second."""
     data_dir = tmp_path_factory.mktemp("engine-access")
     broken_dir = data_dir / "broken-workflows"
     broken_dir.mkdir()
@@ -35,7 +36,10 @@ def engine(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join(folders),
         "DAGMASTER_RECONCILE_SCHEDULE": "*/1 * * * * *",
     }
-    with fresh_catalog(embedded_pg) as db, run_engine(azurite, db.url, data_dir, env) as running:
+    with (
+        fresh_catalog(embedded_pg) as db,
+        run_engine(azurite, db.url, data_dir, env, require_keys=True) as running,
+    ):
         yield running
 
 
@@ -105,7 +109,7 @@ def test_a_broken_workflow_file_is_reported_at_start_up(engine: Engine) -> None:
 
 
 def test_readyz_lists_the_broken_file_without_connection_details(engine: Engine) -> None:
-    response = engine.call("GET", "/api/readyz")
+    response = httpx.get(f"{engine.url}/api/readyz", timeout=30)  # anonymous
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"] == {"ok": True}
@@ -119,3 +123,22 @@ def test_valid_workflows_run_beside_the_broken_file(engine: Engine) -> None:
     names = {w["workflow_id"] for w in engine.call("GET", "/api/workflows").json()["items"]}
     assert "echo_test" in names and "broken" not in names
     assert engine.wait(engine.submit("echo_test", {"message": "x"}))["status"] == "completed"
+
+
+def test_the_api_never_hands_out_the_system_key(engine: Engine) -> None:
+    keys = engine.host.keys()
+    caller = {"x-functions-key": keys["function_default"]}
+    body = {"workflow_id": "echo_test", "inputs": {"message": "who"}}
+    submitted = engine.call("POST", "/api/jobs", json=body, headers=caller)
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["job_id"]
+    engine.wait(job_id)
+    paths = ["", "/nodes", "/timeline"]
+    answers = [submitted] + [
+        engine.call("GET", f"/api/jobs/{job_id}{p}", headers=caller) for p in paths
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 202)
+        assert keys["durable_system"] not in answer.text + str(answer.headers)
+    management = f"/runtime/webhooks/durabletask/instances/{job_id}"
+    assert engine.call("GET", management, headers=caller).status_code == 401
