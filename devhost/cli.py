@@ -83,7 +83,6 @@ def bind(host: str, port: int) -> socket.socket:
             ) from None
         raise
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -152,13 +151,14 @@ def _serve(settings: DevhostSettings, sock: socket.socket) -> int:
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
     # action would then end the process without running exit hooks (which stop, e.g., an
-    # embedded PostgreSQL the app started), so make it a normal exit instead.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # embedded PostgreSQL the app started), and SIGINT's prints a traceback: exit normally.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _exit_on_signal)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
