@@ -11,7 +11,7 @@ import pytest
 
 from adapters.catalog.embedded import start_embedded
 from devhost.testing import run_devhost
-from tests.engine.support import wait_for
+from tests.support.polling import wait_until
 from tests.support.postgres import REPO
 
 STARTED = "SELECT extract(epoch FROM pg_postmaster_start_time())"
@@ -86,7 +86,7 @@ def test_devhost_stopped_by_sigterm_stops_the_embedded_server_the_app_started(tm
     worker's killed task process does): its registration must not keep the server up."""
     env = {"DATABASE_URL": "", "DAGMASTER_DATA_DIR": str(tmp_path / "data")}
     with run_devhost(REPO, tmp_path / "devhost", env=env) as host:
-        wait_for(
+        wait_until(
             lambda: httpx.get(f"{host.base_url}/api/readyz", timeout=10).json()["checks"][
                 "database"
             ]["ok"],

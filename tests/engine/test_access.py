@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.engine.support import REPO, TEST_WORKFLOWS, Engine, run_engine, wait_for
+from tests.engine.support import REPO, TEST_WORKFLOWS, Engine, run_engine
+from tests.support.polling import wait_until
 from tests.support.postgres import fresh_catalog
 
 pytestmark = pytest.mark.slow
@@ -83,7 +84,7 @@ def test_submit_refuses_a_container_not_allowed_for_its_purpose(
 
 def test_a_durable_terminate_ends_the_job_in_the_catalog(engine: Engine) -> None:
     job_id = engine.submit("approval_test")
-    wait_for(lambda: "prepare" in engine.nodes(job_id), 30, "a node in the catalog")
+    wait_until(lambda: "prepare" in engine.nodes(job_id), 30, "a node in the catalog")
     terminate = engine.call(
         "POST",
         f"/runtime/webhooks/durabletask/instances/{job_id}/terminate",
@@ -104,7 +105,7 @@ def test_a_durable_terminate_ends_the_job_in_the_catalog(engine: Engine) -> None
 
 
 def test_a_broken_workflow_file_is_reported_at_start_up(engine: Engine) -> None:
-    wait_for(lambda: "workflow not loaded" in engine.host.log_text(), 10, "the start-up log")
+    wait_until(lambda: "workflow not loaded" in engine.host.log_text(), 10, "the start-up log")
     assert "broken.yaml:5: node 'end':" in engine.host.log_text()
 
 
