@@ -125,13 +125,13 @@ def _serve(settings: DevhostSettings, sock: socket.socket) -> int:
     from devhost.http.app import build_app
     from devhost.keys import HostKeys, keys_path
 
-    # Core Tools sets it too: the app builds its own links from the host's name.
-    os.environ.setdefault("WEBSITE_HOSTNAME", f"{settings.host}:{settings.port}")
     try:
         index = load_app(settings.app_dir)
     except AppLoadError as exc:
         log.error("%s", exc)
         return 2
+    # The host's own name, as Azure and Core Tools set it: the app builds its links from it.
+    os.environ["WEBSITE_HOSTNAME"] = f"{settings.host}:{settings.port}"
     keys = HostKeys.load_or_create(settings.data_dir)
     log.info("state (instances, history, keys.json) in %s", settings.data_dir)
     if settings.require_keys:

@@ -86,12 +86,17 @@ def test_devhost_stopped_by_sigterm_stops_the_embedded_server_the_app_started(tm
     worker's killed task process does): its registration must not keep the server up."""
     env = {"DATABASE_URL": "", "DAGMASTER_DATA_DIR": str(tmp_path / "data")}
     with run_devhost(REPO, tmp_path / "devhost", env=env) as host:
+        last: list[str] = []
+
+        def catalog_ready() -> bool:
+            answer = httpx.get(f"{host.base_url}/api/readyz", timeout=10)
+            last[:] = [answer.text]
+            return bool(answer.json()["checks"]["database"]["ok"])
+
         wait_until(
-            lambda: httpx.get(f"{host.base_url}/api/readyz", timeout=10).json()["checks"][
-                "database"
-            ]["ok"],
-            60,
-            "the embedded catalog",
+            catalog_ready,
+            120,
+            lambda: f"the embedded catalog: {last}\n{host.log_text()[-3000:]}",
         )
         postmaster = tmp_path / "data" / "pgdata" / "postmaster.pid"
         assert postmaster.exists()

@@ -8,11 +8,14 @@ from pathlib import Path
 from devhost.app_loader import index_functions, load_local_settings
 from devhost.cli import main
 from devhost.settings import HostJson
+from devhost.testing import free_port
 from tests.devhost.conftest import APP_DIR
 
 
 def test_start_without_function_app_returns_exit_code_2(tmp_path: Path) -> None:
-    assert main(["start", "--app-dir", str(tmp_path), "--data-dir", str(tmp_path / "d")]) == 2
+    port = str(free_port())
+    args = ["start", "--app-dir", str(tmp_path), "--data-dir", str(tmp_path / "d")]
+    assert main([*args, "--port", port]) == 2
 
 
 def test_local_settings_never_override_existing_variables(tmp_path: Path) -> None:
