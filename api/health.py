@@ -16,7 +16,9 @@ from typing import Any
 import azure.functions as func
 
 import wiring
+from api import contract
 from api.http import json_response
+from api.models import Probe
 from config.settings import AccessSettings
 
 bp = func.Blueprint()
@@ -73,12 +75,12 @@ async def _checks() -> dict[str, Check]:
     return dict(zip(checks, verdicts, strict=True))
 
 
-@bp.route(route="api/livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/livez", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
 
-@bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/readyz", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     checks = await _checks()
     ready = all(c["ok"] for c in checks.values())
@@ -87,7 +89,7 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/health", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     checks = await _checks()
     return json_response(

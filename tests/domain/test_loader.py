@@ -335,3 +335,33 @@ def test_a_storage_input_must_be_a_string():
 def test_a_storage_input_is_for_input_or_output():
     (problem,) = problems_of(nodes(CHAIN, inputs="where: {type: string, storage: scratch}\n"))
     assert problem.startswith("wf.yaml:5: inputs.where.storage:")
+
+
+def test_a_duplicate_key_is_rejected_with_both_lines():
+    text = "workflow_id: t\nversion: 1\nversion: 2\nnodes: []\n"
+    assert problems_of(text) == ["wf.yaml:3: duplicate key 'version' (first on line 2)"]
+
+
+def test_a_merge_key_overriding_a_key_is_not_a_duplicate():
+    text = nodes(CHAIN.replace("  handler: echo\n", "  <<: {handler: x}\n  handler: echo\n"))
+    assert load_workflow_text(text).node("a").handler == "echo"
+
+
+def test_an_alias_bomb_is_refused_at_once():
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    text = "workflow_id: t\nversion: 1\n" + "\n".join(lines) + "\nnodes: []\n"
+    (problem,) = problems_of(text)
+    assert "expands to more than 100000 nodes" in problem
+
+
+def test_a_template_the_sandbox_refuses_is_rejected_statically_with_its_line():
+    text = nodes(
+        CHAIN.replace(
+            "  handler: echo\n", "  handler: echo\n  params: {x: '{{ inputs.__class__ }}'}\n"
+        )
+    )
+    (problem,) = problems_of(text)
+    assert problem.startswith("wf.yaml:") and "node 'a'" in problem
+    assert "attribute '__class__' is not available" in problem

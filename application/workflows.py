@@ -1,25 +1,26 @@
-"""The shipped workflows by id and version, for the API: an unknown one is a 404 naming the
-known ids. The set itself is `wiring.workflows()`."""
+"""The workflows this process serves (`wiring.workflows()`), looked up and pinned."""
 
 from __future__ import annotations
 
 import wiring
-from api.http import NotFound
+from application.errors import UnknownWorkflow
 from domain.models import WorkflowDefinition
 from domain.snapshot import PinnedWorkflow, pin
 
 
 def find(workflow_id: str, version: int | None = None) -> WorkflowDefinition:
+    """The definition, latest version unless ``version``; `UnknownWorkflow` naming the known
+    ones (and, when files failed to load, saying so: the workflow may be in one of them)."""
+    found = wiring.workflows()
     try:
-        return wiring.workflows().get(workflow_id, version)
+        return found.get(workflow_id, version)
     except KeyError:
-        known = ", ".join(sorted({w for w, _ in wiring.workflows().workflows}))
+        known = ", ".join(sorted({w for w, _ in found.workflows}))
         what = f"workflow '{workflow_id}'" + (f" version {version}" if version else "")
-        broken = len(wiring.workflows().problems)
+        broken = len(found.problems)
         hint = f"; {broken} problem(s) left workflow files out, see /api/readyz" if broken else ""
-        raise NotFound(f"unknown {what} (known: {known}{hint})") from None
+        raise UnknownWorkflow(f"unknown {what} (known: {known}{hint})") from None
 
 
 def pinned(workflow_id: str, version: int | None) -> PinnedWorkflow:
-    """The workflow with every sub-workflow it names, pinned (snapshot and hash)."""
     return pin(find(workflow_id, version), lambda wid, v: find(wid, v))
