@@ -1,8 +1,12 @@
-"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints."""
+"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints.
+
+Importing it is the app's start-up: it also loads the workflows once, so a workflow file
+that fails to load is logged now (with file:line), not at the first request."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
+import wiring
 from activities.dispatch_task import bp as dispatch_task
 from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
@@ -14,6 +18,7 @@ from api.stac import bp as stac
 from api.workflows import bp as workflows
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
+from timers.reconcile import bp as reconcile_jobs
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -29,5 +34,8 @@ for blueprint in (
     workflows,
     health,
     openapi,
+    reconcile_jobs,
 ):
     app.register_functions(blueprint)
+
+wiring.workflows()

@@ -59,8 +59,18 @@ var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 10)}'
 var serviceBusName = '${abbrs.serviceBusNamespaces}${resourceToken}'
 var useServiceBus = taskQueue == 'servicebus'
-// The app's containers (adapters/outputs.py, adapters/taskqueue/base.py,
-// container_worker/checkpoints.py) and the demo's input/output containers.
+// The containers jobs may name (DAGMASTER_INPUT_CONTAINERS / DAGMASTER_OUTPUT_CONTAINERS):
+// inputs are read only; handlers write to outputs only.
+var inputContainers = [
+  'raw'
+]
+var outputContainers = [
+  'cogs'
+  'vectors'
+]
+// Every container to create: the engine's own (adapters/outputs.py,
+// adapters/taskqueue/base.py, container_worker/checkpoints.py), the ones above, and `public`
+// for published datasets.
 var appContainers = [
   'dagmaster-outputs'
   'dagmaster-payloads'
@@ -68,6 +78,7 @@ var appContainers = [
   'dagmaster-tasks'
   'raw'
   'cogs'
+  'vectors'
   'public'
 ]
 
@@ -192,6 +203,8 @@ module functionApp 'app/functionapp.bicep' = {
     postgresHost: postgres.outputs.host
     postgresDatabase: postgres.outputs.databaseName
     vectorSchema: vectorSchema
+    inputContainers: join(inputContainers, ',')
+    outputContainers: join(outputContainers, ',')
   }
   // The host starts with its storage roles in place instead of failing its first minutes.
   dependsOn: [
@@ -228,6 +241,8 @@ module worker 'app/worker.bicep' = {
     postgresHost: postgres.outputs.host
     postgresDatabase: postgres.outputs.databaseName
     vectorSchema: vectorSchema
+    inputContainers: join(inputContainers, ',')
+    outputContainers: join(outputContainers, ',')
   }
   // AcrPull must be granted before the container app first pulls (else its creation fails).
   dependsOn: [

@@ -31,6 +31,10 @@ param postgresHost string
 param postgresDatabase string
 @description('Schema of the vector tables, in the catalog\'s database.')
 param vectorSchema string
+@description('Comma list of the containers jobs may read (DAGMASTER_INPUT_CONTAINERS).')
+param inputContainers string
+@description('Comma list of the containers jobs may write (DAGMASTER_OUTPUT_CONTAINERS).')
+param outputContainers string
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -77,6 +81,8 @@ var dagmasterSettings = {
   DAGMASTER_STAC_INDEX: 'catalog'
   DAGMASTER_POSTGIS_URL: 'catalog' // vector tables on the catalog's connection (Entra ID)
   DAGMASTER_VECTOR_SCHEMA: vectorSchema
+  DAGMASTER_INPUT_CONTAINERS: inputContainers
+  DAGMASTER_OUTPUT_CONTAINERS: outputContainers
 }
 
 var queueSettings = taskQueue == 'servicebus' ? {

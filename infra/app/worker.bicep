@@ -39,6 +39,10 @@ param postgresHost string
 param postgresDatabase string
 @description('Schema of the vector tables, in the catalog\'s database.')
 param vectorSchema string
+@description('Comma list of the containers jobs may read (DAGMASTER_INPUT_CONTAINERS).')
+param inputContainers string
+@description('Comma list of the containers jobs may write (DAGMASTER_OUTPUT_CONTAINERS).')
+param outputContainers string
 @description('Message lock in seconds; the worker renews every third of it.')
 param visibilityTimeoutSeconds int = 60
 param concurrency int = 1
@@ -145,6 +149,14 @@ var baseEnv = [
   {
     name: 'DAGMASTER_VECTOR_SCHEMA'
     value: vectorSchema
+  }
+  {
+    name: 'DAGMASTER_INPUT_CONTAINERS'
+    value: inputContainers
+  }
+  {
+    name: 'DAGMASTER_OUTPUT_CONTAINERS'
+    value: outputContainers
   }
 ]
 

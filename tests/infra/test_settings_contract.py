@@ -61,10 +61,21 @@ def test_storage_creates_every_container_the_code_writes_to():
     from adapters.taskqueue.base import PAYLOAD_CONTAINER
     from container_worker.checkpoints import CHECKPOINT_CONTAINER, RESULT_CONTAINER
 
-    array = variable(parse(INFRA / "main.bicep"), "appContainers")
-    assert array is not None
-    created = {string_value(n) for n in walk(array) if n.type == "string"}
+    created = _strings(INFRA / "main.bicep", "appContainers")
     assert {OUTPUT_CONTAINER, PAYLOAD_CONTAINER, CHECKPOINT_CONTAINER, RESULT_CONTAINER} <= created
+
+
+def test_storage_creates_every_container_jobs_may_name():
+    allowed = _strings(INFRA / "main.bicep", "inputContainers") | _strings(
+        INFRA / "main.bicep", "outputContainers"
+    )
+    assert allowed and allowed <= _strings(INFRA / "main.bicep", "appContainers")
+
+
+def _strings(path: Path, name: str) -> set[str | None]:
+    array = variable(parse(path), name)
+    assert array is not None, f"no var {name} in {path}"
+    return {string_value(n) for n in walk(array) if n.type == "string"}
 
 
 def test_functions_host_storage_must_be_the_identity_based_set(tmp_path: Path):
