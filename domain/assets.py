@@ -102,9 +102,10 @@ class VersionState(BaseModel):
 
 
 class Refusal(BaseModel):
-    """Why a command was not applied (HTTP: ``not_found`` 404, ``conflict`` 409)."""
+    """Why a command was not applied (HTTP: ``not_found`` 404, ``conflict`` 409,
+    ``invalid`` 400)."""
 
-    code: Literal["conflict", "not_found"] = "conflict"
+    code: Literal["conflict", "not_found", "invalid"] = "conflict"
     message: str
     current: dict[str, Any] = Field(default_factory=dict)
     allowed: list[str] = Field(default_factory=list)
