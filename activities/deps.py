@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
+from adapters.catalog import (
+    AssetCatalog,
+    JobCatalog,
+    StacCatalog,
+    get_asset_catalog,
+    get_catalog,
+    get_stac_catalog,
+)
 from adapters.taskqueue import (
     JsonBlobs,
     StorageSettings,
@@ -36,3 +43,8 @@ def task_queue() -> TaskQueue:
 @cache
 def stac_catalog() -> StacCatalog:
     return get_stac_catalog()
+
+
+@cache
+def asset_catalog() -> AssetCatalog:
+    return get_asset_catalog()
