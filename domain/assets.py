@@ -127,6 +127,7 @@ class AssetState(BaseModel):
     asset_id: str
     platform_id: str
     identity: dict[str, str]
+    identity_key: str  # `identity_key` of the identity: unique per platform in the read model
     title: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     revision: int = 0
@@ -161,6 +162,7 @@ class Submit(_Command):
     asset_id: str
     platform_id: str
     identity: dict[str, str]
+    identity_key: str
     version_label: str | None = None
     request_id: str
     data_type: str
@@ -355,6 +357,7 @@ def _new_asset(cmd: Submit) -> AssetState:
         asset_id=cmd.asset_id,
         platform_id=cmd.platform_id,
         identity=dict(cmd.identity),
+        identity_key=cmd.identity_key,
         created_at=cmd.at,
         updated_at=cmd.at,
     )

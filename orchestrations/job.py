@@ -14,12 +14,18 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from domain.asset_flow import (
+    AssetCommandInput,
+    job_finished_report,
+    job_started_report,
+    reports_to_asset,
+)
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
 from domain.jobs import JobFailed, JobStart, StopInstances
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR, STOP_INSTANCES
+from orchestrations.names import ASSET_COMMAND, JOB_ORCHESTRATOR, STOP_INSTANCES
 from orchestrations.records import Recorder
 from orchestrations.work import Pending, Work, listen_for_cancel
 
@@ -42,6 +48,11 @@ class JobRun:
 
     def run(self) -> Generator[Any, Any, dict[str, Any]]:
         definition = self.start.workflow.definition
+        reports = reports_to_asset(self.start.asset_id, self.start.parent_job_id)
+        asset_id = self.start.asset_id if reports else None
+        if asset_id is not None:
+            now = self.context.current_utc_datetime
+            yield from self._report(job_started_report(asset_id, self.start.job_id, now))
         job = JobInfo(
             id=self.start.job_id,
             workflow_id=definition.workflow_id,
@@ -73,7 +84,29 @@ class JobRun:
             yield writing
         if orphans:
             yield from self._stop_children(orphans, state)
+        if asset_id is not None and step.finished is not None:
+            f = step.finished
+            error = f.error.model_dump(mode="json") if f.error else None
+            report = job_finished_report(
+                asset_id,
+                self.start.job_id,
+                self.context.current_utc_datetime,
+                f.status.value,
+                f.output,
+                error,
+            )
+            yield from self._report(report)
         return self._finish(state, step)
+
+    def _report(self, message: AssetCommandInput) -> Generator[Any, Any, None]:
+        """Tell the job's asset version that the job started or ended (`asset_command`)."""
+        instance_id = f"{self.start.job_id}:asset:{message.command.kind}"
+        try:
+            yield self.context.call_sub_orchestrator(
+                ASSET_COMMAND, message.model_dump(mode="json"), instance_id
+            )
+        except Exception:  # the job's outcome stands; the version keeps its previous state
+            return
 
     def _stop_children(self, instance_ids: list[str], state: JobState) -> Generator[Any, Any, None]:
         """The job ended with batches or sub-workflows still running: they get the cancel

@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import AwareDatetime, BaseModel, JsonValue
 
 from adapters.catalog.paging import decode_position, encode_position
-from domain.assets import AssetEvent, AssetState, identity_key
+from domain.assets import AssetEvent, AssetState
 from domain.platforms import PlatformDefinition
 
 MAX_PAGE = 1000
@@ -163,13 +163,13 @@ _FILTERS = {
 }
 
 
-def _asset_params(state: AssetState, fields: list[str]) -> dict[str, Any]:
+def _asset_params(state: AssetState) -> dict[str, Any]:
     latest = state.versions[-1] if state.versions else None
     return {
         "asset_id": state.asset_id,
         "platform_id": state.platform_id,
         "identity": Jsonb(state.identity),
-        "identity_key": identity_key(fields, state.identity),
+        "identity_key": state.identity_key,
         "title": state.title,
         "metadata": Jsonb(state.metadata),
         "revision": state.revision,
@@ -219,9 +219,7 @@ class AssetCatalog:
         with self._pool.connection() as conn, conn.cursor() as cur:
             cur.executemany(_UPSERT_PLATFORM.encode(), rows)
 
-    def project(
-        self, state: AssetState, identity_fields: list[str], event: AssetEvent | None = None
-    ) -> bool:
+    def project(self, state: AssetState, event: AssetEvent | None = None) -> bool:
         """Write the entity's ``state`` (and the revision ``event`` that made it) unless a
         newer revision is stored; True if the asset row moved. Raises
         `psycopg.errors.UniqueViolation` if another asset has the same platform identity."""
@@ -230,9 +228,7 @@ class AssetCatalog:
                 params = event.model_dump()
                 params["details"] = Jsonb(event.model_dump(mode="json")["details"])
                 cur.execute(_INSERT_REVISION.encode(), params)
-            moved = cur.execute(
-                _UPSERT_ASSET.encode(), _asset_params(state, identity_fields)
-            ).fetchone()
+            moved = cur.execute(_UPSERT_ASSET.encode(), _asset_params(state)).fetchone()
             if moved is None:
                 return False
             cur.executemany(_UPSERT_VERSION.encode(), _version_params(state))

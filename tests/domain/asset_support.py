@@ -19,6 +19,7 @@ from domain.assets import (
     Submit,
     asset_id_for,
     decide,
+    identity_key,
 )
 
 IDENTITY = {"dataset_id": "d1", "resource_id": "r1"}
@@ -35,10 +36,12 @@ def _base(**kw: Any) -> dict[str, Any]:
 
 def submit(label: str = "v1", **kw: Any) -> Submit:
     n = next(_ids)
+    identity = kw.pop("identity", IDENTITY)
     fields = {
-        "asset_id": ASSET_ID,
+        "asset_id": asset_id_for("ddh", FIELDS, identity),
         "platform_id": "ddh",
-        "identity": IDENTITY,
+        "identity": identity,
+        "identity_key": identity_key(FIELDS, identity),
         "version_label": label,
         "request_id": f"req-{n}",
         "data_type": "raster",
