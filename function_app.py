@@ -8,6 +8,7 @@ from activities.dispatch_task import bp as dispatch_task
 from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
 from activities.stop_instances import bp as stop_instances
+from api.assets import bp as assets
 from api.health import bp as health
 from api.jobs import bp as jobs
 from api.stac import bp as stac
@@ -30,6 +31,7 @@ for blueprint in (
     asset_command,
     asset_activities,
     jobs,
+    assets,
     stac,
     workflows,
     health,

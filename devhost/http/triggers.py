@@ -59,6 +59,9 @@ def _method_name(method: Any) -> str:
     return str(getattr(method, "value", method)).upper()
 
 
+_PRINCIPAL = "x-ms-client-principal"
+
+
 def provided_key(request: Request) -> str | None:
     return request.headers.get("x-functions-key") or request.query_params.get("code")
 
@@ -104,10 +107,15 @@ class TriggerDispatcher:
             function.auth_level, provided_key(request)
         ):
             return Response(status_code=401)
+        headers = dict(request.headers)
+        if self.settings.principal:
+            # Like App Service Authentication: the platform sets the caller, never the client.
+            headers = {k: v for k, v in headers.items() if not k.lower().startswith(_PRINCIPAL)}
+            headers[_PRINCIPAL + "-name"] = self.settings.principal
         req = func.HttpRequest(
             method=request.method.upper(),
             url=str(request.url),
-            headers=dict(request.headers),
+            headers=headers,
             params=dict(request.query_params),
             route_params=params,
             body=await request.body(),
