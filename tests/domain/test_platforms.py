@@ -69,3 +69,18 @@ def test_problems_of_several_files_are_reported_together(tmp_path):
     with pytest.raises(PlatformValidationError) as raised:
         load_platform_dir([tmp_path])
     assert {Path(p.file).name for p in raised.value.problems} == {"a.yaml", "b.yaml"}
+
+
+def test_cli_validates_the_registry_against_the_workflows(tmp_path):
+    from typer.testing import CliRunner
+
+    from dagmaster.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["validate", "workflows", "--platforms", "platforms"])
+    assert ok.exit_code == 0, ok.output
+    assert "ok  platform ddh" in ok.output
+    (tmp_path / "x.yaml").write_text(GOOD.replace("raster_ingest", "nowhere"))
+    bad = runner.invoke(app, ["validate", "workflows", "--platforms", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert f"{tmp_path / 'x.yaml'}:6: data_types.raster.workflow_id: unknown workflow" in bad.output
