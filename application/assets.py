@@ -200,6 +200,11 @@ async def submit(
             f"request_id {request_id!r} of platform {platform.platform_id!r} was already used "
             "with a different body; use a new request_id for a new submission"
         )
+    if stored.outcome is not None:
+        # Answered before: the same answer, even once the instance's history is purged.
+        return CommandAnswer(
+            asset_id, instance_id, Outcome.model_validate(stored.outcome), request_id
+        )
     label = body.identifiers.get(platform.version_label) if platform.version_label else None
     command = Submit(
         command_id=instance_id,

@@ -340,3 +340,23 @@ def test_platform_registry_is_served(platform):
     assert ddh["identity"] == ["dataset_id", "resource_id"]
     assert platform.call("GET", "/api/platforms/ddh").json()["version_label"] == "version_id"
     assert platform.call("GET", "/api/platforms/nope").status_code == 404
+
+
+def test_a_devhost_killed_mid_flow_loses_nothing_and_duplicates_nothing(platform):
+    """Last in the module: it restarts the shared devhost."""
+    body = submission("d7")
+    accepted = submit(platform, body)
+    platform.host.kill()  # SIGKILL while the version's job runs
+    platform.host.restart()
+    done = wait_processed(platform, body["request_id"])
+    assert done["processing"] == "completed"
+    asset_id = accepted["asset_id"]
+    assert [
+        v["ordinal"] for v in platform.call("GET", f"/api/assets/{asset_id}").json()["versions"]
+    ] == [1]
+    jobs = platform.call("GET", "/api/jobs", params={"asset_id": asset_id}).json()["items"]
+    assert [j["job_id"] for j in jobs] == [accepted["job_id"]]
+    actions = [r["action"] for r in history(platform, asset_id)]
+    assert actions == ["submitted", "processing_started", "processing_completed"]
+    assert submit(platform, body) == accepted
+    assert_entity_agrees_with_read_model(platform, asset_id)
