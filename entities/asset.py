@@ -16,7 +16,8 @@ from typing import Any
 import azure.durable_functions as df
 from pydantic import ValidationError
 
-from domain.assets import COMMAND, AssetState, Outcome, Refusal, decide
+from domain.asset_machine import decide
+from domain.assets import COMMAND, AssetState, Outcome, Refusal
 from orchestrations.names import ASSET_ENTITY
 
 bp = df.Blueprint()

@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.asset_machine import decide
 from domain.assets import (
     Approve,
     AssetState,
@@ -18,7 +19,6 @@ from domain.assets import (
     SetClearance,
     Submit,
     asset_id_for,
-    decide,
     identity_key,
 )
 

@@ -2,13 +2,13 @@
 
 import re
 
+from domain.asset_machine import decide
 from domain.assets import (
     ASSET_ID_PATTERN,
     Approval,
     Clearance,
     Processing,
     asset_id_for,
-    decide,
 )
 from tests.domain.asset_support import (
     FIELDS,

@@ -5,6 +5,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.asset_machine import decide
 from domain.assets import (
     ASSET_ID_PATTERN,
     Approval,
@@ -12,7 +13,6 @@ from domain.assets import (
     Clearance,
     Processing,
     asset_id_for,
-    decide,
 )
 from tests.domain import asset_support as s
 
