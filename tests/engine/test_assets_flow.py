@@ -133,6 +133,7 @@ def reviewed(platform: Engine) -> dict[str, Any]:
     second = submission("d1", "v2")
     steps["second"] = submit(engine, second)
     steps["second_processed"] = wait_processed(engine, second["request_id"])
+    steps["third"] = engine.call("POST", "/api/platform/submit", json=submission("d1", "v3"))
     steps["reject"] = act(engine, asset_id, "versions/2/reject", "wrong band order")
     return {"asset_id": asset_id, "request_id": first["request_id"], **steps}
 
@@ -179,6 +180,15 @@ def test_a_second_submission_becomes_version_2_and_is_rejected(reviewed, platfor
     version = platform.call("GET", f"/api/assets/{reviewed['asset_id']}/versions/2").json()
     assert (version["version_label"], version["approval"]) == ("v2", "rejected")
     assert version["review_reason"] == "wrong band order"
+
+
+def test_a_submission_while_a_version_awaits_review_is_refused_naming_it(reviewed):
+    refused = reviewed["third"]
+    assert refused.status_code == 409
+    body = refused.json()
+    assert "unresolved version 2" in body["error"]
+    assert body["current"]["unresolved_version"] == 2
+    assert "submit" not in body["allowed"]
 
 
 def test_history_shows_every_step_with_who_and_why(reviewed, platform):
