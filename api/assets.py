@@ -6,6 +6,7 @@ case or read the read model, and format; who acts comes from App Service Authent
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import azure.durable_functions as df
@@ -14,6 +15,20 @@ from pydantic import BaseModel, ValidationError
 
 from activities import deps
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
+from api.asset_models import (
+    AssetListQuery,
+    AssetPage,
+    AssetView,
+    CommandAnswerView,
+    HistoryPage,
+    PlatformPage,
+    PlatformStatusView,
+    RevisionView,
+    StatusQuery,
+    SubmitAnswer,
+    VersionPage,
+    VersionView,
+)
 from api.http import (
     ApiError,
     BadRequest,
@@ -25,7 +40,7 @@ from api.http import (
 )
 from application import assets as use_cases
 from application.platforms import registry
-from domain.assets import Approval, Clearance, Outcome, Processing
+from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 
 bp = df.Blueprint()
 
@@ -71,10 +86,15 @@ def _base(req: func.HttpRequest) -> str:
     return req.url.split("/api/")[0]
 
 
-def _pending(req: func.HttpRequest, answer: use_cases.CommandAnswer, **extra: Any) -> Any:
-    status = f"{_base(req)}/runtime/webhooks/durabletask/instances/{answer.instance_id}"
-    body = {**extra, "asset_id": answer.asset_id, "status": "pending", "links": {"command": status}}
-    return json_response(body, 202, headers={"Location": status})
+def _command_link(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> str:
+    return f"{_base(req)}/runtime/webhooks/durabletask/instances/{answer.instance_id}"
+
+
+def _check_asset_id(asset_id: str) -> str:
+    """An id dagmaster cannot have made names no asset (and never reaches an entity key)."""
+    if re.fullmatch(ASSET_ID_PATTERN, asset_id) is None:
+        raise NotFound(f"unknown asset '{asset_id}' (asset ids look like ddh-<32 hex digits>)")
+    return asset_id
 
 
 # B2B -------------------------------------------------------------------------------------
@@ -90,26 +110,31 @@ async def platform_submit(
     started. The same request_id with the same body returns the same answer."""
     body: use_cases.SubmitBody = _parse(use_cases.SubmitBody, json_body(req))
     answer = await _call(use_cases.submit(body, _principal(req), client))
-    if answer.outcome is None:
-        return _pending(req, answer, request_id=answer.request_id)
-    outcome = answer.outcome
-    if not outcome.ok:
-        raise _refused(outcome, request_id=answer.request_id, asset_id=answer.asset_id)
-    job_id = outcome.result["job_id"]
+    request_id = answer.request_id or ""
     base = _base(req)
     links = {
-        "status": f"{base}/api/platform/status/{answer.request_id}",
+        "status": f"{base}/api/platform/status/{request_id}",
         "asset": f"{base}/api/assets/{answer.asset_id}",
-        "job": f"{base}/api/jobs/{job_id}",
     }
-    accepted = {
-        "request_id": answer.request_id,
-        "asset_id": answer.asset_id,
-        "version_ordinal": outcome.result["ordinal"],
-        "job_id": job_id,
-        "status": "accepted",
-        "links": links,
-    }
+    outcome = answer.outcome
+    if outcome is None:
+        links["command"] = _command_link(req, answer)
+        pending = SubmitAnswer(
+            request_id=request_id, asset_id=answer.asset_id, status="pending", links=links
+        )
+        return json_response(pending, 202, headers={"Location": links["command"]})
+    if not outcome.ok:
+        raise _refused(outcome, request_id=request_id, asset_id=answer.asset_id)
+    job_id = str(outcome.result["job_id"])
+    links["job"] = f"{base}/api/jobs/{job_id}"
+    accepted = SubmitAnswer(
+        request_id=request_id,
+        asset_id=answer.asset_id,
+        version_ordinal=outcome.result["ordinal"],
+        job_id=job_id,
+        status="accepted",
+        links=links,
+    )
     return json_response(accepted, 202, headers={"Location": links["status"]})
 
 
@@ -119,58 +144,55 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     """Where a submission is: its version's processing, approval, the asset's clearance,
     the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
     request_id = req.route_params["request_id"]
+    query: StatusQuery = _parse(StatusQuery, dict(req.params))
     catalog = deps.asset_catalog()
     found = await asyncio.to_thread(catalog.requests, request_id)
-    platform_id = req.params.get("platform_id")
-    if platform_id:
-        found = [r for r in found if r.platform_id == platform_id]
+    if query.platform_id:
+        found = [r for r in found if r.platform_id == query.platform_id]
     if not found:
         raise NotFound(f"unknown request '{request_id}'")
     if len(found) > 1:
         platforms = ", ".join(r.platform_id for r in found)
         raise BadRequest(f"request '{request_id}' exists for {platforms}: pass platform_id")
     request = found[0]
-    body: dict[str, Any] = {
-        "request_id": request_id,
-        "platform_id": request.platform_id,
-        "asset_id": request.asset_id,
-        "version_ordinal": request.ordinal,
-        "job_id": request.job_id,
-        "job_status": None,
-        "processing": None,
-        "approval": None,
-        "clearance": None,
-        "outputs": None,
-        "error": None,
-    }
+    view = PlatformStatusView(
+        request_id=request_id,
+        platform_id=request.platform_id,
+        asset_id=request.asset_id,
+        status="pending",
+        version_ordinal=request.ordinal,
+        job_id=request.job_id,
+    )
     outcome = request.outcome
     if outcome is None:
-        return json_response({**body, "status": "pending"})
+        return json_response(view)
     if not outcome.get("ok"):
-        return json_response({**body, "status": "refused", "error": outcome.get("refusal")})
+        refusal = outcome.get("refusal")
+        error = refusal if isinstance(refusal, dict) else None
+        return json_response(view.model_copy(update={"status": "refused", "error": error}))
     asset = await asyncio.to_thread(catalog.get_asset, request.asset_id)
     versions = await asyncio.to_thread(catalog.versions, request.asset_id)
     version = next((v for v in versions if v.ordinal == request.ordinal), None)
     if asset is None or version is None:  # projected in the same orchestration; not yet
-        return json_response({**body, "status": "accepted"})
+        return json_response(view.model_copy(update={"status": "accepted"}))
     job = await asyncio.to_thread(deps.catalog().get_job, version.job_id)
-    body.update(
-        status="accepted",
-        job_id=version.job_id,
-        job_status=job.status.value if job else None,
-        processing=version.processing,
-        approval=version.approval,
-        clearance=asset.clearance,
-        outputs=version.outputs,
-        error=version.error,
-    )
-    return json_response(body)
+    current = {
+        "status": "accepted",
+        "job_id": version.job_id,
+        "job_status": job.status.value if job else None,
+        "processing": version.processing,
+        "approval": version.approval,
+        "clearance": asset.clearance,
+        "outputs": version.outputs,
+        "error": version.error,
+    }
+    return json_response(PlatformStatusView.model_validate({**view.model_dump(), **current}))
 
 
 @bp.route(route="api/platforms", methods=["GET"])
 @json_errors
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"items": [p.model_dump(mode="json") for p in registry().all()]})
+    return json_response(PlatformPage(items=registry().all()))
 
 
 @bp.route(route="api/platforms/{platform_id}", methods=["GET"])
@@ -178,7 +200,7 @@ async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     platform_id = req.route_params["platform_id"]
     try:
-        return json_response(registry().get(platform_id).model_dump(mode="json"))
+        return json_response(registry().get(platform_id))
     except KeyError:
         raise NotFound(f"unknown platform '{platform_id}'") from None
 
@@ -186,52 +208,30 @@ async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
 # Reviewers -------------------------------------------------------------------------------
 
 
-def _version(v: AssetVersionRecord) -> dict[str, Any]:
-    return v.model_dump(mode="json", exclude={"asset_id"})
-
-
-def _asset(a: AssetRecord, versions: list[AssetVersionRecord] | None = None) -> dict[str, Any]:
-    body = a.model_dump(mode="json")
-    if versions is not None:
-        body["versions"] = [_version(v) for v in versions]
-    return body
-
-
-def _choice(req: func.HttpRequest, name: str, allowed: list[str]) -> str | None:
-    value = req.params.get(name)
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name}: {value!r} is not one of {allowed}", fields={name: value})
-    return value
-
-
 @bp.route(route="api/assets", methods=["GET"])
 @json_errors
 async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     """Newest first; ``approval`` and ``processing`` filter on each asset's latest version."""
-    deleted = _choice(req, "deleted", ["true", "false"])
-    try:
-        limit = int(req.params.get("limit", "50"))
-    except ValueError as exc:
-        raise BadRequest("limit: not an integer") from exc
+    query: AssetListQuery = _parse(AssetListQuery, dict(req.params))
     try:
         page = await asyncio.to_thread(
             deps.asset_catalog().list_assets,
-            platform_id=req.params.get("platform_id"),
-            clearance=_choice(req, "clearance", [c.value for c in Clearance]),
-            approval=_choice(req, "approval", [a.value for a in Approval]),
-            processing=_choice(req, "processing", [p.value for p in Processing]),
-            deleted=None if deleted is None else deleted == "true",
-            limit=limit,
-            cursor=req.params.get("cursor"),
+            platform_id=query.platform_id,
+            clearance=query.clearance.value if query.clearance else None,
+            approval=query.approval.value if query.approval else None,
+            processing=query.processing.value if query.processing else None,
+            deleted=query.deleted,
+            limit=query.limit,
+            cursor=query.cursor,
         )
     except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
-    return json_response(
-        {"items": [_asset(a) for a in page.items], "next_cursor": page.next_cursor}
-    )
+        raise BadRequest(str(exc), fields={"cursor": str(exc)}) from exc
+    items = [AssetView.of(a) for a in page.items]
+    return json_response(AssetPage(items=items, next_cursor=page.next_cursor))
 
 
 async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
+    _check_asset_id(asset_id)
     catalog = deps.asset_catalog()
     asset = await asyncio.to_thread(catalog.get_asset, asset_id)
     if asset is None:
@@ -247,29 +247,32 @@ def _ordinal(req: func.HttpRequest) -> int:
 
 
 def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> Any:
-    if answer.outcome is None:
-        return _pending(req, answer)
+    links = {"asset": f"{_base(req)}/api/assets/{answer.asset_id}"}
     outcome = answer.outcome
+    if outcome is None:
+        links["command"] = _command_link(req, answer)
+        pending = CommandAnswerView(asset_id=answer.asset_id, status="pending", links=links)
+        return json_response(pending, 202, headers={"Location": links["command"]})
     if not outcome.ok:
         raise _refused(outcome, asset_id=answer.asset_id)
-    state = outcome.state
-    body = {
-        "asset_id": answer.asset_id,
-        "command": outcome.kind,
-        "revision": outcome.revision,
-        "duplicate": outcome.duplicate,
-        "result": outcome.result,
-        "clearance": state.clearance.value if state else None,
-        "links": {"asset": f"{_base(req)}/api/assets/{answer.asset_id}"},
-    }
-    return json_response(body)
+    done = CommandAnswerView(
+        asset_id=answer.asset_id,
+        status="done",
+        command=outcome.kind,
+        revision=outcome.revision,
+        duplicate=outcome.duplicate,
+        result=outcome.result,
+        clearance=outcome.state.clearance if outcome.state else None,
+        links=links,
+    )
+    return json_response(done)
 
 
 async def _review(
     req: func.HttpRequest, client: Any, action: str, ordinal: int | None = None
 ) -> func.HttpResponse:
     body: use_cases.ReviewBody = _parse(use_cases.ReviewBody, json_body(req))
-    asset_id = req.route_params["asset_id"]
+    asset_id = _check_asset_id(req.route_params["asset_id"])
     answer = await _call(
         use_cases.review(asset_id, action, body, _principal(req), client, ordinal=ordinal)
     )
@@ -286,14 +289,15 @@ async def asset_item(
     if req.method.upper() == "DELETE":
         return await _review(req, client, "delete")
     found, versions = await _read(req.route_params["asset_id"])
-    return json_response(_asset(found, versions))
+    return json_response(AssetView.of(found, versions))
 
 
 @bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])
 @json_errors
 async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
     found, versions = await _read(req.route_params["asset_id"])
-    return json_response({"asset_id": found.asset_id, "items": [_version(v) for v in versions]})
+    items = [VersionView.of(v) for v in versions]
+    return json_response(VersionPage(asset_id=found.asset_id, items=items))
 
 
 @bp.route(route="api/assets/{asset_id}/versions/{ordinal}", methods=["GET"])
@@ -305,12 +309,12 @@ async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
         approved = [v for v in versions if v.approval == Approval.APPROVED.value]
         if not approved:
             raise NotFound(f"asset '{found.asset_id}' has no approved version")
-        return json_response(_version(approved[-1]))
+        return json_response(VersionView.of(approved[-1]))
     ordinal = _ordinal(req)
     version = next((v for v in versions if v.ordinal == ordinal), None)
     if version is None:
         raise NotFound(f"asset '{found.asset_id}' has no version {ordinal}")
-    return json_response(_version(version))
+    return json_response(VersionView.of(version))
 
 
 @bp.route(route="api/assets/{asset_id}/history", methods=["GET"])
@@ -319,8 +323,8 @@ async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     """Every revision, oldest first: who did what, why and when."""
     found, _ = await _read(req.route_params["asset_id"])
     revisions = await asyncio.to_thread(deps.asset_catalog().revisions, found.asset_id)
-    items = [r.model_dump(mode="json", exclude={"asset_id"}) for r in revisions]
-    return json_response({"asset_id": found.asset_id, "items": items})
+    items = [RevisionView.of(r) for r in revisions]
+    return json_response(HistoryPage(asset_id=found.asset_id, items=items))
 
 
 _VERSION_ACTIONS = ("approve", "reject", "reprocess")

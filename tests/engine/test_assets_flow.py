@@ -321,7 +321,8 @@ def test_listing_filters_strictly_and_pages(reviewed, platform):
         "GET", "/api/assets", params={"platform_id": "ddh", "approval": "rejected"}
     )
     assert reviewed["asset_id"] in [a["asset_id"] for a in listed.json()["items"]]
-    assert platform.call("GET", "/api/assets", params={"deleted": "False"}).status_code == 400
+    assert platform.call("GET", "/api/assets", params={"deleted": "maybe"}).status_code == 400
+    assert platform.call("GET", "/api/assets", params={"clearance": "secret"}).status_code == 400
     first = platform.call("GET", "/api/assets", params={"limit": 1}).json()
     rest = platform.call(
         "GET", "/api/assets", params={"limit": 1, "cursor": first["next_cursor"]}
@@ -350,6 +351,14 @@ def test_platform_registry_is_served(platform):
     assert ddh["identity"] == ["dataset_id", "resource_id"]
     assert platform.call("GET", "/api/platforms/ddh").json()["version_label"] == "version_id"
     assert platform.call("GET", "/api/platforms/nope").status_code == 404
+
+
+def test_an_asset_id_dagmaster_cannot_have_made_is_404_without_reaching_an_entity(platform):
+    for path in ("/api/assets/@x@y", "/api/assets/ddh-1/history"):
+        response = platform.call("GET", path)
+        assert response.status_code == 404 and "unknown asset" in response.json()["error"]
+    response = act(platform, "not-ours%23", "versions/1/approve", "x")
+    assert response.status_code == 404
 
 
 def test_a_devhost_killed_mid_flow_loses_nothing_and_duplicates_nothing(platform):
