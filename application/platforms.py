@@ -11,6 +11,7 @@ from pathlib import Path
 
 from activities import deps
 from api.workflows import workflows
+from config.settings import AppSettings
 from domain.platforms import PlatformRegistry, load_platform_dir
 
 PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
@@ -21,7 +22,7 @@ _synced = threading.Event()
 def registry() -> PlatformRegistry:
     """Every entry under `DAGMASTER_PLATFORMS_DIR` (folders separated by the OS path
     separator; default: the app's `platforms/`). Invalid entries fail loudly, all at once."""
-    folders = os.environ.get("DAGMASTER_PLATFORMS_DIR", str(PLATFORMS_DIR)).split(os.pathsep)
+    folders = (AppSettings.from_env().platforms_dirs or str(PLATFORMS_DIR)).split(os.pathsep)
     known = {wid for wid, _ in workflows().workflows}
     return load_platform_dir([Path(f) for f in folders if f], workflows=known)
 
