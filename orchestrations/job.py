@@ -3,7 +3,9 @@
 It loops: apply the evaluator's decisions as durable tasks, wait for the first in-flight
 task to finish (`task_any`), feed what it means back to the evaluator. Each wake-up's
 timeline events go to the catalog in one `record_events` activity call. All decisions come
-from `domain.evaluator`; this module only speaks the Durable Functions API.
+from `domain.evaluator`; this module only speaks the Durable Functions API. A job of an
+asset (`domain.asset_flow.reports_to_asset`) reports its start and its end to the asset
+through the `asset_command` sub-orchestration.
 """
 
 from __future__ import annotations
@@ -84,19 +86,17 @@ class JobRun:
             yield writing
         if orphans:
             yield from self._stop_children(orphans, state)
-        if asset_id is not None and step.finished is not None:
-            f = step.finished
-            error = f.error.model_dump(mode="json") if f.error else None
-            report = job_finished_report(
-                asset_id,
-                self.start.job_id,
-                self.context.current_utc_datetime,
-                f.status.value,
-                f.output,
-                error,
-            )
-            yield from self._report(report)
+        if asset_id is not None:
+            yield from self._report(self._finished_report(asset_id, step))
         return self._finish(state, step)
+
+    def _finished_report(self, asset_id: str, step: Step) -> AssetCommandInput:
+        finished = step.finished
+        assert finished is not None
+        error = finished.error.model_dump(mode="json") if finished.error else None
+        now = self.context.current_utc_datetime
+        status = finished.status.value
+        return job_finished_report(asset_id, self.start.job_id, now, status, finished.output, error)
 
     def _report(self, message: AssetCommandInput) -> Generator[Any, Any, None]:
         """Tell the job's asset version that the job started or ended (`asset_command`)."""
