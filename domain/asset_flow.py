@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.assets import Command, JobFinished, JobStarted, Outcome, Processing
+from domain.offload import is_ref
 
 SYSTEM_ACTOR = "dagmaster"
 
@@ -113,10 +114,16 @@ def job_finished_report(
 def job_outputs(result: Any) -> dict[str, Any]:
     """What a version keeps of its job's result: for a raster ingest, the STAC item (id,
     collection, where it is stored) and the data asset's location; otherwise the result's
-    top-level keys. Small on purpose: the entity's state stays small."""
+    top-level keys. Small on purpose: the entity's state stays small. A part of the result
+    that was offloaded to blob storage (an output over the large-output limit) is kept as
+    its reference."""
+    if is_ref(result):
+        return {"result_ref": result}  # offloaded whole (see domain.offload)
     if not isinstance(result, dict):
         return {"result": result} if isinstance(result, str | int | float | bool) else {}
     stac = result.get("stac_item")
+    if is_ref(stac) or (isinstance(stac, dict) and is_ref(stac.get("item"))):
+        return {"stac_item_ref": stac if is_ref(stac) else stac["item"]}
     if isinstance(stac, dict) and isinstance(stac.get("item"), dict):
         item = stac["item"]
         data = (item.get("assets") or {}).get("data") or {}

@@ -81,3 +81,8 @@ def test_a_failed_or_cancelled_job_reports_an_error():
     assert (failed.command.ok, failed.command.error) == (False, {"message": "bad raster"})
     cancelled = job_finished_report("a", "j", AT, "cancelled", None, None)
     assert cancelled.command.error == {"message": "job cancelled"}
+
+
+def test_an_offloaded_stac_item_is_kept_as_its_reference():
+    ref = {"$ref": "dagmaster-outputs/j/stac/1.json", "size": 40000, "path": ["item"]}
+    assert job_outputs({"stac_item": {"item": ref}}) == {"stac_item_ref": ref}
