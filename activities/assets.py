@@ -9,14 +9,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import deps
+import wiring
 from adapters.catalog import JobRecord
-from api.workflows import pinned
+from api.workflow_lookup import pinned
 from domain.asset_flow import ProjectAsset, StartAssetJob
 from domain.evaluator import job_created_event
 from domain.jobs import JobStart
+from domain.names import JOB_ORCHESTRATOR, PROJECT_ASSET, START_ASSET_JOB
 from domain.state import JobInfo
-from orchestrations.names import JOB_ORCHESTRATOR, PROJECT_ASSET, START_ASSET_JOB
 
 bp = df.Blueprint()
 
@@ -24,7 +24,7 @@ bp = df.Blueprint()
 def project(message: ProjectAsset) -> bool:
     """Idempotent: guarded by the entity revision (see `AssetCatalog.project`)."""
     outcome = message.outcome
-    catalog = deps.asset_catalog()
+    catalog = wiring.asset_catalog()
     moved = False
     if outcome.state is not None:
         moved = catalog.project(outcome.state, outcome.event)
@@ -49,7 +49,7 @@ async def start_job(start: StartAssetJob, client: df.DurableOrchestrationClient)
 
     TEMPORARY: this repeats what `api.jobs.submit_job` does until the job submission use
     case (`application.jobs.submit_job`) is in main; then it calls that."""
-    catalog = deps.catalog()
+    catalog = wiring.catalog()
     snapshot = pinned(start.job.workflow_id, start.job.version)
     definition = snapshot.definition
     record = JobRecord(

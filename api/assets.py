@@ -13,7 +13,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from activities import deps
+import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from api.asset_models import (
     AssetListQuery,
@@ -39,7 +39,6 @@ from api.http import (
     json_response,
 )
 from application import assets as use_cases
-from application.platforms import registry
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 
 bp = df.Blueprint()
@@ -145,7 +144,7 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
     request_id = req.route_params["request_id"]
     query: StatusQuery = _parse(StatusQuery, dict(req.params))
-    catalog = deps.asset_catalog()
+    catalog = wiring.asset_catalog()
     found = await asyncio.to_thread(catalog.requests, request_id)
     if query.platform_id:
         found = [r for r in found if r.platform_id == query.platform_id]
@@ -175,7 +174,7 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     version = next((v for v in versions if v.ordinal == request.ordinal), None)
     if asset is None or version is None:  # projected in the same orchestration; not yet
         return json_response(view.model_copy(update={"status": "accepted"}))
-    job = await asyncio.to_thread(deps.catalog().get_job, version.job_id)
+    job = await asyncio.to_thread(wiring.catalog().get_job, version.job_id)
     current = {
         "status": "accepted",
         "job_id": version.job_id,
@@ -192,7 +191,7 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/platforms", methods=["GET"])
 @json_errors
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(PlatformPage(items=registry().all()))
+    return json_response(PlatformPage(items=wiring.platforms().all()))
 
 
 @bp.route(route="api/platforms/{platform_id}", methods=["GET"])
@@ -200,7 +199,7 @@ async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     platform_id = req.route_params["platform_id"]
     try:
-        return json_response(registry().get(platform_id))
+        return json_response(wiring.platforms().get(platform_id))
     except KeyError:
         raise NotFound(f"unknown platform '{platform_id}'") from None
 
@@ -215,7 +214,7 @@ async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     query: AssetListQuery = _parse(AssetListQuery, dict(req.params))
     try:
         page = await asyncio.to_thread(
-            deps.asset_catalog().list_assets,
+            wiring.asset_catalog().list_assets,
             platform_id=query.platform_id,
             clearance=query.clearance.value if query.clearance else None,
             approval=query.approval.value if query.approval else None,
@@ -232,7 +231,7 @@ async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
 
 async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
     _check_asset_id(asset_id)
-    catalog = deps.asset_catalog()
+    catalog = wiring.asset_catalog()
     asset = await asyncio.to_thread(catalog.get_asset, asset_id)
     if asset is None:
         raise NotFound(f"unknown asset '{asset_id}'")
@@ -322,7 +321,7 @@ async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
 async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     """Every revision, oldest first: who did what, why and when."""
     found, _ = await _read(req.route_params["asset_id"])
-    revisions = await asyncio.to_thread(deps.asset_catalog().revisions, found.asset_id)
+    revisions = await asyncio.to_thread(wiring.asset_catalog().revisions, found.asset_id)
     items = [RevisionView.of(r) for r in revisions]
     return json_response(HistoryPage(asset_id=found.asset_id, items=items))
 

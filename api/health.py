@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from activities import deps
+import wiring
 from api.http import json_response
 
 bp = func.Blueprint()
@@ -15,14 +15,14 @@ bp = func.Blueprint()
 
 def _check_database() -> dict[str, Any]:
     try:
-        return {"ok": deps.catalog().ping()}
+        return {"ok": wiring.catalog().ping()}
     except Exception as exc:  # a probe reports, it does not raise
         return {"ok": False, "error": str(exc)}
 
 
 def _check_storage() -> dict[str, Any]:
     try:
-        return {"ok": deps.blob_store().ping()}
+        return {"ok": wiring.blob_store().ping()}
     except Exception as exc:
         return {"ok": False, "error": str(exc)}
 
@@ -50,13 +50,11 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    from api.workflows import workflows
-
     checks = await _checks()
     return json_response(
         {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
-            "workflows": len(workflows().workflows),
+            "workflows": len(wiring.workflows().workflows),
         }
     )

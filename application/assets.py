@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from activities import deps
-from api.workflows import find
-from application.platforms import ensure_projected, registry
+import wiring
+from api.workflow_lookup import find
+from application.platforms import ensure_projected
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
 from domain.assets import (
     AnyCommand,
@@ -35,8 +35,8 @@ from domain.assets import (
     identity_key,
 )
 from domain.inputs import InputError, resolve_inputs
+from domain.names import ASSET_COMMAND
 from domain.platforms import PlatformDefinition
-from orchestrations.names import ASSET_COMMAND
 
 # How long a use case waits for the command's outcome before answering "pending".
 WAIT_SECONDS = 15.0
@@ -127,9 +127,9 @@ def actor(principal: str | None, by: str | None) -> str:
 
 def _platform(platform_id: str, problems: dict[str, str]) -> PlatformDefinition | None:
     try:
-        platform = registry().get(platform_id)
+        platform = wiring.platforms().get(platform_id)
     except KeyError:
-        known = ", ".join(p.platform_id for p in registry().all())
+        known = ", ".join(p.platform_id for p in wiring.platforms().all())
         problems["platform_id"] = f"unknown platform {platform_id!r} (known: {known})"
         return None
     if not platform.active:
@@ -186,7 +186,7 @@ async def submit(
     asset_id = asset_id_for(platform.platform_id, platform.identity, identity)
     request_id = body.request_id or uuid.uuid4().hex
     instance_id = command_instance_id("submit", platform.platform_id, request_id)
-    catalog = deps.asset_catalog()
+    catalog = wiring.asset_catalog()
     stored, _ = await asyncio.to_thread(
         catalog.begin_request,
         platform.platform_id,
@@ -282,7 +282,7 @@ async def review(
 async def _version_job(asset_id: str, ordinal: int) -> AssetJob | None:
     """The job that reprocesses a version: its platform's workflow for its data type, on
     its source. None if the read model does not know the version (the entity decides)."""
-    catalog = deps.asset_catalog()
+    catalog = wiring.asset_catalog()
     asset = await asyncio.to_thread(catalog.get_asset, asset_id)
     versions = await asyncio.to_thread(catalog.versions, asset_id)
     version = next((v for v in versions if v.ordinal == ordinal), None)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from domain.asset_machine import decide
 from domain.assets import COMMAND, AssetState, Outcome, Refusal
-from orchestrations.names import ASSET_ENTITY
+from domain.names import ASSET_ENTITY
 
 bp = df.Blueprint()
 OPERATION = "command"

@@ -16,8 +16,8 @@ import azure.durable_functions as df
 
 from domain.asset_flow import AssetCommandInput, ProjectAsset, job_to_start
 from domain.assets import Outcome
+from domain.names import ASSET_COMMAND, ASSET_ENTITY, PROJECT_ASSET, START_ASSET_JOB
 from entities.asset import OPERATION
-from orchestrations.names import ASSET_COMMAND, ASSET_ENTITY, PROJECT_ASSET, START_ASSET_JOB
 
 bp = df.Blueprint()
 
