@@ -28,7 +28,7 @@ from adapters.catalog import (
     get_stac_catalog,
 )
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, StorageSettings, TaskQueueSettings
+from config.settings import AppSettings, PostgisSettings, StorageSettings, TaskQueueSettings
 from domain.loader import WorkflowSet, load_workflow_dir
 from domain.platforms import PlatformRegistry, load_platform_dir
 
@@ -94,6 +94,13 @@ def platforms() -> PlatformRegistry:
     return load_platform_dir(found, workflows={wid for wid, _ in workflows().workflows})
 
 
+@cache
+def postgis_settings() -> PostgisSettings:
+    """Where the vector handlers' PostGIS is (`config.settings.PostgisSettings`); each use
+    opens its own connection, since a load holds one for a whole transaction."""
+    return PostgisSettings.from_env()
+
+
 def reset() -> None:
     """Forget everything built, so the next call reads the settings again (tests)."""
     for built in (
@@ -105,5 +112,6 @@ def reset() -> None:
         task_queue,
         workflows,
         platforms,
+        postgis_settings,
     ):
         built.cache_clear()
