@@ -278,17 +278,22 @@ async def _review(
     return _command_answer(req, answer)
 
 
-@bp.route(route="api/assets/{asset_id}", methods=["GET", "DELETE"])
-@bp.durable_client_input(client_name="client")
+@bp.route(route="api/assets/{asset_id}", methods=["GET"])
 @json_errors
-async def asset_item(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    """GET: the asset with its versions. DELETE {by?, reason}: soft delete (unpublishes)."""
-    if req.method.upper() == "DELETE":
-        return await _review(req, client, "delete")
+async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
+    """The asset with its versions."""
     found, versions = await _read(req.route_params["asset_id"])
     return json_response(AssetView.of(found, versions))
+
+
+@bp.route(route="api/assets/{asset_id}", methods=["DELETE"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def delete_asset(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Soft delete {by?, reason, request_id?}: unpublishes; afterwards only reads work."""
+    return await _review(req, client, "delete")
 
 
 @bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])
