@@ -66,9 +66,15 @@ class SubmittedJob(BaseModel):
 
 
 async def submit_job(
-    submission: JobSubmission, client: DurableStarter, catalog: JobCatalog | None = None
+    submission: JobSubmission,
+    client: DurableStarter,
+    catalog: JobCatalog | None = None,
+    *,
+    job_id: str | None = None,
 ) -> SubmittedJob:
     """Record the job and start its orchestration (both at most once per ``request_id``).
+    ``job_id`` names the new job (default: a random id): an asset version knows its job's
+    id before the job exists.
 
     Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored, and
     `RequestConflict` when ``request_id`` names a job submitted with another body.
@@ -86,7 +92,7 @@ async def submit_job(
     definition = snapshot.definition
     check_before_work(definition, inputs, handlers.registry, limits().max_fan_out)
     record = JobRecord(
-        job_id=uuid.uuid4().hex,
+        job_id=job_id or uuid.uuid4().hex,
         workflow_id=definition.workflow_id,
         workflow_version=definition.version,
         workflow_hash=snapshot.hash,

@@ -480,6 +480,13 @@ class AppSettings(EnvSettings):
         readers=APP,
         default=None,
     )
+    platforms_dirs: str | None = setting(
+        "DAGMASTER_PLATFORMS_DIR",
+        "folders of the platform registry (one YAML file per B2B platform), separated by the "
+        "OS path separator (unset: the app's platforms/)",
+        readers=APP,
+        default=None,
+    )
     max_body_bytes: int = setting(
         "DAGMASTER_MAX_BODY_BYTES",
         "largest HTTP request body the API reads; a larger one is a 413",

@@ -58,6 +58,12 @@ def parser(start_prog: str = "devhost start") -> argparse.ArgumentParser:
         help="enforce authLevel with local keys (kept in <data-dir>/keys.json, never logged)",
     )
     start.add_argument("--verbose", action="store_true", help="log histories and debug detail")
+    start.add_argument(
+        "--principal",
+        default=None,
+        help="act as App Service Authentication signed in as this user: every HTTP request "
+        "gets X-MS-CLIENT-PRINCIPAL-NAME (default: requests pass the header through)",
+    )
     return root
 
 
@@ -106,6 +112,7 @@ def start(args: argparse.Namespace) -> int:
         port=args.port,
         require_keys=args.require_keys,
         verbose=args.verbose,
+        principal=args.principal,
         host_json=host_json,
     )
     try:

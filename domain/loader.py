@@ -241,13 +241,14 @@ def _parsed_nodes(raw_nodes: list[Any]) -> list[NodeDefinition | InvalidNode]:
     return parsed
 
 
-def load_workflow_text(
-    text: str, source: str = "<string>", *, handlers: Collection[str] | None = None
-) -> WorkflowDefinition:
-    """Parse and validate one workflow; raise `WorkflowValidationError` listing every problem."""
+def read_yaml(text: str, source: str) -> tuple[Any, dict[Location, int]]:
+    """The document's data (`yaml.safe_load` semantics) and the 1-based line of every key and
+    item by its path; YAML syntax errors, duplicate keys, alias bombs and too deep nesting are
+    a `WorkflowValidationError` naming the line. Other YAML files (the platform registry)
+    read the same way."""
     try:
         data, root = _compose(text, source)
-        lines = _line_map(root)
+        return data, _line_map(root)
     except RecursionError:
         problem = Problem(source, None, None, "YAML nested too deeply")
         raise WorkflowValidationError([problem]) from None
@@ -258,6 +259,13 @@ def load_workflow_text(
         raise WorkflowValidationError(
             [Problem(source, line, None, f"YAML syntax: {reason}")]
         ) from exc
+
+
+def load_workflow_text(
+    text: str, source: str = "<string>", *, handlers: Collection[str] | None = None
+) -> WorkflowDefinition:
+    """Parse and validate one workflow; raise `WorkflowValidationError` listing every problem."""
+    data, lines = read_yaml(text, source)
     if not isinstance(data, dict):
         raise WorkflowValidationError(
             [Problem(source, 1, None, "a workflow file must be a YAML mapping")]

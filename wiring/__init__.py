@@ -1,10 +1,11 @@
 """The app's wiring: every long-lived object a process uses, built once from the settings.
 
-One place builds the adapters and the workflow set that activities, the HTTP API and the
-handlers share (a Functions worker process, or a container worker's task process), each on
-first use, so a missing setting fails the first call that needs it with the message naming
-it. Call them through the module, ``wiring.catalog()``, never ``from wiring import catalog``:
-that is what lets a test substitute one (``monkeypatch.setattr(wiring, "catalog", ...)``).
+One place builds the adapters, the workflow set and the platform registry that activities,
+the HTTP API and the handlers share (a Functions worker process, or a container worker's
+task process), each on first use, so a missing setting fails the first call that needs it
+with the message naming it. Call them through the module, ``wiring.catalog()``, never
+``from wiring import catalog``: that is what lets a test substitute one
+(``monkeypatch.setattr(wiring, "catalog", ...)``).
 ``reset()`` forgets everything built (tests that change the environment).
 
 The container worker's own queue, payload blobs and progress sink are built from its
@@ -19,7 +20,14 @@ from functools import cache
 from pathlib import Path
 
 from adapters.blob import BlobStore, open_blob_store
-from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
+from adapters.catalog import (
+    AssetCatalog,
+    JobCatalog,
+    StacCatalog,
+    get_asset_catalog,
+    get_catalog,
+    get_stac_catalog,
+)
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
 from config.settings import (
     AppSettings,
@@ -29,9 +37,11 @@ from config.settings import (
     TaskQueueSettings,
 )
 from domain.loader import WorkflowSet, load_workflows
+from domain.platforms import PlatformRegistry, load_platform_dir
 from domain.storage import ContainerPolicy
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
+PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
 log = logging.getLogger("dagmaster.workflows")
 
 
@@ -45,6 +55,12 @@ def catalog() -> JobCatalog:
 def stac_catalog() -> StacCatalog:
     """The STAC item index, on the job catalog's pool."""
     return get_stac_catalog()
+
+
+@cache
+def asset_catalog() -> AssetCatalog:
+    """The asset read model, on the job catalog's pool."""
+    return get_asset_catalog()
 
 
 @cache
@@ -91,6 +107,15 @@ def workflows() -> WorkflowSet:
 
 
 @cache
+def platforms() -> PlatformRegistry:
+    """The platform registry under ``DAGMASTER_PLATFORMS_DIR`` (default: the app's
+    `platforms/`), validated against `workflows`: every problem at once."""
+    folders = AppSettings.from_env().platforms_dirs or str(PLATFORMS_DIR)
+    found = [Path(f) for f in folders.split(os.pathsep) if f]
+    return load_platform_dir(found, workflows={wid for wid, _ in workflows().workflows})
+
+
+@cache
 def postgis_settings() -> PostgisSettings:
     """Where the vector handlers' PostGIS is (`config.settings.PostgisSettings`); each use
     opens its own connection, since a load holds one for a whole transaction."""
@@ -102,10 +127,12 @@ def reset() -> None:
     for built in (
         catalog,
         stac_catalog,
+        asset_catalog,
         blob_store,
         json_blobs,
         task_queue,
         workflows,
+        platforms,
         postgis_settings,
         container_policy,
     ):
