@@ -67,7 +67,7 @@ def test_worker_is_told_the_task_hub_host_json_names():
     assert value is not None and string_value(value) == hub
 
 
-def test_function_app_package_keeps_every_module_the_app_imports():
+def test_function_app_package_keeps_every_module_and_file_the_app_uses():
     # A fresh interpreter: what importing function_app pulls in from this repository.
     probe = (
         "import sys, function_app\n"
@@ -84,6 +84,7 @@ def test_function_app_package_keeps_every_module_the_app_imports():
     assert run.returncode == 0, f"importing function_app failed:\n{run.stderr[-3000:]}"
     imported = set(run.stdout.split())
     assert {"function_app.py", "api", "domain"} <= imported
+    imported |= {"workflows", "platforms", "host.json"}  # what the app reads at run time
     ignored = [
         line.strip().rstrip("/")
         for line in (REPO / ".funcignore").read_text().splitlines()
