@@ -9,6 +9,7 @@ from activities.run_handler import bp as run_handler
 from activities.stop_instances import bp as stop_instances
 from api.health import bp as health
 from api.jobs import bp as jobs
+from api.openapi import bp as openapi
 from api.stac import bp as stac
 from api.workflows import bp as workflows
 from orchestrations.batch import bp as fan_out_batch
@@ -27,5 +28,6 @@ for blueprint in (
     stac,
     workflows,
     health,
+    openapi,
 ):
     app.register_functions(blueprint)
