@@ -255,7 +255,7 @@ async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
 
 def _ordinal(req: func.HttpRequest) -> int:
     raw = req.route_params["ordinal"]
-    if not raw.isdigit() or int(raw) < 1:
+    if re.fullmatch(r"[1-9][0-9]{0,8}", raw) is None:  # ASCII digits only: "²".isdigit()
         raise BadRequest(f"ordinal: {raw!r} is not a version number (1, 2, ...)")
     return int(raw)
 
