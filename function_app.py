@@ -11,6 +11,7 @@ from api.health import bp as health
 from api.jobs import bp as jobs
 from api.stac import bp as stac
 from api.workflows import bp as workflows
+from console.routes import bp as console
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
 
@@ -27,5 +28,6 @@ for blueprint in (
     stac,
     workflows,
     health,
+    console,
 ):
     app.register_functions(blueprint)

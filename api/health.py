@@ -35,7 +35,7 @@ async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
 
-async def _checks() -> dict[str, dict[str, Any]]:
+async def dependency_checks() -> dict[str, dict[str, Any]]:
     database, storage = await asyncio.gather(
         asyncio.to_thread(_check_database), asyncio.to_thread(_check_storage)
     )
@@ -44,7 +44,7 @@ async def _checks() -> dict[str, dict[str, Any]]:
 
 @bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def readyz(req: func.HttpRequest) -> func.HttpResponse:
-    checks = await _checks()
+    checks = await dependency_checks()
     ready = all(c["ok"] for c in checks.values())
     return json_response(
         {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
@@ -55,7 +55,7 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     from api.workflows import workflows
 
-    checks = await _checks()
+    checks = await dependency_checks()
     return json_response(
         {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",

@@ -69,12 +69,18 @@ async def submit_job(
 ) -> func.HttpResponse:
     """Validate, pin, record, start. The same `request_id` twice returns the same job."""
     submit: SubmitJob = _parse(SubmitJob, json_body(req))
+    return _accepted(req, await submit_job_request(client, submit))
+
+
+async def submit_job_request(client: df.DurableOrchestrationClient, submit: SubmitJob) -> JobRecord:
+    """Validate, pin, record and start the job (the API and the console submit through
+    this); raises `InputError` naming each bad input, `NotFound` for an unknown workflow."""
     catalog = await _catalog()
     if submit.request_id:
         existing = await asyncio.to_thread(catalog.find_by_request_id, submit.request_id)
         if existing is not None:
             await _ensure_started(client, existing, None)
-            return _accepted(req, existing)
+            return existing
     snapshot = pinned(submit.workflow_id, submit.version)
     inputs = resolve_inputs(snapshot.definition, submit.inputs)
     definition = snapshot.definition
@@ -105,7 +111,7 @@ async def submit_job(
         created = job_created_event(info, datetime.now(UTC), {"request_id": submit.request_id})
         await asyncio.to_thread(catalog.record_events, [created])
     await _ensure_started(client, stored, start)
-    return _accepted(req, stored)
+    return stored
 
 
 async def _ensure_started(
@@ -176,7 +182,8 @@ async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(page)
 
 
-async def _job(job_id: str) -> JobRecord:
+async def find_job(job_id: str) -> JobRecord:
+    """The job's record; `NotFound` names an unknown id."""
     job = await asyncio.to_thread((await _catalog()).get_job, job_id)
     if job is None:
         raise NotFound(f"unknown job '{job_id}'")
@@ -206,7 +213,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     progress counts every node by its latest recorded event, children of fan-out batches
     included (the orchestrator sees those only per batch). Large outputs in the job's result
     are read from blob storage unless ``resolve=false``."""
-    job = await _job(req.route_params["job_id"])
+    job = await find_job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
         body["output"] = await asyncio.to_thread(resolve_refs, deps.json_blobs(), body["output"])
@@ -220,7 +227,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/jobs/{job_id}/nodes", methods=["GET"])
 @json_errors
 async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
-    job = await _job(req.route_params["job_id"])
+    job = await find_job(req.route_params["job_id"])
     nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
     return json_response(
         {"job_id": job.job_id, "items": [n.model_dump(mode="json") for n in nodes]}
@@ -230,7 +237,7 @@ async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/jobs/{job_id}/timeline", methods=["GET"])
 @json_errors
 async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
-    job = await _job(req.route_params["job_id"])
+    job = await find_job(req.route_params["job_id"])
     after = int(req.params.get("after_seq", "-1"))
     events = await asyncio.to_thread((await _catalog()).timeline, job.job_id, after)
     return json_response(
@@ -244,14 +251,19 @@ async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
 async def cancel_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    job = await _job(req.route_params["job_id"])
+    job = await find_job(req.route_params["job_id"])
+    body = json_body(req)
+    await request_cancel(client, job, body.get("by"), body.get("reason"))
+    return json_response({"job_id": job.job_id, "cancel": "requested"}, 202)
+
+
+async def request_cancel(
+    client: df.DurableOrchestrationClient, job: JobRecord, by: Any, reason: Any
+) -> None:
+    """Ask the job's orchestration to cancel; `Conflict` if the job has already ended."""
     if job.status.is_final:
         raise Conflict(f"job '{job.job_id}' is already {job.status.value}")
-    body = json_body(req)
-    await client.raise_event(
-        job.job_id, CANCEL_EVENT, {"by": body.get("by"), "reason": body.get("reason")}
-    )
-    return json_response({"job_id": job.job_id, "cancel": "requested"}, 202)
+    await client.raise_event(job.job_id, CANCEL_EVENT, {"by": by, "reason": reason})
 
 
 @bp.route(route="api/jobs/{job_id}/approve/{node_id}", methods=["POST"])
@@ -261,19 +273,27 @@ async def approve_node(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     """Raise the approval event of a waiting approval node: {approved?, by, reason}."""
-    job = await _job(req.route_params["job_id"])
+    job = await find_job(req.route_params["job_id"])
     node_id = req.route_params["node_id"]
     body = json_body(req)
     if not isinstance(body.get("by"), str) or not body["by"]:
         raise BadRequest("by: who approves is required")
-    event_name = await _waiting_event(job, node_id)
     decision = {
         "approved": bool(body.get("approved", True)),
         "by": body["by"],
         "reason": body.get("reason"),
     }
-    await client.raise_event(job.job_id, event_name, decision)
+    await decide_approval(client, job, node_id, decision)
     return json_response({"job_id": job.job_id, "node_id": node_id, **decision}, 202)
+
+
+async def decide_approval(
+    client: df.DurableOrchestrationClient, job: JobRecord, node_id: str, decision: dict[str, Any]
+) -> None:
+    """Raise the approval event ``{approved, by, reason}`` of the job's approval node;
+    `NotFound` / `Conflict` when there is no such node or it can no longer be decided."""
+    event_name = await _waiting_event(job, node_id)
+    await client.raise_event(job.job_id, event_name, decision)
 
 
 async def _waiting_event(job: JobRecord, node_id: str) -> str:

@@ -1,0 +1,160 @@
+"""Where each node of a workflow's graph goes on the page: a layered (Sugiyama) layout.
+
+The layering, crossing reduction and edge routing are igraph's `layout_sugiyama` (C core,
+a self-contained wheel from PyPI); this module only turns its unit grid into pixels. A
+layout depends on the definition alone, so it is cached by the definition's content hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph
+
+from domain.models import (
+    ApprovalNode,
+    ConditionalNode,
+    FanInNode,
+    FanOutNode,
+    NodeDefinition,
+    SubWorkflowNode,
+    TaskNode,
+    WorkflowDefinition,
+)
+from domain.snapshot import content_hash
+
+NODE_WIDTH = 168
+NODE_HEIGHT = 46
+FAN_OUT_HEIGHT = 62  # room for the children's counts
+COLUMN = NODE_WIDTH + 28
+ROW = FAN_OUT_HEIGHT + 48
+MARGIN = 16
+
+
+@dataclass(frozen=True)
+class PlacedNode:
+    id: str
+    kind: str
+    detail: str
+    x: float  # top-left corner, pixels
+    y: float
+    width: float
+    height: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.width / 2
+
+
+@dataclass(frozen=True)
+class PlacedEdge:
+    source: str
+    target: str
+    points: tuple[tuple[float, float], ...]
+    dashed: bool  # an any_of join
+    label: str | None
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    nodes: tuple[PlacedNode, ...]
+    edges: tuple[PlacedEdge, ...]
+    width: float
+    height: float
+
+
+def detail(node: NodeDefinition, definition: WorkflowDefinition) -> str:
+    """The second line of a node's box: what it runs."""
+    match node:
+        case TaskNode():
+            return f"{node.handler} · {definition.queue_of(node).value}"
+        case FanOutNode():
+            return f"fan-out {node.task.handler} · {definition.queue_of(node.task).value}"
+        case FanInNode():
+            return f"fan-in {node.aggregate.value}"
+        case ApprovalNode():
+            return "approval"
+        case SubWorkflowNode():
+            return f"workflow {node.workflow_id}" + (f"@{node.version}" if node.version else "")
+        case ConditionalNode():
+            return "conditional"
+        case _:
+            return node.type
+
+
+def _branch_labels(definition: WorkflowDefinition) -> dict[tuple[str, str], str]:
+    labels: dict[tuple[str, str], str] = {}
+    for node in definition.nodes:
+        if isinstance(node, ConditionalNode):
+            for branch in node.branches:
+                text = "default" if branch.default else (branch.when or "")
+                labels[(node.id, branch.next)] = text.replace("{{", "").replace("}}", "").strip()
+    return labels
+
+
+_CACHE: dict[str, GraphLayout] = {}
+_CACHE_SIZE = 64
+
+
+def layout(definition: WorkflowDefinition) -> GraphLayout:
+    """The definition laid out top down, cached per content hash (the oldest entry goes
+    first once the cache is full)."""
+    key = content_hash(definition)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE[key] = _layout(definition)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+    return found
+
+
+def _layout(definition: WorkflowDefinition) -> GraphLayout:
+    ids = [n.id for n in definition.nodes]
+    index = {nid: i for i, nid in enumerate(ids)}
+    pairs = [
+        (dep, node.id, node.joins_any())
+        for node in definition.nodes
+        for dep in node.dependency_ids()
+        if dep in index
+    ]
+    graph = igraph.Graph(
+        n=len(ids), edges=[(index[a], index[b]) for a, b, _ in pairs], directed=True
+    )
+    placed = graph.layout_sugiyama(hgap=1, vgap=1)
+    coords = placed.coords[: len(ids)]
+    min_x = min((x for x, _ in coords), default=0.0)
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        return MARGIN + (x - min_x) * COLUMN + NODE_WIDTH / 2, MARGIN + y * ROW
+
+    nodes: list[PlacedNode] = []
+    for node, (x, y) in zip(definition.nodes, coords, strict=True):
+        cx, top = pixel(x, y)
+        height = FAN_OUT_HEIGHT if isinstance(node, FanOutNode) else NODE_HEIGHT
+        nodes.append(
+            PlacedNode(
+                node.id,
+                node.type,
+                detail(node, definition),
+                cx - NODE_WIDTH / 2,
+                top,
+                NODE_WIDTH,
+                height,
+            )
+        )
+    by_id = {n.id: n for n in nodes}
+    labels = _branch_labels(definition)
+    edges: list[PlacedEdge] = []
+    for (source, target, dashed), bends in zip(pairs, placed.edge_routing, strict=True):
+        a, b = by_id[source], by_id[target]
+        middle = [pixel(px, py) for px, py in bends]
+        middle = [(px, py + FAN_OUT_HEIGHT / 2) for px, py in middle]
+        points = ((a.cx, a.y + a.height), *middle, (b.cx, b.y))
+        edges.append(PlacedEdge(source, target, points, dashed, labels.get((source, target))))
+    width = max((n.x + n.width for n in nodes), default=0.0) + MARGIN
+    height = max((n.y + n.height for n in nodes), default=0.0) + MARGIN
+    return GraphLayout(tuple(nodes), tuple(edges), width, height)
