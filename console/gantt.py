@@ -4,7 +4,9 @@ Built from the job's timeline events alone. Phases: ``queued`` (ready or dispatc
 a ``node.running`` event, when one is recorded), ``running`` (until the attempt ends),
 ``backoff`` (a retry's durable-timer wait), ``waiting`` (an approval waiting for its
 event). Each bar carries how its attempt ended: ``completed``, ``failed``, ``timed_out``
-(the attempt's timer won the race), ``cancelled``, ``skipped`` or None while it runs.
+(the attempt's timer won the race), ``cancelled``, ``skipped``, "" when the next phase
+of the same attempt took over, or None while it runs. A zero-length queued phase (ready
+and dispatched in the same step) is left out.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def gantt(events: list[JobEvent], now: datetime, max_rows: int = MAX_ROWS) -> Ga
 
     def close(node_id: str, at: datetime, outcome: str | None, note: str = "") -> None:
         phase = open_.pop(node_id, None)
-        if phase is not None:
+        if phase is not None and not (phase.phase == "queued" and at <= phase.start):
             bar = Bar(node_id, phase.attempt, phase.phase, phase.start, at, outcome, note)
             rows[node_id].bars.append(bar)
 
@@ -109,7 +111,7 @@ def gantt(events: list[JobEvent], now: datetime, max_rows: int = MAX_ROWS) -> Ga
             continue
         rows.setdefault(node_id, Row(node_id))
         if event.kind in _OPENS:
-            close(node_id, event.at, None)
+            close(node_id, event.at, "")
             open_[node_id] = _Open(_OPENS[event.kind], event.at, event.attempt)
         elif event.kind is EventKind.NODE_RETRYING:
             close(node_id, event.at, _outcome(event), _note(event))

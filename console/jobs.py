@@ -29,7 +29,7 @@ from domain.models import (
 )
 from domain.offload import is_ref
 from domain.snapshot import content_hash
-from domain.status import JobStatus
+from domain.status import JobStatus, NodeStatus
 
 PAGE_SIZES = (20, 50, 100)
 NOTICES = {
@@ -38,6 +38,7 @@ NOTICES = {
     "rejected": "Rejection sent.",
     "submitted": "Job submitted.",
 }
+FINAL_NODE_STATUSES = frozenset(s.value for s in NodeStatus if s.is_final)
 _FILTERS = ("status", "workflow_id", "asset_id", "created_from", "created_to")
 _hashes: dict[tuple[str, int], str] = {}
 
@@ -178,6 +179,7 @@ async def job_page(
         failures=failures(events),
         durable=durable_links(client, req, job.job_id),
         approvals=approvals,
+        final_statuses=FINAL_NODE_STATUSES,
         panel=panel,
         notice=NOTICES.get(req.params.get("notice", "")),
     )

@@ -11,6 +11,7 @@
   const panel = document.getElementById("panel");
   const INTERVAL_MS = 1000;
   const GANTT_MIN_MS = 3000;
+  const FINAL = new Set(["completed", "failed", "skipped", "timed_out", "cancelled"]);
   let lastGantt = 0;
   let selected = new URLSearchParams(location.search).get("node");
 
@@ -30,7 +31,13 @@
         changed = true;
       }
       const form = job.querySelector('form[data-approval-for="' + CSS.escape(id) + '"]');
-      if (form) form.hidden = state.final || status !== "waiting";
+      if (form) {
+        // The catalog may lag the orchestration; Durable Functions keeps a decision raised
+        // before the node waits, so only a node that has ended loses its form.
+        form.hidden = state.final || FINAL.has(status);
+        const note = form.querySelector("[data-approval-status]");
+        if (note && status === "waiting") note.textContent = "is waiting";
+      }
     }
     for (const [id, counts] of Object.entries(state.children)) {
       const text = job.querySelector('[data-children-of="' + CSS.escape(id) + '"]');
