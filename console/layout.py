@@ -112,6 +112,35 @@ def layout(definition: WorkflowDefinition) -> GraphLayout:
     return found
 
 
+def _spread(
+    coords: list[list[float]], bends: list[list[list[float]]]
+) -> tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]:
+    """igraph keeps each layer's order but can give two of its vertices the same x (seen
+    with layers seven wide); sweep each layer left to right so that nodes stay a column
+    apart and edge bends half a column, keeping igraph's order and leftmost positions."""
+    layers: dict[float, list[tuple[float, int, int, int]]] = {}
+    for i, (x, y) in enumerate(coords):
+        layers.setdefault(y, []).append((x, 0, i, 0))
+    for e, points in enumerate(bends):
+        for j, (x, y) in enumerate(points):
+            layers.setdefault(y, []).append((x, 1, e, j))
+    nodes = [(float(x), float(y)) for x, y in coords]
+    routed = [[(float(x), float(y)) for x, y in points] for points in bends]
+    for y, items in layers.items():
+        items.sort()
+        last: tuple[float, int] | None = None
+        for x, is_bend, a, b in items:
+            if last is not None:
+                gap = 0.5 if is_bend or last[1] else 1.0
+                x = max(x, last[0] + gap)
+            if is_bend:
+                routed[a][b] = (x, y)
+            else:
+                nodes[a] = (x, y)
+            last = (x, is_bend)
+    return nodes, routed
+
+
 def _layout(definition: WorkflowDefinition) -> GraphLayout:
     ids = [n.id for n in definition.nodes]
     index = {nid: i for i, nid in enumerate(ids)}
@@ -125,8 +154,8 @@ def _layout(definition: WorkflowDefinition) -> GraphLayout:
         n=len(ids), edges=[(index[a], index[b]) for a, b, _ in pairs], directed=True
     )
     placed = graph.layout_sugiyama(hgap=1, vgap=1)
-    coords = placed.coords[: len(ids)]
-    min_x = min((x for x, _ in coords), default=0.0)
+    coords, bends = _spread(placed.coords[: len(ids)], [list(b) for b in placed.edge_routing])
+    min_x = min([x for x, _ in coords] + [x for b in bends for x, _ in b], default=0.0)
 
     def pixel(x: float, y: float) -> tuple[float, float]:
         return MARGIN + (x - min_x) * COLUMN + NODE_WIDTH / 2, MARGIN + y * ROW
@@ -149,9 +178,9 @@ def _layout(definition: WorkflowDefinition) -> GraphLayout:
     by_id = {n.id: n for n in nodes}
     labels = _branch_labels(definition)
     edges: list[PlacedEdge] = []
-    for (source, target, dashed), bends in zip(pairs, placed.edge_routing, strict=True):
+    for (source, target, dashed), bend in zip(pairs, bends, strict=True):
         a, b = by_id[source], by_id[target]
-        middle = [pixel(px, py) for px, py in bends]
+        middle = [pixel(px, py) for px, py in bend]
         middle = [(px, py + FAN_OUT_HEIGHT / 2) for px, py in middle]
         points = ((a.cx, a.y + a.height), *middle, (b.cx, b.y))
         edges.append(PlacedEdge(source, target, points, dashed, labels.get((source, target))))

@@ -1,0 +1,83 @@
+"""The console's HTTP surface on devhost, without a browser: headers, redirects, refusals."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from console.security import CSP
+
+pytestmark = pytest.mark.slow
+
+
+def _get(console, path: str, **kwargs) -> httpx.Response:
+    return httpx.get(f"{console.url}{path}", timeout=30, follow_redirects=False, **kwargs)
+
+
+def test_the_site_root_redirects_to_the_console(console):
+    response = _get(console, "/")
+    assert (response.status_code, response.headers["location"]) == (302, "/ui/")
+    assert _get(console, "/not-a-page").status_code == 404
+
+
+def test_pages_carry_a_restrictive_content_security_policy_and_no_inline_script(console):
+    response = _get(console, "/ui/workflows/fan_out_test")
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == CSP
+    assert "unsafe-inline" not in CSP and "default-src 'none'" in CSP
+    assert response.headers["x-frame-options"] == "DENY"
+    assert re.findall(r"<script[^>]*>", response.text) == [
+        '<script src="/ui/static/console.js" defer>'
+    ]
+    assert " style=" not in response.text  # inline styles would need 'unsafe-inline'
+
+
+def test_a_cancel_post_without_the_form_token_is_refused_and_changes_nothing(console):
+    job_id = console.submit("cancel_test")
+    response = httpx.post(
+        f"{console.url}/ui/jobs/{job_id}/cancel", data={"reason": "x"}, timeout=30
+    )
+    assert response.status_code == 403
+    assert "form token" in response.text
+    assert console.wait(job_id)["status"] == "completed"
+
+
+def test_a_post_from_another_site_is_refused_even_with_a_token(console):
+    def echo_jobs() -> int:
+        return len(
+            console.call("GET", "/api/jobs?workflow_id=echo_test&limit=1000").json()["items"]
+        )
+
+    before = echo_jobs()
+    with httpx.Client(base_url=console.url, timeout=30) as client:
+        page = client.get("/ui/workflows/echo_test")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]
+        response = client.post(
+            "/ui/workflows/echo_test/submit",
+            data={"csrf": token, "inputs.message": "hi"},
+            headers={"Origin": "https://evil.example"},
+        )
+    assert response.status_code == 403
+    assert echo_jobs() == before
+
+
+def test_the_live_endpoint_answers_with_the_graph_state_only(console):
+    job_id = console.submit("fan_out_test", {"numbers": list(range(20))})
+    console.wait(job_id)
+    response = _get(console, f"/ui/jobs/{job_id}/live")
+    assert response.json() == {
+        "status": "completed",
+        "final": True,
+        "nodes": dict.fromkeys(["start", "square", "collect", "total", "end"], "completed"),
+        "children": {"square": {"completed": 20}},
+    }
+    assert len(response.content) < 400
+
+
+def test_an_unknown_job_is_a_404_page_naming_it(console):
+    response = _get(console, "/ui/jobs/no-such-job")
+    assert response.status_code == 404
+    assert "unknown job &#39;no-such-job&#39;" in response.text
+    assert _get(console, "/ui/static/../function_app.py").status_code == 404
