@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
 
+from adapters.catalog import JobCatalog, JobRecord
+from api.workflows import find
 from console.security import CSP
+from domain.jobs import JobStart
+from domain.models import WorkflowDefinition
+from domain.snapshot import pin
+from orchestrations.names import JOB_ORCHESTRATOR
+from tests.support.postgres import pool_for
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +89,35 @@ def test_an_unknown_job_is_a_404_page_naming_it(console):
     assert response.status_code == 404
     assert "unknown job &#39;no-such-job&#39;" in response.text
     assert _get(console, "/ui/static/../function_app.py").status_code == 404
+
+
+def test_a_job_pinned_to_an_edited_workflow_shows_the_definition_it_runs(console):
+    shipped = find("echo_test")
+    data = shipped.model_dump(mode="json")
+    data["nodes"].insert(
+        3, {"id": "extra", "type": "task", "handler": "echo", "depends_on": ["second"]}
+    )
+    data["nodes"][-1]["depends_on"] = ["extra"]
+    edited = pin(WorkflowDefinition.model_validate(data), lambda w, v: find(w, v))
+    job_id = uuid.uuid4().hex
+    with pool_for(console.env["DATABASE_URL"]) as pool:
+        JobCatalog(pool).create_job(
+            JobRecord(
+                job_id=job_id,
+                workflow_id="echo_test",
+                workflow_version=1,
+                workflow_hash=edited.hash,
+                inputs={"message": "hi"},
+            )
+        )
+    start = JobStart(job_id=job_id, workflow=edited, inputs={"message": "hi", "repeat": 1})
+    started = console.call(
+        "POST",
+        f"/runtime/webhooks/durabletask/orchestrators/{JOB_ORCHESTRATOR}/{job_id}",
+        json=start.model_dump(mode="json"),
+    )
+    assert started.status_code == 202, started.text
+    assert console.wait(job_id)["status"] == "completed"
+    page = _get(console, f"/ui/jobs/{job_id}")
+    assert page.status_code == 200
+    assert 'data-node-id="extra" data-status="completed"' in page.text
