@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.functions as func
+from azure.core.exceptions import ResourceNotFoundError
 
-from activities import deps
+from adapters.taskqueue import TaskQueueSettings
+from adapters.taskqueue.storage import queue_client
 from api.health import dependency_checks
 from console.web import ANONYMOUS, HERE, bp, catalog, console_errors, page
 from domain.status import JobStatus
@@ -18,11 +20,21 @@ STATIC = {p.name: p for p in (HERE / "static").iterdir() if p.is_file()}
 
 
 def _check_task_queue() -> dict[str, Any]:
-    """Whether the task queue opens (a Storage queue is created if missing; Service Bus is
-    only configured here: its connection opens on the first send)."""
+    """A Storage queue answers for its properties; Service Bus is only configured here (its
+    namespace is reached on the first send, and reading queue properties needs Manage)."""
     try:
-        deps.task_queue()
-        return {"ok": True}
+        settings = TaskQueueSettings.from_env()
+        if settings.backend != "storage":
+            return {
+                "ok": True,
+                "note": f"{settings.backend} queue {settings.queue_name!r} (not probed)",
+            }
+        name = settings.queue_name
+        try:
+            queue_client(settings.storage, name).get_queue_properties()
+        except ResourceNotFoundError:  # the first heavy task creates it
+            return {"ok": True, "note": f"storage queue {name!r} not created yet"}
+        return {"ok": True, "note": f"storage queue {name!r}"}
     except Exception as exc:  # a probe reports, it does not raise
         return {"ok": False, "error": str(exc)}
 

@@ -4,6 +4,7 @@ page context every handler starts from, and one table from exceptions to error p
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -86,7 +87,13 @@ class Page:
         return self._response(body, status, "text/html")
 
     def json(self, body: Any) -> func.HttpResponse:
-        return self._response(json.dumps(body, default=str), 200, "application/json")
+        """``body`` as JSON with an ETag; 304 without a body when the client's
+        ``If-None-Match`` names it (a poll of a graph that did not change costs headers)."""
+        text = json.dumps(body, default=str, sort_keys=True)
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+        if self.req.headers.get("if-none-match") == etag:
+            return self._response("", 304, "application/json", {"ETag": etag})
+        return self._response(text, 200, "application/json", {"ETag": etag})
 
     def redirect(self, location: str) -> func.HttpResponse:
         return self._response("", 303, "text/plain", {"Location": location})

@@ -13,6 +13,7 @@
   const GANTT_MIN_MS = 3000;
   const FINAL = new Set(["completed", "failed", "skipped", "timed_out", "cancelled"]);
   let lastGantt = 0;
+  let etag = null;
   let selected = new URLSearchParams(location.search).get("node");
 
   function childrenText(counts) {
@@ -76,8 +77,12 @@
   async function poll() {
     let state = null;
     try {
-      const response = await fetch(liveUrl, { credentials: "same-origin", cache: "no-store" });
-      if (response.ok) state = await response.json();
+      const headers = etag ? { "If-None-Match": etag } : {};
+      const response = await fetch(liveUrl, { credentials: "same-origin", headers });
+      if (response.status === 200) {
+        etag = response.headers.get("ETag");
+        state = await response.json();
+      }
     } catch (error) {
       // the next interval tries again
     }

@@ -164,7 +164,8 @@ def test_the_dashboard_and_job_list_show_the_jobs(console, browser):
     page = browser.new_page()
     page.goto(f"{console.url}/")
     assert page.url.endswith("/ui/")
-    expect(page.locator('[data-health="database"]')).to_have_attribute("data-ok", "true")
+    for name in ("database", "storage", "task queue"):
+        expect(page.locator(f'[data-health="{name}"]')).to_have_attribute("data-ok", "true")
     assert int(page.locator('[data-count-status="completed"] .count').text_content()) >= 1
     screenshot(page, "dashboard")
     page.goto(f"{console.url}/ui/jobs?workflow_id=echo_test&limit=20")

@@ -82,6 +82,10 @@ def test_the_live_endpoint_answers_with_the_graph_state_only(console):
         "children": {"square": {"completed": 20}},
     }
     assert len(response.content) < 400
+    again = _get(
+        console, f"/ui/jobs/{job_id}/live", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert (again.status_code, again.content) == (304, b"")
 
 
 def test_an_unknown_job_is_a_404_page_naming_it(console):
