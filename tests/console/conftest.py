@@ -28,7 +28,7 @@ CHROMIUM_FLAGS = [
 OPERATOR = "ana@example.org"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
     """The product app on devhost, with its own catalog schema, for every console test."""
     data_dir = tmp_path_factory.mktemp("console")
@@ -36,7 +36,7 @@ def console(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory) -> Iterator[BrowserContext]:
     """Headless Chromium with a fresh profile. Every request carries the header App Service
     Authentication injects, so pages act as ``OPERATOR``."""

@@ -19,7 +19,7 @@ def _statuses(page: Page) -> dict[str, str]:
 
 
 def test_the_graph_of_a_running_fan_out_changes_state_without_a_reload(console, browser):
-    job_id = console.submit("wide_cancel_test", {"items": list(range(8)), "seconds": 0.5})
+    job_id = console.submit("wide_cancel_test", {"items": list(range(8)), "seconds": 1})
     console.wait(job_id, until={"running"})
     page = browser.new_page()
     page.goto(f"{console.url}/ui/jobs/{job_id}")
@@ -75,7 +75,7 @@ def test_the_timeline_shows_retry_back_off_and_timed_out_attempts(console, brows
 
 
 def test_cancel_from_the_page_cancels_the_job_as_the_signed_in_user(console, browser):
-    job_id = console.submit("cancel_test")
+    job_id = console.submit("wide_cancel_test", {"items": list(range(40)), "seconds": 1})
     console.wait(job_id, until={"running"})
     page = browser.new_page()
     page.goto(f"{console.url}/ui/jobs/{job_id}")
