@@ -27,7 +27,7 @@ from domain.models import (
     SubWorkflowNode,
     WorkflowDefinition,
 )
-from domain.offload import is_ref
+from domain.offload import contains_ref
 from domain.snapshot import content_hash
 from domain.status import JobStatus, NodeStatus
 
@@ -253,7 +253,7 @@ async def _panel(
         "status": latest.status.value if latest else "pending",
         "attempts": attempts,
         "latest": latest,
-        "output_ref": latest is not None and is_ref(latest.output),
+        "output_ref": latest is not None and contains_ref(latest.output),
         "children": children[:200],
         "more_children": max(0, len(children) - 200),
         "sub_job": sub_job,

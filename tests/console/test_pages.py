@@ -125,3 +125,25 @@ def test_a_job_pinned_to_an_edited_workflow_shows_the_definition_it_runs(console
     page = _get(console, f"/ui/jobs/{job_id}")
     assert page.status_code == 200
     assert 'data-node-id="extra" data-status="completed"' in page.text
+
+
+def test_the_node_panel_shows_a_large_output_by_its_blob_reference(console):
+    job_id = console.submit("large_output_test", {"count": 40, "padding": 1000})
+    assert console.wait(job_id, timeout=120)["status"] == "completed"
+    panel = _get(console, f"/ui/jobs/{job_id}/nodes/plan")
+    assert panel.status_code == 200
+    assert "data-blob-ref" in panel.text
+    assert f"dagmaster-outputs/{job_id}/plan/1.json" in panel.text
+    assert "x" * 200 not in panel.text  # the stub, not the content
+
+
+def test_the_node_panel_shows_the_workers_progress_and_a_fan_outs_children(console):
+    job_id = console.submit("fan_out_test", {"numbers": [1, 2, 3]})
+    console.wait(job_id)
+    with pool_for(console.env["DATABASE_URL"]) as pool:
+        JobCatalog(pool).update_node_progress(job_id, "square[1]", 1, 42.0, "band 2 of 4")
+    child = _get(console, f"/ui/jobs/{job_id}/nodes/square%5B1%5D")
+    assert "worker progress: 42.0 % — band 2 of 4" in child.text
+    assert "a child of <code>square</code>" in child.text
+    parent = _get(console, f"/ui/jobs/{job_id}/nodes/square")
+    assert parent.text.count('data-node-link="square[') == 3
