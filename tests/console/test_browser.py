@@ -22,8 +22,11 @@ def test_the_graph_of_a_running_fan_out_changes_state_without_a_reload(console, 
     job_id = console.submit("wide_cancel_test", {"items": list(range(8)), "seconds": 1})
     console.wait(job_id, until={"running"})
     page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{console.url}/ui/jobs/{job_id}")
     page.evaluate("window.__loadedOnce = true")
+    loaded = len(requested)
     fan_out = page.locator('svg.dag [data-node-id="each"]')
     assert fan_out.get_attribute("data-status") != "completed"
     screenshot(page, "job-running")
@@ -31,6 +34,9 @@ def test_the_graph_of_a_running_fan_out_changes_state_without_a_reload(console, 
     expect(page.locator('[data-children-of="each"]')).to_have_text("8 completed")
     expect(page.locator("[data-job-status]")).to_have_attribute("data-job-status", "completed")
     assert page.evaluate("window.__loadedOnce") is True  # the same document all along
+    assert all(url.startswith(console.url) for url in requested)  # nothing from elsewhere
+    polls = {url.split(job_id)[1] for url in requested[loaded:]}
+    assert polls <= {"/live", "/gantt"}, polls
     page.close()
 
 
