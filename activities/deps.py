@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from adapters.blob import BlobStore, open_blob_store
 from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
-from adapters.taskqueue import (
-    JsonBlobs,
-    StorageSettings,
-    TaskQueue,
-    TaskQueueSettings,
-    blob_service,
-)
+from adapters.taskqueue import JsonBlobs, TaskQueue
 from adapters.taskqueue import open_task_queue as _open_task_queue
+from config.settings import StorageSettings, TaskQueueSettings
 
 
 @cache
@@ -24,8 +20,13 @@ def catalog() -> JobCatalog:
 
 
 @cache
+def blob_store() -> BlobStore:
+    return open_blob_store(StorageSettings.from_env())
+
+
+@cache
 def json_blobs() -> JsonBlobs:
-    return JsonBlobs(blob_service(StorageSettings.from_env()))
+    return JsonBlobs(blob_store())
 
 
 @cache

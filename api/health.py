@@ -22,10 +22,7 @@ def _check_database() -> dict[str, Any]:
 
 def _check_storage() -> dict[str, Any]:
     try:
-        from adapters.taskqueue import StorageSettings, blob_service
-
-        blob_service(StorageSettings.from_env()).get_account_information()
-        return {"ok": True}
+        return {"ok": deps.blob_store().ping()}
     except Exception as exc:
         return {"ok": False, "error": str(exc)}
 

@@ -10,6 +10,7 @@ import azure.functions as func
 
 import handlers
 from api.http import NotFound, json_errors, json_response
+from config.settings import AppSettings
 from domain.diagram import to_mermaid
 from domain.loader import WorkflowSet, load_workflow_dir
 from domain.models import WorkflowDefinition
@@ -24,7 +25,7 @@ WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
 def workflows() -> WorkflowSet:
     """Every workflow under `DAGMASTER_WORKFLOWS_DIR` (folders separated by the OS path
     separator; default: the app's `workflows/`)."""
-    folders = os.environ.get("DAGMASTER_WORKFLOWS_DIR", str(WORKFLOWS_DIR)).split(os.pathsep)
+    folders = (AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)).split(os.pathsep)
     return load_workflow_dir([Path(f) for f in folders if f], handlers=handlers.registry.names())
 
 

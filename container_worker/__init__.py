@@ -1,8 +1,8 @@
 """The heavy-task worker: ``python -m container_worker`` (see `container_worker.__main__`).
 
+Its settings are `config.settings.WorkerSettings` (every variable in `config.SETTINGS`).
 Modules, in the order a task meets them:
 
-    settings.py     `WorkerSettings` from the environment (every variable listed there)
     worker.py       the supervisor: receive, run, renew, raise the result, settle
     executor.py     one child process per task; the handler context over a pipe
     checkpoints.py  checkpoints and result markers in blob storage (layout documented there)

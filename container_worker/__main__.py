@@ -1,6 +1,6 @@
 """``python -m container_worker [--concurrency N] [--queue NAME] [--handlers-module M ...]``
 
-Settings come from the environment (`container_worker.settings`); the options override them.
+Settings come from the environment (`config.settings.WorkerSettings`); the options override them.
 SIGTERM or SIGINT stops the worker cleanly: checkpoints saved, held messages abandoned (so
 they are redelivered), exit code 0. A missing setting exits with code 2 and names it.
 """
@@ -15,9 +15,8 @@ from typing import Annotated
 
 import typer
 
-from adapters.taskqueue import SettingsError
+from config.settings import SettingsError, WorkerSettings
 from container_worker.logs import configure_logging
-from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 
 app = typer.Typer(add_completion=False)

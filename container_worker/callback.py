@@ -17,7 +17,6 @@ import logging
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
 from tenacity import (
     Retrying,
     before_sleep_log,
@@ -26,6 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from config.settings import CallbackSettings
 from domain.tasks import ReplyTo, TaskResult
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,6 @@ TRANSIENT_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 
 
 FINISHED_RUNTIME_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-
-
-class CallbackSettings(BaseModel):
-    base_url: str
-    system_key: str | None = None
-    task_hub: str | None = None
-    max_attempts: int = 6
-    backoff_initial_seconds: float = 1.0
-    backoff_max_seconds: float = 30.0
-    request_timeout_seconds: float = 30.0
 
 
 class Delivery(enum.Enum):

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from adapters.catalog.settings import CatalogSettings, CatalogSource
+from config.settings import CatalogSettings, CatalogSource
 from domain.tasks import TaskId
 
 log = logging.getLogger(__name__)

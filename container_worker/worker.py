@@ -29,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for_pipes
 
+from adapters.blob import open_blob_store
 from adapters.catalog import CatalogUnavailable
 from adapters.outputs import offload, resolve_refs
 from adapters.taskqueue import (
@@ -36,16 +37,14 @@ from adapters.taskqueue import (
     MessageLost,
     PayloadMissing,
     ReceivedTask,
-    SettingsError,
     TaskQueue,
-    blob_service,
     open_task_queue,
 )
+from config.settings import SettingsError, WorkerSettings
 from container_worker.callback import CallbackRejected, Delivery, EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import TaskProcess, TaskSpec, failed
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
-from container_worker.settings import WorkerSettings
 from domain.tasks import TaskMessage, TaskResult
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ class Worker:
                 sink = configured_sink(settings.progress_sink, settings.catalog)
             except CatalogUnavailable as exc:
                 raise SettingsError(f"progress sink: {exc}") from None
-        blobs = JsonBlobs(blob_service(settings.queue.storage))
+        blobs = JsonBlobs(open_blob_store(settings.queue.storage))
         return cls(
             settings,
             open_task_queue(settings.queue, blobs),

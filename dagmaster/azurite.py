@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
@@ -11,6 +10,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from config.settings import CatalogSettings
 
 REPO = Path(__file__).resolve().parents[1]
 ACCOUNT = "devstoreaccount1"
@@ -60,7 +61,9 @@ def azurite_binary() -> str:
 
 
 def _scratch() -> str:
-    path = Path(os.environ.get("DAGMASTER_DATA_DIR", REPO / ".dagmaster")) / "azurite-scratch"
+    catalog = CatalogSettings.from_env()
+    data_dir = catalog.data_dir if "data_dir" in catalog.model_fields_set else REPO / ".dagmaster"
+    path = data_dir / "azurite-scratch"
     path.mkdir(parents=True, exist_ok=True)
     return str(path)
 

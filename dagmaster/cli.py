@@ -138,6 +138,14 @@ def dev(ctx: typer.Context) -> None:
     raise typer.Exit(devhost_main(["start", *ctx.args]))
 
 
+@app.command()
+def settings() -> None:
+    """Print every setting dagmaster reads, as the README's Markdown table."""
+    from config.settings import markdown_table
+
+    typer.echo(markdown_table(), nl=False)
+
+
 def _mount_db() -> None:
     from adapters.catalog.cli import db_app
 

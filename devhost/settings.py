@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from config.settings import DevhostEnvSettings
+
 _DEFAULT_CONCURRENCY = 10 * (os.cpu_count() or 1)
 
 
@@ -35,7 +37,7 @@ class HostJson(BaseModel):
         values: dict[str, Any] = {}
         if "routePrefix" in http:
             values["route_prefix"] = http["routePrefix"]
-        hub = durable.get("hubName") or os.environ.get("WEBSITE_SITE_NAME")
+        hub = durable.get("hubName") or DevhostEnvSettings.from_env().site_name
         if hub:
             values["hub_name"] = _expand_app_setting(hub)
         for key, field in (

@@ -7,7 +7,8 @@ named there too for a workflow to use it.
 """
 
 import importlib
-import os
+
+from config.settings import HandlerSettings
 
 # Importing these modules registers their handlers.
 from handlers import builtin as _builtin  # noqa: F401
@@ -23,10 +24,7 @@ from handlers.base import (
 
 
 def _import_extra_modules() -> None:
-    names = os.environ.get("DAGMASTER_HANDLERS_MODULES", "")
-    for name in (n.strip() for n in names.split(",")):
-        if not name:
-            continue
+    for name in HandlerSettings.from_env().handlers_modules:
         try:
             importlib.import_module(name)
         except ImportError as exc:

@@ -2,7 +2,7 @@
 
 Public surface:
 
-    BlobSettings.from_env()          typed settings (see `adapters.blob.settings` for the env)
+    StorageSettings.from_env()       typed settings (`config.settings`)
     open_blob_store(settings)        the configured `BlobStore` (`AzureBlobStore`)
     BlobStore                        the interface: ref / ref_from_url / url / read_url /
                                      write_url / gdal_path / info / exists / upload_* / download_*
@@ -20,12 +20,12 @@ from adapters.blob.errors import (
     InvalidBlobRef,
 )
 from adapters.blob.refs import BlobRef
-from adapters.blob.settings import BlobSettings, BlobSettingsError
 from adapters.blob.signers import AccountKeySigner, SasSigner, UserDelegationSigner
 from adapters.blob.store import BlobInfo, BlobStore
+from config.settings import StorageSettings
 
 
-def open_blob_store(settings: BlobSettings) -> BlobStore:
+def open_blob_store(settings: StorageSettings) -> BlobStore:
     """The store the settings describe (Azure Blob Storage or Azurite)."""
     return AzureBlobStore.from_settings(settings)
 
@@ -38,8 +38,6 @@ __all__ = [
     "BlobInfo",
     "BlobNotFound",
     "BlobRef",
-    "BlobSettings",
-    "BlobSettingsError",
     "BlobStore",
     "BlobUnavailable",
     "InvalidBlobRef",

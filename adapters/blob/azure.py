@@ -21,9 +21,9 @@ from azure.storage.blob import BlobClient, BlobServiceClient, ContentSettings
 
 from adapters.blob.errors import BlobAccessDenied, BlobNotFound, BlobUnavailable, InvalidBlobRef
 from adapters.blob.refs import BlobRef
-from adapters.blob.settings import BlobSettings
 from adapters.blob.signers import AccountKeySigner, SasSigner, UserDelegationSigner
 from adapters.blob.store import BlobInfo, BlobStore
+from config.settings import StorageSettings
 
 # Blocks of 8 MiB with 4 parallel transfers keep memory near 32 MiB for any blob size.
 _BLOCK = 8 * 1024 * 1024
@@ -54,7 +54,7 @@ class AzureBlobStore(BlobStore):
         self._bases = {acct: svc.url.rstrip("/") + "/" for acct, svc in services.items()}
 
     @classmethod
-    def from_settings(cls, settings: BlobSettings) -> AzureBlobStore:
+    def from_settings(cls, settings: StorageSettings) -> AzureBlobStore:
         ttl = timedelta(minutes=settings.sas_ttl_minutes)
         if settings.connection_string is not None:
             service = BlobServiceClient.from_connection_string(
@@ -66,7 +66,7 @@ class AzureBlobStore(BlobStore):
         return cls._with_managed_identity(settings, ttl)
 
     @classmethod
-    def _with_managed_identity(cls, settings: BlobSettings, ttl: timedelta) -> AzureBlobStore:
+    def _with_managed_identity(cls, settings: StorageSettings, ttl: timedelta) -> AzureBlobStore:
         from azure.identity import DefaultAzureCredential
 
         assert settings.account_url is not None
@@ -161,6 +161,25 @@ class AzureBlobStore(BlobStore):
     def download_file(self, ref: BlobRef, path: Path) -> None:
         with _translated(ref), path.open("wb") as stream:
             self._client(ref).download_blob(max_concurrency=_CONCURRENCY).readinto(stream)
+
+    def delete(self, ref: BlobRef) -> None:
+        with _translated(ref):
+            self._client(ref).delete_blob()
+
+    def ping(self) -> bool:
+        service = self._services[self.default_account]
+        account = self.default_account
+        try:
+            service.get_account_information(retry_total=0)
+        except ClientAuthenticationError as exc:
+            raise BlobAccessDenied(f"storage account {account!r}: {exc.message}") from exc
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+            raise BlobUnavailable(f"storage account {account!r} unreachable: {exc}") from exc
+        return True
+
+    def close(self) -> None:
+        for service in self._services.values():
+            service.close()
 
     def _client(self, ref: BlobRef) -> BlobClient:
         service = self._services.get(ref.account)

@@ -87,3 +87,16 @@ class BlobStore(ABC):
     @abstractmethod
     def download_file(self, ref: BlobRef, path: Path) -> None:
         """Stream the blob into a local file (bounded memory, whatever the blob's size)."""
+
+    @abstractmethod
+    def delete(self, ref: BlobRef) -> None:
+        """Delete the blob; `BlobNotFound` if absent."""
+
+    @abstractmethod
+    def ping(self) -> bool:
+        """True if the default account answers one request, without retries (a readiness
+        probe reports the state now); else `BlobUnavailable` or `BlobAccessDenied`."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store's connections (it is not used afterwards)."""

@@ -25,8 +25,8 @@ from adapters.catalog.errors import (
 from adapters.catalog.migrate import status, upgrade
 from adapters.catalog.models import JobPage, JobRecord, NodeRecord, StacItemPage, StacItemRecord
 from adapters.catalog.repository import JobCatalog
-from adapters.catalog.settings import CatalogSettings
 from adapters.catalog.stac import StacCatalog
+from config.settings import CatalogSettings  # re-exported: the adapter's settings type
 
 _lock = threading.Lock()
 _migrated: set[int] = set()  # id() of the pools already upgraded by this process

@@ -7,7 +7,7 @@ import typer
 from adapters.catalog.connection import open_pool
 from adapters.catalog.errors import CatalogError
 from adapters.catalog.migrate import status, upgrade
-from adapters.catalog.settings import CatalogSettings
+from config.settings import CatalogSettings
 
 db_app = typer.Typer(help="The job catalog's PostgreSQL schema.", no_args_is_help=True)
 

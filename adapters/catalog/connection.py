@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.catalog.embedded import embedded_url
 from adapters.catalog.errors import CatalogUnavailable
-from adapters.catalog.settings import CatalogSettings, CatalogSource
+from config.settings import CatalogSettings, CatalogSource
 
 ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 _MAX_LIFETIME_S = 30 * 60.0

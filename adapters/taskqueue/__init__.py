@@ -1,11 +1,13 @@
 """The heavy-task queue: one interface, Service Bus (Azure) or Storage queues (Azurite).
 
 `open_task_queue` picks the implementation named by ``DAGMASTER_TASK_QUEUE``; see
-`adapters.taskqueue.settings` for every setting and `adapters.taskqueue.base` for the contract.
+`config.settings.TaskQueueSettings` for every setting and `adapters.taskqueue.base` for the
+contract.
 """
 
 from __future__ import annotations
 
+from adapters.blob import open_blob_store
 from adapters.taskqueue.base import (
     PAYLOAD_CONTAINER,
     MessageLost,
@@ -14,13 +16,13 @@ from adapters.taskqueue.base import (
     ReceivedTask,
     TaskQueue,
 )
-from adapters.taskqueue.blobs import JsonBlobs, blob_service
-from adapters.taskqueue.settings import SettingsError, StorageSettings, TaskQueueSettings
+from adapters.taskqueue.blobs import JsonBlobs
+from config.settings import SettingsError, StorageSettings, TaskQueueSettings  # re-exported
 
 
 def open_task_queue(settings: TaskQueueSettings, blobs: JsonBlobs | None = None) -> TaskQueue:
     """The configured queue; ``blobs`` (for large payloads) defaults to the storage account."""
-    payloads = blobs or JsonBlobs(blob_service(settings.storage))
+    payloads = blobs or JsonBlobs(open_blob_store(settings.storage))
     if settings.backend == "servicebus":
         from adapters.taskqueue.servicebus import ServiceBusTaskQueue, servicebus_client
 

@@ -1,7 +1,9 @@
 """JSON documents in Blob Storage, addressed by reference ``"<container>/<blob name>"``.
 
-Used for the task payloads that are too large for a queue message, and by the container
-worker for checkpoints and result markers. Containers are created on first write.
+Used for the task payloads that are too large for a queue message, for large node outputs,
+and by the container worker for checkpoints and result markers. A thin JSON view on the one
+blob adapter (`adapters.blob.BlobStore`), on its default account; containers are created on
+first write.
 """
 
 from __future__ import annotations
@@ -10,21 +12,9 @@ import contextlib
 import json
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient, ContentSettings
+from adapters.blob import BlobNotFound, BlobRef, BlobStore
 
-from adapters.taskqueue.settings import StorageSettings
-
-JSON_CONTENT = ContentSettings(content_type="application/json")
-
-
-def blob_service(settings: StorageSettings) -> BlobServiceClient:
-    """A blob client from a connection string, else the blob URL with `DefaultAzureCredential`."""
-    if settings.connection_string:
-        return BlobServiceClient.from_connection_string(settings.connection_string)
-    from azure.identity import DefaultAzureCredential
-
-    return BlobServiceClient(str(settings.blob_url), credential=DefaultAzureCredential())
+JSON_CONTENT_TYPE = "application/json"
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -37,37 +27,27 @@ def split_ref(ref: str) -> tuple[str, str]:
 class JsonBlobs:
     """Reads and writes JSON documents; absent documents read as None."""
 
-    def __init__(self, service: BlobServiceClient) -> None:
-        self._service = service
-        self._known_containers: set[str] = set()
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
 
     def put(self, ref: str, document: Any) -> None:
-        container, name = split_ref(ref)
-        self._ensure(container)
         data = json.dumps(document, separators=(",", ":")).encode()
-        self._service.get_blob_client(container, name).upload_blob(
-            data, overwrite=True, content_settings=JSON_CONTENT
-        )
+        self._store.upload_bytes(self._ref(ref), data, content_type=JSON_CONTENT_TYPE)
 
     def get(self, ref: str) -> Any | None:
-        container, name = split_ref(ref)
         try:
-            data = self._service.get_blob_client(container, name).download_blob().readall()
-        except ResourceNotFoundError:
+            data = self._store.download_bytes(self._ref(ref))
+        except BlobNotFound:
             return None
         return json.loads(data)
 
     def delete(self, ref: str) -> None:
-        container, name = split_ref(ref)
-        with contextlib.suppress(ResourceNotFoundError):
-            self._service.get_blob_client(container, name).delete_blob()
+        with contextlib.suppress(BlobNotFound):
+            self._store.delete(self._ref(ref))
 
     def close(self) -> None:
-        self._service.close()
+        self._store.close()
 
-    def _ensure(self, container: str) -> None:
-        if container in self._known_containers:
-            return
-        with contextlib.suppress(ResourceExistsError):
-            self._service.create_container(container)
-        self._known_containers.add(container)
+    def _ref(self, ref: str) -> BlobRef:
+        container, name = split_ref(ref)
+        return self._store.ref(container, name)

@@ -23,7 +23,7 @@ from azure.servicebus.exceptions import MessageAlreadySettled, MessageLockLostEr
 
 from adapters.taskqueue.base import MessageLost, ReceivedTask, TaskQueue, parse_body
 from adapters.taskqueue.blobs import JsonBlobs
-from adapters.taskqueue.settings import TaskQueueSettings
+from config.settings import TaskQueueSettings
 from domain.tasks import TaskMessage
 
 log = logging.getLogger(__name__)

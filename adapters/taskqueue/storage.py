@@ -19,7 +19,7 @@ from azure.storage.queue import QueueClient, QueueMessage
 
 from adapters.taskqueue.base import MessageLost, ReceivedTask, TaskQueue, parse_body
 from adapters.taskqueue.blobs import JsonBlobs
-from adapters.taskqueue.settings import StorageSettings
+from config.settings import StorageSettings
 from domain.tasks import TaskMessage
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ def poison_queue_name(name: str) -> str:
 def queue_client(settings: StorageSettings, name: str) -> QueueClient:
     """A queue client from the connection string, else the queue URL with a managed identity."""
     if settings.connection_string:
-        return QueueClient.from_connection_string(settings.connection_string, name)
+        return QueueClient.from_connection_string(
+            settings.connection_string.get_secret_value(), name
+        )
     from azure.identity import DefaultAzureCredential
 
     return QueueClient(str(settings.queue_url), name, credential=DefaultAzureCredential())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +14,7 @@ from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
 from rio_cogeo.cogeo import cog_validate
 
+from config.settings import HandlerSettings
 from handlers.base import NonRetryableError, RetryableError
 from handlers.raster.gdal import redact
 from handlers.raster.models import CogValidation
@@ -171,6 +171,6 @@ def validate_cog(path: Path) -> CogValidation:
 
 
 def _cache_mb() -> int:
-    value = os.environ.get("GDAL_CACHEMAX")
+    value = HandlerSettings.from_env().gdal_cachemax
     # GDAL also accepts "25%" or bytes; only a plain MB count is passed through here.
     return int(value) if value and value.isdigit() else DEFAULT_CACHE_MB

@@ -3,7 +3,7 @@
     DAGMASTER_STAC_INDEX   ``catalog``: upsert every item into the job catalog's
                            ``stac_items`` table (connection from the catalog settings:
                            DATABASE_URL, Entra or the embedded server, see
-                           `adapters.catalog.settings`); ``none`` or unset: do not index.
+                           `config.settings.CatalogSettings`); ``none`` or unset: do not index.
 
 Opt-in, because a container worker normally has no database settings and would otherwise
 start an embedded PostgreSQL of its own. Handler tests therefore need no database; tests of
@@ -12,11 +12,11 @@ the indexing set the variable and call `reset_stac_index`.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Protocol
 
 from adapters.catalog.models import StacItemRecord
+from config.settings import HandlerSettings
 from handlers.base import NonRetryableError, RetryableError
 
 ENV_STAC_INDEX = "DAGMASTER_STAC_INDEX"
@@ -46,7 +46,7 @@ class CatalogStacIndex:
 @cache
 def stac_index() -> StacItemIndex | None:
     """The index configured for this process (None: items are not indexed)."""
-    mode = os.environ.get(ENV_STAC_INDEX, "").strip().lower()
+    mode = (HandlerSettings.from_env().stac_index or "").lower()
     if mode in ("", "none"):
         return None
     if mode == "catalog":

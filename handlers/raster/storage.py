@@ -11,12 +11,12 @@ from adapters.blob import (
     BlobError,
     BlobNotFound,
     BlobRef,
-    BlobSettings,
     BlobStore,
     BlobUnavailable,
     InvalidBlobRef,
     open_blob_store,
 )
+from config.settings import StorageSettings
 from handlers.base import HandlerError, NonRetryableError, RetryableError
 from handlers.raster.models import StoredBlob
 
@@ -32,7 +32,7 @@ _ERROR_KINDS: dict[type[BlobError], tuple[type[HandlerError], str]] = {
 @cache
 def blob_store() -> BlobStore:
     """The store configured by the environment (built once per process)."""
-    return open_blob_store(BlobSettings.from_env())
+    return open_blob_store(StorageSettings.from_env())
 
 
 def reset_blob_store() -> None:

@@ -6,7 +6,7 @@ import pytest
 from adapters.catalog import get_catalog, upgrade
 from adapters.catalog.connection import close_pool, get_pool, open_pool
 from adapters.catalog.errors import CatalogUnavailable
-from adapters.catalog.settings import CatalogSettings
+from config.settings import CatalogSettings
 from tests.support.postgres import fresh_catalog
 
 

@@ -17,7 +17,7 @@ OPEN_AND_REPORT = textwrap.dedent(
     f"""
     import sys
     from adapters.catalog.connection import open_pool
-    from adapters.catalog.settings import CatalogSettings
+    from config.settings import CatalogSettings
     with open_pool(CatalogSettings(DAGMASTER_DATA_DIR=sys.argv[1])) as pool:
         with pool.connection() as conn:
             print(conn.execute({STARTED!r}).fetchone()[0], flush=True)

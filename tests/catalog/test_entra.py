@@ -10,7 +10,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from adapters.catalog.connection import ENTRA_SCOPE, connection_config, open_pool
 from adapters.catalog.errors import CatalogUnavailable
-from adapters.catalog.settings import CatalogSettings
+from config.settings import CatalogSettings
 from tests.support.postgres import TEST_DATABASE, EmbeddedPostgres
 
 

@@ -1,9 +1,8 @@
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from adapters.catalog.settings import CatalogSettings, CatalogSource
+from config.settings import CatalogSettings, CatalogSource, SettingsError
 
 
 def test_database_url_wins_over_everything():
@@ -21,7 +20,7 @@ def test_pghost_without_entra_switch_stays_embedded():
 
 
 def test_entra_switch_without_host_names_the_missing_settings():
-    with pytest.raises(ValidationError, match="PGHOST and PGUSER"):
+    with pytest.raises(SettingsError, match="PGHOST and PGUSER"):
         CatalogSettings.from_env({"DAGMASTER_PG_ENTRA": "true"})
 
 

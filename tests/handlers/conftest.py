@@ -19,7 +19,8 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
 from adapters.blob import BlobStore
-from adapters.blob.settings import ENV_ACCOUNT_URL, ENV_CONNECTION_STRING
+from config.settings import ACCOUNT_URL as ENV_ACCOUNT_URL
+from config.settings import CONNECTION_STRING as ENV_CONNECTION_STRING
 from dagmaster.synthetic import write_sparse_raster
 from handlers.raster.storage import blob_store, reset_blob_store
 from tests.support.azurite import Azurite

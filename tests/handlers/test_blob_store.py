@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from adapters.blob import BlobNotFound, BlobSettings, BlobStore, InvalidBlobRef, open_blob_store
+from adapters.blob import (
+    BlobNotFound,
+    BlobStore,
+    BlobUnavailable,
+    InvalidBlobRef,
+    open_blob_store,
+)
+from config.settings import StorageSettings
 from tests.handlers.conftest import OUTPUTS
 from tests.support.azurite import Azurite
 
@@ -75,6 +82,27 @@ def test_missing_blob_is_blob_not_found_naming_it(store: BlobStore):
     assert not store.exists(ref)
 
 
+def test_deleted_blob_is_gone_and_deleting_it_again_is_blob_not_found(store: BlobStore):
+    ref = store.ref(OUTPUTS, "store/deleted.txt")
+    store.upload_bytes(ref, b"soon gone")
+    store.delete(ref)
+    assert not store.exists(ref)
+    with pytest.raises(BlobNotFound, match=r"store/deleted\.txt"):
+        store.delete(ref)
+
+
+def test_ping_answers_for_the_configured_account(store: BlobStore):
+    assert store.ping() is True
+
+
+def test_ping_of_an_unreachable_account_is_blob_unavailable():
+    dead = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+    dead += "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+    store = open_blob_store(StorageSettings(connection_string=dead))
+    with pytest.raises(BlobUnavailable, match="devstoreaccount1"):
+        store.ping()
+
+
 def _new_container() -> str:
     return f"created-{uuid.uuid4().hex[:12]}"
 
@@ -96,7 +124,7 @@ def test_upload_file_creates_a_missing_container(store: BlobStore, tmp_path: Pat
 def test_writers_racing_to_create_one_container_all_succeed(azurite: Azurite):
     container, writers = _new_container(), 8
     stores = [
-        open_blob_store(BlobSettings(connection_string=azurite.connection_string))
+        open_blob_store(StorageSettings(connection_string=azurite.connection_string))
         for _ in range(writers)
     ]
     start = threading.Barrier(writers)

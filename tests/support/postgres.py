@@ -30,7 +30,7 @@ from adapters.catalog.connection import open_pool
 from adapters.catalog.embedded import ensure_database, start_embedded, stop_embedded
 from adapters.catalog.migrate import upgrade
 from adapters.catalog.repository import JobCatalog
-from adapters.catalog.settings import CatalogSettings
+from config.settings import CatalogSettings
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DATABASE = "dagmaster_test"

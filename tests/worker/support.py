@@ -21,8 +21,8 @@ from azure.storage.queue import QueueClient
 
 from adapters.taskqueue import TaskQueueSettings, open_task_queue
 from adapters.taskqueue.base import TaskQueue
+from config.settings import WorkerSettings
 from container_worker.progress import ProgressSink
-from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
 

@@ -7,19 +7,18 @@ import threading
 import pytest
 from azure.servicebus import ServiceBusMessage
 
+from adapters.blob import open_blob_store
 from adapters.taskqueue import (
     JsonBlobs,
     MessageLost,
     TaskQueueSettings,
-    blob_service,
     open_task_queue,
 )
 from adapters.taskqueue.servicebus import ServiceBusTaskQueue
-from adapters.taskqueue.settings import StorageSettings
+from config.settings import StorageSettings, WorkerSettings
 from container_worker.callback import EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.progress import LoggingProgressSink
-from container_worker.settings import WorkerSettings
 from container_worker.worker import Worker
 from tests.worker.fake_servicebus import FakeServiceBusClient
 from tests.worker.support import make_task, wait_until
@@ -29,7 +28,7 @@ QUEUE = "heavy"
 
 @pytest.fixture
 def blobs(worker_env):
-    opened = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
+    opened = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
     yield opened
     opened.close()
 

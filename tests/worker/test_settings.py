@@ -9,7 +9,7 @@ import pytest
 
 from adapters.catalog import CatalogSettings
 from adapters.taskqueue import SettingsError, TaskQueueSettings
-from container_worker.settings import WorkerSettings
+from config.settings import WorkerSettings
 from container_worker.worker import Worker
 from tests.worker.support import REPO
 
@@ -49,7 +49,7 @@ def test_blob_storage_is_required_for_either_queue():
 def test_storage_queue_with_managed_identity_needs_the_queue_endpoint():
     env = {
         "DAGMASTER_TASK_QUEUE": "storage",
-        "DAGMASTER_STORAGE_BLOB_URL": "https://acct.blob.core.windows.net",
+        "DAGMASTER_STORAGE_ACCOUNT_URL": "https://acct.blob.core.windows.net",
     }
     with pytest.raises(SettingsError, match="DAGMASTER_STORAGE_QUEUE_URL is not set"):
         TaskQueueSettings.from_env(env)

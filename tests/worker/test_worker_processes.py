@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.taskqueue import JsonBlobs, blob_service
-from adapters.taskqueue.settings import StorageSettings
+from adapters.blob import open_blob_store
+from adapters.taskqueue import JsonBlobs
+from config.settings import StorageSettings
 from container_worker.checkpoints import TaskStore, checkpoint_ref
 from domain.tasks import TaskMessage
 from tests.worker.support import (
@@ -28,7 +29,7 @@ def lines(path: Path) -> list[str]:
 
 @pytest.fixture
 def store(worker_env):
-    blobs = JsonBlobs(blob_service(StorageSettings.from_env(worker_env)))
+    blobs = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
     yield TaskStore(blobs)
     blobs.close()
 

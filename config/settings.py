@@ -1,0 +1,518 @@
+"""Every setting dagmaster reads from its environment, and `SETTINGS`, the catalogue of them.
+
+The Functions app (app settings), the container worker (container environment) and devhost
+read configuration only through these classes; nothing else reads ``os.environ``
+(`tests/test_settings_catalogue.py` checks it, and that the README's settings table and
+`local.settings.json.example` agree with `SETTINGS`).
+
+Using the catalogue: ``SETTINGS`` is a tuple of `config.base.Setting` (name, meaning,
+readers, required, default, secret), plain data: filter it by reader
+(``[s for s in SETTINGS if "app" in s.readers]``) to list what a deployment of the Functions
+app or of the worker must or may set; ``markdown_table()`` renders it for the README.
+
+Adding a setting:
+
+1. Add a field to the class of the component that reads it (or add a class to
+   `SETTINGS_CLASSES`), declared with `setting`::
+
+       max_children: int = setting(
+           "DAGMASTER_FAN_OUT_MAX_CHILDREN",
+           "children one fan-out node may create",
+           readers=APP,
+           default=10_000,
+           ge=1,
+       )
+
+   Without ``default`` the setting is required: a missing one is a start-up error naming it.
+   A comma-separated list is a `CommaList` field; a credential takes ``secret=True``.
+2. Read it with ``YourSettings.from_env()`` (in tests ``YourSettings.from_env({...})``, or
+   build ``YourSettings(field=...)`` directly).
+3. Run ``dagmaster settings`` and paste its table into the README between the ``settings``
+   markers; put it in `local.settings.json.example` too if a local run needs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlparse
+
+from pydantic import SecretStr, field_validator, model_validator
+
+from config.base import CommaList, EnvSettings, Reader, Setting, SettingsError, setting
+
+APP: tuple[Reader, ...] = ("app",)
+WORKER: tuple[Reader, ...] = ("worker",)
+APP_AND_WORKER: tuple[Reader, ...] = ("app", "worker")
+ALL: tuple[Reader, ...] = ("app", "worker", "devhost")
+DEVHOST: tuple[Reader, ...] = ("devhost",)
+
+CONNECTION_STRING = "DAGMASTER_STORAGE_CONNECTION_STRING"
+ACCOUNT_URL = "DAGMASTER_STORAGE_ACCOUNT_URL"
+ALLOWED_ACCOUNTS = "DAGMASTER_STORAGE_ALLOWED_ACCOUNTS"
+DEFAULT_QUEUE_NAME = "dagmaster-heavy-tasks"
+BACKENDS = ("storage", "servicebus")
+_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+class StorageSettings(EnvSettings):
+    """The storage account: blobs (inputs, outputs, payloads, checkpoints) and storage queues.
+
+    Exactly one of the connection string (Azurite, account key: SAS tokens signed with the
+    key) and the account URL (managed identity: user-delegation SAS) is set.
+    """
+
+    connection_string: SecretStr | None = setting(
+        CONNECTION_STRING,
+        f"storage account connection string (Azurite locally, or an account key); or set "
+        f"{ACCOUNT_URL} instead",
+        readers=APP_AND_WORKER,
+        default=None,
+        secret=True,
+    )
+    account_url: str | None = setting(
+        ACCOUNT_URL,
+        "blob endpoint https://<account>.blob.core.windows.net, reached with the managed "
+        f"identity (DefaultAzureCredential); or set {CONNECTION_STRING} instead",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+    queue_url: str | None = setting(
+        "DAGMASTER_STORAGE_QUEUE_URL",
+        f"queue endpoint for storage queues with the managed identity ({ACCOUNT_URL})",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+    extra_allowed_accounts: CommaList = setting(
+        ALLOWED_ACCOUNTS,
+        "comma list of further storage accounts whose blob URLs are accepted (managed "
+        "identity only; the configured account is always allowed)",
+        readers=APP_AND_WORKER,
+        default=(),
+    )
+    sas_ttl_minutes: int = setting(
+        "DAGMASTER_STORAGE_SAS_TTL_MINUTES",
+        "lifetime of the SAS URLs handed to GDAL and clients, in minutes",
+        readers=APP_AND_WORKER,
+        default=60,
+        ge=5,
+        le=7 * 24 * 60,
+    )
+
+    @field_validator("extra_allowed_accounts")
+    @classmethod
+    def _account_names(cls, accounts: tuple[str, ...]) -> tuple[str, ...]:
+        for account in accounts:
+            if not _ACCOUNT.match(account):
+                raise ValueError(
+                    f"has {account!r}, not a storage account name (3-24 lowercase letters or "
+                    "digits)"
+                )
+        return accounts
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Self:
+        if self.connection_string is None and self.account_url is None:
+            raise ValueError(
+                f"{CONNECTION_STRING} is not set: set it (Azurite locally, or an account key), "
+                f"or set {ACCOUNT_URL} to use a managed identity"
+            )
+        if self.connection_string is not None and self.account_url is not None:
+            raise ValueError(
+                f"set exactly one of {CONNECTION_STRING} (Azurite, account key) or "
+                f"{ACCOUNT_URL} (managed identity)"
+            )
+        if self.account_url is not None:
+            parsed = urlparse(self.account_url)
+            if parsed.scheme != "https" or not parsed.hostname:
+                raise ValueError(f"{ACCOUNT_URL} must be an https URL, got {self.account_url!r}")
+        if self.connection_string is not None and self.extra_allowed_accounts:
+            raise ValueError(
+                f"{ALLOWED_ACCOUNTS} needs managed identity ({ACCOUNT_URL}): an account "
+                "key only signs for its own account"
+            )
+        return self
+
+
+class TaskQueueSettings(EnvSettings):
+    """Which queue carries heavy tasks to the container worker; the choice is always explicit."""
+
+    backend: Literal["storage", "servicebus"] = setting(
+        "DAGMASTER_TASK_QUEUE",
+        "the heavy-task queue: 'storage' (Storage queues, Azurite locally) or 'servicebus'",
+        readers=APP_AND_WORKER,
+    )
+    queue_name: str = setting(
+        "DAGMASTER_TASK_QUEUE_NAME",
+        "name of the heavy-task queue (its poison queue is <name>-poison)",
+        readers=APP_AND_WORKER,
+        default=DEFAULT_QUEUE_NAME,
+    )
+    max_deliveries: int = setting(
+        "DAGMASTER_TASK_QUEUE_MAX_DELIVERIES",
+        "deliveries of a task before it is dead-lettered (keep it below the Service Bus "
+        "queue's maxDeliveryCount)",
+        readers=APP_AND_WORKER,
+        default=5,
+        ge=1,
+    )
+    servicebus_namespace: str | None = setting(
+        "DAGMASTER_SERVICEBUS_NAMESPACE",
+        "fully-qualified Service Bus namespace (ns.servicebus.windows.net), reached with the "
+        "managed identity",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+    servicebus_connection_string: str | None = setting(
+        "DAGMASTER_SERVICEBUS_CONNECTION_STRING",
+        "Service Bus connection string, instead of the namespace and managed identity",
+        readers=APP_AND_WORKER,
+        default=None,
+        secret=True,
+    )
+    storage: StorageSettings
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _known_backend(cls, value: object) -> object:
+        if value not in BACKENDS:
+            raise ValueError("is not a task queue: use 'storage' or 'servicebus'")
+        return value
+
+    @model_validator(mode="after")
+    def _backend_reachable(self) -> Self:
+        if self.backend == "servicebus" and not (
+            self.servicebus_namespace or self.servicebus_connection_string
+        ):
+            raise ValueError(
+                "DAGMASTER_SERVICEBUS_NAMESPACE is not set: DAGMASTER_TASK_QUEUE=servicebus needs "
+                "the fully-qualified namespace (managed identity) or "
+                "DAGMASTER_SERVICEBUS_CONNECTION_STRING"
+            )
+        storage = self.storage
+        if self.backend == "storage" and not (storage.connection_string or storage.queue_url):
+            raise ValueError(
+                "DAGMASTER_STORAGE_QUEUE_URL is not set: DAGMASTER_TASK_QUEUE=storage with a "
+                f"managed identity needs the queue endpoint (or set {CONNECTION_STRING})"
+            )
+        return self
+
+
+class CatalogSource(StrEnum):
+    DATABASE_URL = "DATABASE_URL"
+    ENTRA = "entra"
+    EMBEDDED = "embedded"
+
+
+class CatalogSettings(EnvSettings):
+    """Where the job catalog's PostgreSQL is. Three sources, tried in this order:
+
+    1. ``DATABASE_URL``: any libpq URL or key/value string, used as is.
+    2. Azure Database for PostgreSQL with Microsoft Entra ID: ``DAGMASTER_PG_ENTRA=true`` with
+       ``PGHOST`` and ``PGUSER``; the password is an access token fetched per connection.
+    3. Otherwise an embedded PostgreSQL (PyPI ``pgserver``) under ``$DAGMASTER_DATA_DIR/pgdata``.
+
+    ``PGHOST`` alone never switches to Azure: the Entra switch must be explicit, so a stray
+    libpq variable cannot send the catalog somewhere unexpected.
+    """
+
+    database_url: str | None = setting(
+        "DATABASE_URL",
+        "the job catalog's PostgreSQL (libpq URL or key/value string); wins over the others",
+        readers=APP_AND_WORKER,
+        default=None,
+        secret=True,
+    )
+    entra: bool = setting(
+        "DAGMASTER_PG_ENTRA",
+        "true: Azure Database for PostgreSQL with Entra ID tokens (needs PGHOST and PGUSER)",
+        readers=APP_AND_WORKER,
+        default=False,
+    )
+    pg_host: str | None = setting(
+        "PGHOST", "PostgreSQL server, with DAGMASTER_PG_ENTRA", readers=APP_AND_WORKER, default=None
+    )
+    pg_user: str | None = setting(
+        "PGUSER",
+        "Entra principal name, with DAGMASTER_PG_ENTRA",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+    pg_database: str = setting(
+        "PGDATABASE",
+        "database name, with DAGMASTER_PG_ENTRA",
+        readers=APP_AND_WORKER,
+        default="postgres",
+    )
+    pg_port: int = setting(
+        "PGPORT", "server port, with DAGMASTER_PG_ENTRA", readers=APP_AND_WORKER, default=5432
+    )
+    data_dir: Path = setting(
+        "DAGMASTER_DATA_DIR",
+        "local state: the embedded PostgreSQL (pgdata/) when no other catalog is set, and "
+        "devhost's Azurite scratch; the worker uses the app's embedded catalog only if set",
+        readers=ALL,
+        default=Path(".dagmaster"),
+    )
+    pool_min_size: int = setting(
+        "DAGMASTER_PG_POOL_MIN",
+        "connections the catalog pool keeps open",
+        readers=APP_AND_WORKER,
+        default=1,
+        ge=0,
+    )
+    pool_max_size: int = setting(
+        "DAGMASTER_PG_POOL_MAX",
+        "connections the catalog pool may open",
+        readers=APP_AND_WORKER,
+        default=8,
+        ge=1,
+    )
+    connect_timeout: float = setting(
+        "DAGMASTER_PG_CONNECT_TIMEOUT",
+        "seconds to wait for a catalog connection",
+        readers=APP_AND_WORKER,
+        default=10.0,
+        gt=0,
+    )
+
+    @model_validator(mode="after")
+    def _entra_needs_host_and_user(self) -> Self:
+        if self.database_url is None and self.entra:
+            missing = [n for n, v in (("PGHOST", self.pg_host), ("PGUSER", self.pg_user)) if not v]
+            if missing:
+                raise ValueError(
+                    f"DAGMASTER_PG_ENTRA=true needs {' and '.join(missing)} "
+                    "(the Azure Database for PostgreSQL server and the Entra principal name)"
+                )
+        return self
+
+    @property
+    def source(self) -> CatalogSource:
+        if self.database_url is not None:
+            return CatalogSource.DATABASE_URL
+        if self.entra:
+            return CatalogSource.ENTRA
+        return CatalogSource.EMBEDDED
+
+    @property
+    def named(self) -> bool:
+        """Whether the environment names a catalog (the worker starts no embedded one)."""
+        return bool({"database_url", "data_dir"} & self.model_fields_set) or self.entra
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+class CallbackSettings(EnvSettings):
+    """How the worker raises its result event on the orchestration (Durable HTTP API)."""
+
+    base_url: str = setting(
+        "DAGMASTER_DURABLE_BASE_URL",
+        "the Functions app origin the worker raises events on, e.g. "
+        "https://app.azurewebsites.net (http://localhost:7071 locally)",
+        readers=WORKER,
+    )
+    system_key: str | None = setting(
+        "DAGMASTER_DURABLE_SYSTEM_KEY",
+        "the durabletask extension's system key (code=) for the Durable HTTP API",
+        readers=WORKER,
+        default=None,
+        secret=True,
+    )
+    task_hub: str | None = setting(
+        "DAGMASTER_DURABLE_TASK_HUB",
+        "task hub to address when a message's reply_to names none",
+        readers=WORKER,
+        default=None,
+    )
+    max_attempts: int = setting(
+        "DAGMASTER_WORKER_CALLBACK_ATTEMPTS",
+        "raise-event attempts before giving up",
+        readers=WORKER,
+        default=6,
+        ge=1,
+    )
+    backoff_initial_seconds: float = setting(
+        "DAGMASTER_WORKER_CALLBACK_BACKOFF_SECONDS",
+        "first wait between raise-event attempts, doubled up to 30 s",
+        readers=WORKER,
+        default=1.0,
+        ge=0,
+    )
+    backoff_max_seconds: float = 30.0
+    request_timeout_seconds: float = 30.0
+
+
+class WorkerSettings(EnvSettings):
+    """The container worker's settings (its task queue, callback and optional catalog)."""
+
+    queue: TaskQueueSettings
+    callback: CallbackSettings
+    concurrency: int = setting(
+        "DAGMASTER_WORKER_CONCURRENCY",
+        "tasks at a time, one process each",
+        readers=WORKER,
+        default=1,
+        ge=1,
+    )
+    handlers_modules: CommaList = setting(
+        "DAGMASTER_WORKER_HANDLERS_MODULES",
+        "comma list of modules whose import registers the worker's handlers",
+        readers=WORKER,
+        default=("handlers",),
+    )
+    visibility_timeout_seconds: float = setting(
+        "DAGMASTER_WORKER_VISIBILITY_TIMEOUT_SECONDS",
+        "message invisibility (lock renewal) period, renewed every third of it",
+        readers=WORKER,
+        default=60.0,
+        ge=3,
+    )
+    poll_seconds: float = setting(
+        "DAGMASTER_WORKER_POLL_SECONDS",
+        "idle wait between receives",
+        readers=WORKER,
+        default=1.0,
+        ge=0.01,
+    )
+    task_memory_mb: int | None = setting(
+        "DAGMASTER_WORKER_TASK_MEMORY_MB",
+        "address-space limit of each task process, in MB (unset: none)",
+        readers=WORKER,
+        default=None,
+        ge=16,
+    )
+    progress_sink: str | None = setting(
+        "DAGMASTER_WORKER_PROGRESS_SINK",
+        "module:factory of a progress sink (unset: the job catalog if one is named, else the log)",
+        readers=WORKER,
+        default=None,
+    )
+    catalog: CatalogSettings | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **values: object) -> Self:
+        """As `EnvSettings.from_env`; the catalog only when the environment names one."""
+        if "catalog" not in values:
+            try:
+                catalog = CatalogSettings.from_env(env)
+            except SettingsError as exc:
+                raise SettingsError(f"job catalog settings: {exc}") from None
+            values["catalog"] = catalog if catalog.named else None
+        return super().from_env(env, **values)
+
+
+class LogSettings(EnvSettings):
+    log_level: str = setting(
+        "DAGMASTER_LOG_LEVEL",
+        "the worker's log level (DEBUG, INFO, WARNING, ...)",
+        readers=WORKER,
+        default="INFO",
+    )
+
+
+class HandlerSettings(EnvSettings):
+    """What the handler library reads, wherever it runs (activity or worker)."""
+
+    handlers_modules: CommaList = setting(
+        "DAGMASTER_HANDLERS_MODULES",
+        "comma list of modules outside handlers/ whose import registers more handlers (the "
+        "app validates workflows against them: name them for the app and the worker alike)",
+        readers=APP_AND_WORKER,
+        default=(),
+    )
+    stac_index: str | None = setting(
+        "DAGMASTER_STAC_INDEX",
+        "'catalog': stac_item upserts every item into the job catalog's stac_items table; "
+        "'none' or unset: items are not indexed",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+    gdal_cachemax: str | None = setting(
+        "GDAL_CACHEMAX",
+        "GDAL's block cache; a plain MB count is also the COG writer's cache (unset: 256 MB)",
+        readers=APP_AND_WORKER,
+        default=None,
+    )
+
+
+class AppSettings(EnvSettings):
+    """What only the Functions app reads."""
+
+    workflows_dirs: str | None = setting(
+        "DAGMASTER_WORKFLOWS_DIR",
+        "folders of workflow YAML, separated by the OS path separator (unset: the app's "
+        "workflows/)",
+        readers=APP,
+        default=None,
+    )
+
+
+class DevhostEnvSettings(EnvSettings):
+    """What devhost takes from the environment, as the Functions host does."""
+
+    site_name: str | None = setting(
+        "WEBSITE_SITE_NAME",
+        "set by Azure: the task hub name when host.json names none, as in the Durable extension",
+        readers=DEVHOST,
+        default=None,
+    )
+
+
+# Read by the Azure Functions host itself, not by our code; deployed with the app.
+HOST_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        name="FUNCTIONS_WORKER_RUNTIME",
+        meaning="the Functions language worker: python",
+        readers=("host",),
+        required=True,
+    ),
+    Setting(
+        name="AzureWebJobsStorage",
+        meaning="the Functions host's storage (Durable task hub, timers); "
+        "UseDevelopmentStorage=true for Azurite",
+        readers=("host",),
+        required=True,
+        secret=True,
+    ),
+    Setting(
+        name="AzureWebJobsFeatureFlags",
+        meaning="EnableWorkerIndexing for the Python v2 programming model",
+        readers=("host",),
+    ),
+)
+
+SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
+    StorageSettings,
+    TaskQueueSettings,
+    CatalogSettings,
+    CallbackSettings,
+    WorkerSettings,
+    LogSettings,
+    HandlerSettings,
+    AppSettings,
+    DevhostEnvSettings,
+)
+
+SETTINGS: tuple[Setting, ...] = HOST_SETTINGS + tuple(
+    entry for cls in SETTINGS_CLASSES for entry in cls.catalogue()
+)
+
+
+def markdown_table(settings: tuple[Setting, ...] = SETTINGS) -> str:
+    """The README's settings table."""
+    rows = [
+        "| setting | read by | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in settings:
+        default = "**required**" if s.required else (f"`{s.default}`" if s.default else "unset")
+        secret = " (secret)" if s.secret else ""
+        meaning = s.meaning.replace("|", "\\|")
+        rows.append(f"| `{s.name}` | {', '.join(s.readers)} | {default} | {meaning}{secret} |")
+    return "\n".join(rows) + "\n"
