@@ -8,7 +8,7 @@ its forms, and who the acting user is.
   not match its cookie, or whose ``Origin`` / ``Sec-Fetch-Site`` says it came from another
   site, is refused with 403.
 - The acting user: with ``DAGMASTER_CONSOLE_AUTH=app_service`` (the default on Azure, where
-  ``WEBSITE_SITE_NAME`` is set), App Service Authentication must be enabled
+  ``WEBSITE_INSTANCE_ID`` is set), App Service Authentication must be enabled
   (``WEBSITE_AUTH_ENABLED=True``, set by the platform) and the user is the
   ``X-MS-CLIENT-PRINCIPAL-NAME`` header it injects (it strips that header from clients);
   without it the page sends the browser to the sign-in page. With
@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
-from enum import StrEnum
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote, urlsplit
 
 import azure.functions as func
+
+from config import ConsoleSettings
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,36 +58,16 @@ class AuthNotConfigured(Exception):
     """``app_service`` mode, but App Service Authentication is not enabled on the app."""
 
 
-class ConsoleAuth(StrEnum):
-    APP_SERVICE = "app_service"
-    LOCAL = "local"
-
-
-def console_auth(env: Mapping[str, str] | None = None) -> ConsoleAuth:
-    """``DAGMASTER_CONSOLE_AUTH``, or ``app_service`` on Azure and ``local`` elsewhere."""
-    env = os.environ if env is None else env
-    value = env.get("DAGMASTER_CONSOLE_AUTH") or (
-        ConsoleAuth.APP_SERVICE if env.get("WEBSITE_SITE_NAME") else ConsoleAuth.LOCAL
-    )
-    try:
-        return ConsoleAuth(value)
-    except ValueError:
-        raise ValueError(
-            f"DAGMASTER_CONSOLE_AUTH={value!r}: use 'app_service' (behind App Service "
-            "Authentication) or 'local'"
-        ) from None
-
-
-def acting_user(req: func.HttpRequest, env: Mapping[str, str] | None = None) -> str:
+def acting_user(req: func.HttpRequest, settings: ConsoleSettings | None = None) -> str:
     """Who is using the console (see the module docstring)."""
-    env = os.environ if env is None else env
+    settings = settings or ConsoleSettings.from_env()
     name = (req.headers.get(PRINCIPAL_HEADER) or "").strip()
-    if console_auth(env) is ConsoleAuth.LOCAL:
+    if settings.mode == "local":
         return name or LOCAL_USER
-    if env.get("WEBSITE_AUTH_ENABLED", "").lower() != "true":
+    if not settings.auth_enabled:
         raise AuthNotConfigured(
             "DAGMASTER_CONSOLE_AUTH=app_service but App Service Authentication is not enabled "
-            "on this app (WEBSITE_AUTH_ENABLED is not True): enable it, see the README"
+            "on this app (WEBSITE_AUTH_ENABLED is not True): enable it, see console/README.md"
         )
     if not name:
         raise SignInRequired()

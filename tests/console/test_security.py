@@ -1,6 +1,7 @@
 import azure.functions as func
 import pytest
 
+from config import ConsoleSettings, SettingsError
 from console import security
 
 
@@ -8,32 +9,38 @@ def _request(headers=None, url="http://localhost:7071/ui/jobs/j/cancel"):
     return func.HttpRequest("POST", url, headers=headers or {}, body=b"")
 
 
+def _settings(**env: str) -> ConsoleSettings:
+    return ConsoleSettings.from_env(env)
+
+
 def test_locally_the_user_is_the_principal_header_or_local():
-    assert security.acting_user(_request(), env={}) == "local"
+    assert security.acting_user(_request(), _settings()) == "local"
     named = _request({"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org"})
-    assert security.acting_user(named, env={}) == "ana@example.org"
+    assert security.acting_user(named, _settings()) == "ana@example.org"
 
 
 def test_on_azure_the_console_refuses_to_run_without_app_service_authentication():
     named = _request({"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org"})
     with pytest.raises(security.AuthNotConfigured, match="WEBSITE_AUTH_ENABLED"):
-        security.acting_user(named, env={"WEBSITE_SITE_NAME": "dagmaster-prod"})
+        security.acting_user(named, _settings(WEBSITE_INSTANCE_ID="a1b2"))
 
 
 def test_on_azure_the_user_comes_from_app_service_authentication_or_must_sign_in():
-    env = {"WEBSITE_SITE_NAME": "dagmaster-prod", "WEBSITE_AUTH_ENABLED": "True"}
+    settings = _settings(WEBSITE_INSTANCE_ID="a1b2", WEBSITE_AUTH_ENABLED="True")
     named = _request({"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org"})
-    assert security.acting_user(named, env=env) == "ana@example.org"
+    assert security.acting_user(named, settings) == "ana@example.org"
     with pytest.raises(security.SignInRequired):
-        security.acting_user(_request(), env=env)
+        security.acting_user(_request(), settings)
     assert security.sign_in_url(_request(url="https://x/ui/jobs?status=failed")) == (
         "/.auth/login/aad?post_login_redirect_uri=%2Fui%2Fjobs%3Fstatus%3Dfailed"
     )
 
 
-def test_an_unknown_console_auth_mode_is_a_clear_error():
-    with pytest.raises(ValueError, match="DAGMASTER_CONSOLE_AUTH='open'"):
-        security.console_auth({"DAGMASTER_CONSOLE_AUTH": "open"})
+def test_the_mode_can_be_set_either_way_and_an_unknown_one_is_an_error_naming_it():
+    assert _settings(DAGMASTER_CONSOLE_AUTH="local", WEBSITE_INSTANCE_ID="a1b2").mode == "local"
+    assert _settings(DAGMASTER_CONSOLE_AUTH="app_service").mode == "app_service"
+    with pytest.raises(SettingsError, match="DAGMASTER_CONSOLE_AUTH"):
+        _settings(DAGMASTER_CONSOLE_AUTH="open")
 
 
 def test_a_request_without_a_token_cookie_gets_one_that_only_same_site_requests_send():
