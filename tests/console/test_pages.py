@@ -43,7 +43,7 @@ def test_pages_carry_a_restrictive_content_security_policy_and_no_inline_script(
 
 
 def test_a_cancel_post_without_the_form_token_is_refused_and_changes_nothing(console):
-    job_id = console.submit("cancel_test")
+    job_id = console.submit("fan_out_test", {"numbers": [1, 2]})
     response = httpx.post(
         f"{console.url}/ui/jobs/{job_id}/cancel", data={"reason": "x"}, timeout=30
     )
