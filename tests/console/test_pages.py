@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -147,3 +148,16 @@ def test_the_node_panel_shows_the_workers_progress_and_a_fan_outs_children(conso
     assert "a child of <code>square</code>" in child.text
     parent = _get(console, f"/ui/jobs/{job_id}/nodes/square")
     assert parent.text.count('data-node-link="square[') == 3
+
+
+def test_the_durable_status_links_answer_for_the_job_and_all_its_instances(console):
+    job_id = console.submit("wide_fan_out_test", {"items": list(range(150))})  # two batches
+    console.wait(job_id, timeout=120)
+    page = _get(console, f"/ui/jobs/{job_id}").text
+    status_url = html.unescape(re.search(r'href="([^"]+)" data-durable-link', page)[1])
+    instances_url = html.unescape(re.search(r'href="([^"]+)">all its instances', page)[1])
+    status = httpx.get(status_url, timeout=30).json()
+    assert (status["instanceId"], status["runtimeStatus"]) == (job_id, "Completed")
+    assert "historyEvents" in status
+    listed = {i["instanceId"] for i in httpx.get(instances_url, timeout=30).json()}
+    assert listed == {job_id, f"{job_id}.each@0", f"{job_id}.each@1"}
