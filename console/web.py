@@ -20,10 +20,9 @@ import azure.functions as func
 import jinja2
 
 from activities import deps
-from adapters.catalog import CatalogUnavailable, JobCatalog
-from api.http import BadRequest, Conflict, NotFound
+from adapters.catalog import JobCatalog
+from api.http import STATUS_OF
 from console import security
-from domain.inputs import InputError
 
 log = logging.getLogger("dagmaster.console")
 bp = df.Blueprint()
@@ -128,14 +127,11 @@ async def catalog() -> JobCatalog:
     return await asyncio.to_thread(deps.catalog)
 
 
+# The API's table (api.http.STATUS_OF), and the console's own refusals.
 _ERROR_STATUS: dict[type[Exception], int] = {
-    BadRequest: 400,
-    InputError: 400,
     security.Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
     security.AuthNotConfigured: 503,
-    CatalogUnavailable: 503,
+    **STATUS_OF,
 }
 Handler = Callable[..., Awaitable[func.HttpResponse]]
 
