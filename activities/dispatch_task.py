@@ -6,9 +6,9 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import deps
+import wiring
+from domain.names import DISPATCH_TASK
 from domain.tasks import TaskMessage
-from orchestrations.names import DISPATCH_TASK
 
 bp = df.Blueprint()
 
@@ -17,5 +17,5 @@ bp = df.Blueprint()
 def dispatch_task(message: dict[str, Any]) -> str:
     """Send the message; the worker answers with the `task:<node>:<attempt>` event."""
     task = TaskMessage.model_validate(message)
-    deps.task_queue().send(task)
+    wiring.task_queue().send(task)
     return task.task_id.key()

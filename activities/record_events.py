@@ -9,16 +9,16 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import deps
+import wiring
 from adapters.catalog import JobRecord
 from domain.jobs import RecordEvents
-from orchestrations.names import RECORD_EVENTS
+from domain.names import RECORD_EVENTS
 
 bp = df.Blueprint()
 
 
 def record(batch: RecordEvents) -> int:
-    catalog = deps.catalog()
+    catalog = wiring.catalog()
     if batch.create is not None:
         fields = {k: v for k, v in batch.create.items() if k in JobRecord.model_fields}
         catalog.create_job(JobRecord.model_validate(fields))

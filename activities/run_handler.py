@@ -8,13 +8,13 @@ from typing import Any
 import azure.durable_functions as df
 
 import handlers
-from activities import deps
+import wiring
 from adapters.outputs import contains_ref, offload, resolve_refs
 from domain.jobs import HandlerOutcome, RunHandler
+from domain.names import RUN_HANDLER
 from domain.state import NodeError
 from handlers import HandlerError, LocalContext
 from handlers.base import redact
-from orchestrations.names import RUN_HANDLER
 
 bp = df.Blueprint()
 log = logging.getLogger("dagmaster.activities")
@@ -27,7 +27,7 @@ def run(message: RunHandler) -> HandlerOutcome:
     try:
         params = message.params
         if contains_ref(params):
-            params = resolve_refs(deps.json_blobs(), params)
+            params = resolve_refs(wiring.json_blobs(), params)
         output = handlers.registry.run(message.handler, params, ctx)
     except HandlerError as exc:
         log.warning(
@@ -50,7 +50,7 @@ def run(message: RunHandler) -> HandlerOutcome:
             ),
         )
     key = f"{message.job_id}/{message.node_id}/{message.attempt}"
-    output = offload(deps.json_blobs, output, message.large_output_bytes, key=key)
+    output = offload(wiring.json_blobs, output, message.large_output_bytes, key=key)
     return HandlerOutcome(ok=True, output=output)
 
 

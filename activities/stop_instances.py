@@ -8,7 +8,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from domain.jobs import CANCEL_EVENT, StopInstances
-from orchestrations.names import STOP_INSTANCES
+from domain.names import STOP_INSTANCES
 
 bp = df.Blueprint()
 log = logging.getLogger("dagmaster.activities")

@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from activities import deps
+import wiring
 from api.http import json_response
 
 bp = func.Blueprint()
@@ -15,14 +15,14 @@ bp = func.Blueprint()
 
 def _check_database() -> dict[str, Any]:
     try:
-        return {"ok": deps.catalog().ping()}
+        return {"ok": wiring.catalog().ping()}
     except Exception as exc:  # a probe reports, it does not raise
         return {"ok": False, "error": str(exc)}
 
 
 def _check_storage() -> dict[str, Any]:
     try:
-        return {"ok": deps.blob_store().ping()}
+        return {"ok": wiring.blob_store().ping()}
     except Exception as exc:
         return {"ok": False, "error": str(exc)}
 
@@ -32,7 +32,7 @@ async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
 
-async def dependency_checks() -> dict[str, dict[str, Any]]:
+async def _checks() -> dict[str, dict[str, Any]]:
     database, storage = await asyncio.gather(
         asyncio.to_thread(_check_database), asyncio.to_thread(_check_storage)
     )
@@ -41,7 +41,7 @@ async def dependency_checks() -> dict[str, dict[str, Any]]:
 
 @bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def readyz(req: func.HttpRequest) -> func.HttpResponse:
-    checks = await dependency_checks()
+    checks = await _checks()
     ready = all(c["ok"] for c in checks.values())
     return json_response(
         {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
@@ -50,13 +50,11 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    from api.workflows import workflows
-
-    checks = await dependency_checks()
+    checks = await _checks()
     return json_response(
         {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
-            "workflows": len(workflows().workflows),
+            "workflows": len(wiring.workflows().workflows),
         }
     )

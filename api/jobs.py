@@ -11,20 +11,20 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field, ValidationError
 
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from adapters.outputs import contains_ref, resolve_refs
 from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
-from api.workflows import find, pinned
+from api.workflow_lookup import find, pinned
 from domain.evaluator import job_created_event
 from domain.events import EventKind
 from domain.inputs import resolve_inputs
 from domain.jobs import CANCEL_EVENT, JobStart
 from domain.models import ApprovalNode
+from domain.names import JOB_ORCHESTRATOR
 from domain.progress import live_progress
 from domain.state import JobInfo
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR
 
 bp = df.Blueprint()
 
@@ -40,7 +40,7 @@ class SubmitJob(BaseModel):
 
 
 async def _catalog() -> JobCatalog:
-    return await asyncio.to_thread(deps.catalog)
+    return await asyncio.to_thread(wiring.catalog)
 
 
 def _links(req: func.HttpRequest, job_id: str) -> dict[str, str]:
@@ -216,7 +216,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     job = await find_job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
-        body["output"] = await asyncio.to_thread(resolve_refs, deps.json_blobs(), body["output"])
+        body["output"] = await asyncio.to_thread(resolve_refs, wiring.json_blobs(), body["output"])
     if not job.status.is_final and job.progress is not None:
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)

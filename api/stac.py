@@ -11,7 +11,7 @@ import math
 
 import azure.functions as func
 
-from activities import deps
+import wiring
 from adapters.catalog import StacCatalog
 from adapters.catalog.stac import BBox, check_bbox
 from api.http import BadRequest, NotFound, json_errors, json_response
@@ -20,7 +20,7 @@ bp = func.Blueprint()
 
 
 async def _stac() -> StacCatalog:
-    return await asyncio.to_thread(deps.stac_catalog)
+    return await asyncio.to_thread(wiring.stac_catalog)
 
 
 def parse_bbox(value: str | None) -> BBox | None:

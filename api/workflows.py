@@ -1,45 +1,17 @@
-"""The shipped workflows, loaded and validated once per process, and their HTTP routes."""
+"""The HTTP routes of the shipped workflows (`wiring.workflows()`)."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from pathlib import Path
-
 import azure.functions as func
 
-import handlers
-from api.http import NotFound, json_errors, json_response
-from config.settings import AppSettings
+import wiring
+from api.http import json_errors, json_response
+from api.workflow_lookup import find
 from domain.diagram import to_mermaid
-from domain.loader import WorkflowSet, load_workflow_dir
 from domain.models import WorkflowDefinition
-from domain.snapshot import PinnedWorkflow, content_hash, pin
+from domain.snapshot import content_hash
 
 bp = func.Blueprint()
-
-WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
-
-
-@cache
-def workflows() -> WorkflowSet:
-    """Every workflow under `DAGMASTER_WORKFLOWS_DIR` (folders separated by the OS path
-    separator; default: the app's `workflows/`)."""
-    folders = (AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)).split(os.pathsep)
-    return load_workflow_dir([Path(f) for f in folders if f], handlers=handlers.registry.names())
-
-
-def find(workflow_id: str, version: int | None = None) -> WorkflowDefinition:
-    try:
-        return workflows().get(workflow_id, version)
-    except KeyError:
-        known = ", ".join(sorted({w for w, _ in workflows().workflows}))
-        what = f"workflow '{workflow_id}'" + (f" version {version}" if version else "")
-        raise NotFound(f"unknown {what} (known: {known})") from None
-
-
-def pinned(workflow_id: str, version: int | None) -> PinnedWorkflow:
-    return pin(find(workflow_id, version), lambda wid, v: find(wid, v))
 
 
 def _summary(definition: WorkflowDefinition) -> dict[str, object]:
@@ -57,7 +29,7 @@ def _summary(definition: WorkflowDefinition) -> dict[str, object]:
 @bp.route(route="api/workflows", methods=["GET"])
 @json_errors
 async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"items": [_summary(d) for d in workflows().latest()]})
+    return json_response({"items": [_summary(d) for d in wiring.workflows().latest()]})
 
 
 @bp.route(route="api/workflows/{workflow_id}", methods=["GET"])

@@ -92,9 +92,9 @@ def main() -> None:
 
     with azurite_on_disk(work / "azurite") as azurite:
         use_azurite(azurite)
-        from handlers.raster.storage import blob_store
+        import wiring
 
-        store = blob_store()
+        store = wiring.blob_store()
         store.upload_file(store.ref(INPUTS, source.name), source)
         params = {
             "container": INPUTS,

@@ -33,11 +33,12 @@ def azurite_on_disk(location: Path) -> AbstractContextManager[Azurite]:
 
 def use_azurite(azurite: Azurite) -> None:
     """Point the handlers' store at ``azurite`` (environment, as in production)."""
-    from handlers.raster.storage import blob_store, reset_blob_store
+    import wiring
 
     os.environ["DAGMASTER_STORAGE_CONNECTION_STRING"] = azurite.connection_string
-    reset_blob_store()
-    service = blob_store()._services[blob_store().default_account]  # type: ignore[attr-defined]
+    wiring.reset()
+    store = wiring.blob_store()
+    service = store._services[store.default_account]  # type: ignore[attr-defined]
     for name in (INPUTS, OUTPUTS):
         if not service.get_container_client(name).exists():
             service.create_container(name)

@@ -61,10 +61,10 @@ def main() -> None:
     with azurite_on_disk(work / "azurite") as azurite:
         use_azurite(azurite)
         import handlers.raster  # noqa: F401
+        import wiring
         from handlers.base import LocalContext, registry
-        from handlers.raster.storage import blob_store
 
-        store = blob_store()
+        store = wiring.blob_store()
         if not store.exists(store.ref(INPUTS, source.name)):
             store.upload_file(store.ref(INPUTS, source.name), source)
         src = {"container": INPUTS, "blob_path": source.name}

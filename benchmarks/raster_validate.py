@@ -44,9 +44,9 @@ def main() -> None:
     results: dict[str, object] = {"repeat": args.repeat}
     with azurite_on_disk(work / "azurite") as azurite:
         use_azurite(azurite)
-        from handlers.raster.storage import blob_store
+        import wiring
 
-        store = blob_store()
+        store = wiring.blob_store()
         env = {"DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string}
         for size in args.sizes:
             local = write_sparse_raster(work / f"sparse_{size}.tif", size)

@@ -12,7 +12,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from adapters.taskqueue import TaskQueueSettings
 from adapters.taskqueue.storage import queue_client
-from api.health import dependency_checks
+from api.health import _checks as dependency_checks  # the readiness probe's own checks
 from console.web import ANONYMOUS, HERE, bp, catalog, console_errors, page
 from domain.status import JobStatus
 

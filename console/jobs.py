@@ -13,7 +13,7 @@ import azure.functions as func
 from adapters.catalog import JobCatalog, JobRecord
 from api.http import BadRequest, NotFound
 from api.jobs import decide_approval, find_job, request_cancel
-from api.workflows import find
+from api.workflow_lookup import find
 from console.gantt import gantt
 from console.graph_state import graph_state, parent_of
 from console.layout import layout

@@ -19,7 +19,7 @@ import azure.durable_functions as df
 import azure.functions as func
 import jinja2
 
-from activities import deps
+import wiring
 from adapters.catalog import JobCatalog
 from api.http import STATUS_OF
 from console import security
@@ -124,7 +124,7 @@ def page(req: func.HttpRequest) -> Page:
 
 
 async def catalog() -> JobCatalog:
-    return await asyncio.to_thread(deps.catalog)
+    return await asyncio.to_thread(wiring.catalog)
 
 
 # The API's table (api.http.STATUS_OF), and the console's own refusals.

@@ -8,9 +8,10 @@ import azure.durable_functions as df
 import azure.functions as func
 import yaml
 
+import wiring
 from api.http import BadRequest
 from api.jobs import SubmitJob, submit_job_request
-from api.workflows import find, workflows
+from api.workflow_lookup import find
 from console.forms import form_fields, parse_form
 from console.layout import layout
 from console.web import ANONYMOUS, Page, bp, console_errors, page
@@ -24,9 +25,9 @@ from domain.snapshot import content_hash
 async def workflows_page(req: func.HttpRequest) -> func.HttpResponse:
     p = page(req)
     versions: dict[str, list[int]] = {}
-    for workflow_id, version in sorted(workflows().workflows):
+    for workflow_id, version in sorted(wiring.workflows().workflows):
         versions.setdefault(workflow_id, []).append(version)
-    return p.render("workflows.html", workflows=workflows().latest(), versions=versions)
+    return p.render("workflows.html", workflows=wiring.workflows().latest(), versions=versions)
 
 
 def _definition(req: func.HttpRequest) -> WorkflowDefinition:
@@ -44,7 +45,7 @@ def _render(
     status: int = 200,
 ) -> func.HttpResponse:
     data = definition.model_dump(mode="json", exclude_none=True)
-    others = sorted(v for w, v in workflows().workflows if w == definition.workflow_id)
+    others = sorted(v for w, v in wiring.workflows().workflows if w == definition.workflow_id)
     return p.render(
         "workflow.html",
         status=status,

@@ -10,7 +10,7 @@ import azure.durable_functions as df
 
 from domain.batch import BatchRunner, BatchStep
 from domain.decisions import BatchStart, CancelRequested, NodeCompleted, NodeFailed, RetryDue
-from orchestrations.names import FAN_OUT_BATCH
+from domain.names import FAN_OUT_BATCH
 from orchestrations.records import Recorder
 from orchestrations.work import Work, listen_for_cancel
 

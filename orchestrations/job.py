@@ -17,9 +17,9 @@ import azure.durable_functions as df
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
 from domain.jobs import JobFailed, JobStart, StopInstances
+from domain.names import JOB_ORCHESTRATOR, STOP_INSTANCES
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
-from orchestrations.names import JOB_ORCHESTRATOR, STOP_INSTANCES
 from orchestrations.records import Recorder
 from orchestrations.work import Pending, Work, listen_for_cancel
 

@@ -13,7 +13,7 @@ from azure.durable_functions.models.Task import TaskBase
 
 from domain.events import JobEvent
 from domain.jobs import RecordEvents
-from orchestrations.names import RECORD_EVENTS
+from domain.names import RECORD_EVENTS
 from orchestrations.work import Pending, Work
 
 # The catalog write is retried by the host; a job does not fail because a write was slow.

@@ -32,10 +32,10 @@ from domain.decisions import (
 )
 from domain.inputs import InputError, resolve_inputs
 from domain.jobs import CANCEL_EVENT, EngineOptions, JobStart, RunHandler
+from domain.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 from domain.snapshot import PinnedWorkflow
 from domain.state import NodeError
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
-from orchestrations.names import DISPATCH_TASK, FAN_OUT_BATCH, JOB_ORCHESTRATOR, RUN_HANDLER
 
 Interpret = Callable[[TaskBase], list[Result]]
 

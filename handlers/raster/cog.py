@@ -7,12 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+import wiring
 from adapters.blob import BlobRef, BlobStore
 from handlers.base import HandlerContext, registry
 from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob
-from handlers.raster.storage import blob_store, storage_errors, stored_blob
+from handlers.raster.storage import storage_errors, stored_blob
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
@@ -40,7 +41,7 @@ def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
     After the upload, a checkpoint records the source and output ETags, so a retry after a
     crash returns without converting again.
     """
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         src = store.ref(params.container, params.blob_path)
         dst = store.ref(params.output_container, params.output_path)

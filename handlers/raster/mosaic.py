@@ -11,6 +11,7 @@ from typing import Literal
 from affine import Affine
 from pydantic import AwareDatetime, BaseModel, Field
 
+import wiring
 from adapters.blob import BlobRef, BlobStore
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.collection import COLLECTION_MEDIA_TYPE, CollectionSpec, build_collection
@@ -18,7 +19,7 @@ from handlers.raster.gdal import open_blob_raster
 from handlers.raster.grid import Window, cover_problems
 from handlers.raster.models import StoredBlob
 from handlers.raster.stac import validate_stac
-from handlers.raster.storage import blob_store, storage_errors, stored_blob
+from handlers.raster.storage import storage_errors, stored_blob
 from handlers.raster.tiles import CogTileResult
 from handlers.raster.vrt import VrtBand, VrtGrid, VrtSource, bands_of, render_vrt
 
@@ -69,7 +70,7 @@ def mosaic(params: MosaicParams, ctx: HandlerContext) -> MosaicResult:
     """
     tiles = sorted(params.tiles, key=lambda t: t.tile.index)
     width, height = _check_cover(tiles)
-    store = blob_store()
+    store = wiring.blob_store()
     vrt = collection = None
     with storage_errors():
         out = store.ref(params.output_container, params.output_path)

@@ -18,13 +18,14 @@ from rio_cogeo.cogeo import cog_validate
 from rio_stac import create_stac_item
 from stac_validator.validate import StacValidate
 
+import wiring
 from adapters.blob import BlobRef, BlobStore
 from adapters.catalog.models import StacItemRecord
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
 from handlers.raster.stac_index import stac_index
-from handlers.raster.storage import blob_store, storage_errors, stored_blob
+from handlers.raster.storage import storage_errors, stored_blob
 from handlers.raster.vrt_blob import is_vrt, open_blob_vrt
 
 STAC_MEDIA_TYPE = "application/geo+json"
@@ -60,7 +61,7 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
     configured (DAGMASTER_STAC_INDEX), an item with a collection is then upserted into it,
     keyed by (collection, item id), so a retry updates the same row.
     """
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         ref = store.ref(params.container, params.blob_path)
         item_ref = ref.sibling(posixpath.splitext(ref.path)[0] + ".stac.json")

@@ -7,12 +7,11 @@
 
 Opt-in, because a container worker normally has no database settings and would otherwise
 start an embedded PostgreSQL of its own. Handler tests therefore need no database; tests of
-the indexing set the variable and call `reset_stac_index`.
+the indexing set the variable (and point `wiring` at their catalog).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Protocol
 
 from adapters.catalog.models import StacItemRecord
@@ -32,10 +31,11 @@ class CatalogStacIndex:
     def upsert_item(self, record: StacItemRecord) -> object:
         import psycopg
 
-        from adapters.catalog import CatalogError, get_stac_catalog
+        import wiring
+        from adapters.catalog import CatalogError
 
         try:
-            return get_stac_catalog().upsert_item(record)
+            return wiring.stac_catalog().upsert_item(record)
         except (CatalogError, psycopg.Error) as exc:
             raise RetryableError(
                 f"indexing STAC item {record.collection}/{record.item_id} failed: {exc}",
@@ -43,9 +43,8 @@ class CatalogStacIndex:
             ) from exc
 
 
-@cache
 def stac_index() -> StacItemIndex | None:
-    """The index configured for this process (None: items are not indexed)."""
+    """The index the settings name (None: items are not indexed)."""
     mode = (HandlerSettings.from_env().stac_index or "").lower()
     if mode in ("", "none"):
         return None
@@ -55,8 +54,3 @@ def stac_index() -> StacItemIndex | None:
         f"invalid {ENV_STAC_INDEX} {mode!r}: expected 'catalog' or 'none'",
         kind="invalid_settings",
     )
-
-
-def reset_stac_index() -> None:
-    """Read the setting again on next use (tests, changed environment)."""
-    stac_index.cache_clear()

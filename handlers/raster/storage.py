@@ -1,10 +1,12 @@
-"""The blob store the raster handlers use, and the mapping of storage errors to handler errors."""
+"""How storage errors become handler errors, and what a handler reports of a blob it wrote.
+
+The raster handlers' store is the process's `wiring.blob_store()`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 
 from adapters.blob import (
     BlobAccessDenied,
@@ -14,9 +16,7 @@ from adapters.blob import (
     BlobStore,
     BlobUnavailable,
     InvalidBlobRef,
-    open_blob_store,
 )
-from config.settings import StorageSettings
 from handlers.base import HandlerError, NonRetryableError, RetryableError
 from handlers.raster.models import StoredBlob
 
@@ -27,17 +27,6 @@ _ERROR_KINDS: dict[type[BlobError], tuple[type[HandlerError], str]] = {
     BlobAccessDenied: (NonRetryableError, "blob_access_denied"),
     BlobUnavailable: (RetryableError, "blob_unavailable"),
 }
-
-
-@cache
-def blob_store() -> BlobStore:
-    """The store configured by the environment (built once per process)."""
-    return open_blob_store(StorageSettings.from_env())
-
-
-def reset_blob_store() -> None:
-    """Forget the cached store, e.g. after the environment changed (tests)."""
-    blob_store.cache_clear()
 
 
 @contextmanager

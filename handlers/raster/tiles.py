@@ -13,6 +13,7 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window as RioWindow
 from rasterio.windows import bounds as window_bounds
 
+import wiring
 from adapters.blob import BlobRef, BlobStore
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.cog import COG_MEDIA_TYPE
@@ -20,7 +21,7 @@ from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.grid import Window, tile_windows
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob, TileWindow
-from handlers.raster.storage import blob_store, storage_errors, stored_blob
+from handlers.raster.storage import storage_errors, stored_blob
 from handlers.raster.vrt import VrtGrid, VrtSource, bands_of, render_vrt
 
 
@@ -52,7 +53,7 @@ def plan_tiles(params: PlanTilesParams, ctx: HandlerContext) -> TilePlan:
 
     ``tiles`` is meant as a fan-out list: each item is the ``tile`` param of ``cog_tile``.
     """
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         ref = store.ref(params.container, params.blob_path)
         with open_blob_raster(store, ref) as src:
@@ -112,7 +113,7 @@ def cog_tile(params: CogTileParams, ctx: HandlerContext) -> CogTileResult:
     the params and the output ETag; a retry that finds all three unchanged returns that
     result without converting again. Otherwise a retry overwrites the same blob.
     """
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         src = store.ref(params.container, params.blob_path)
         dst = store.ref(params.output_container, tile_blob_path(params.output_prefix, params.tile))

@@ -8,11 +8,12 @@ from pydantic import BaseModel
 from rasterio.io import DatasetReader
 from rio_cogeo.cogeo import cog_validate
 
+import wiring
 from adapters.blob import BlobRef
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, json_number, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation
-from handlers.raster.storage import blob_store, storage_errors
+from handlers.raster.storage import storage_errors
 
 _TIFF_DRIVERS = {"GTiff", "COG"}
 
@@ -52,7 +53,7 @@ def raster_validate(params: RasterValidateParams, ctx: HandlerContext) -> Raster
     Cost grows with the number of IFDs, not pixels. A blob that is not a raster, or a TIFF
     whose last block lies beyond the end of the blob (truncated), is a NonRetryableError.
     """
-    store = blob_store()
+    store = wiring.blob_store()
     with storage_errors():
         ref = store.ref(params.container, params.blob_path)
         size = store.info(ref).size

@@ -8,7 +8,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from activities import deps
+import wiring
 from adapters.catalog import StacCatalog, StacItemRecord
 from api.stac import get_stac_item, list_stac_items
 
@@ -18,7 +18,7 @@ BASE = "http://localhost:7071/api/"
 @pytest.fixture
 def stac(catalog_db, monkeypatch: pytest.MonkeyPatch) -> StacCatalog:
     index = StacCatalog(catalog_db.pool)
-    monkeypatch.setattr(deps, "stac_catalog", lambda: index)
+    monkeypatch.setattr(wiring, "stac_catalog", lambda: index)
     return index
 
 

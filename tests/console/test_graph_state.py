@@ -1,4 +1,4 @@
-from api.workflows import find
+from api.workflow_lookup import find
 from console.graph_state import graph_state, parent_of
 
 

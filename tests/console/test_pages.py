@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from adapters.catalog import JobCatalog, JobRecord
-from api.workflows import find
+from api.workflow_lookup import find
 from console.security import CSP
 from domain.jobs import JobStart
 from domain.models import WorkflowDefinition
+from domain.names import JOB_ORCHESTRATOR
 from domain.snapshot import pin
-from orchestrations.names import JOB_ORCHESTRATOR
 from tests.support.postgres import pool_for
 
 pytestmark = pytest.mark.slow

@@ -18,11 +18,11 @@ import requests
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
+import wiring
 from adapters.blob import BlobStore
 from config.settings import ACCOUNT_URL as ENV_ACCOUNT_URL
 from config.settings import CONNECTION_STRING as ENV_CONNECTION_STRING
 from dagmaster.synthetic import write_sparse_raster
-from handlers.raster.storage import blob_store, reset_blob_store
 from tests.support.azurite import Azurite
 
 INPUTS = "rasters"
@@ -38,8 +38,8 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
     saved = {k: os.environ.get(k) for k in (ENV_CONNECTION_STRING, ENV_ACCOUNT_URL)}
     os.environ[ENV_CONNECTION_STRING] = azurite.connection_string
     os.environ.pop(ENV_ACCOUNT_URL, None)
-    reset_blob_store()
-    instance = blob_store()
+    wiring.reset()
+    instance = wiring.blob_store()
     service = instance._services[instance.default_account]  # type: ignore[attr-defined]
     for name in (INPUTS, OUTPUTS):
         if not service.get_container_client(name).exists():
@@ -51,7 +51,7 @@ def store(azurite: Azurite) -> Iterator[BlobStore]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    reset_blob_store()
+    wiring.reset()
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,11 @@ from collections.abc import Iterator
 import pytest
 from stac_validator.validate import StacValidate
 
+import wiring
 from adapters.catalog import StacCatalog, close_pool
 from handlers.base import LocalContext, NonRetryableError
 from handlers.raster.stac import local_schema_map
-from handlers.raster.stac_index import ENV_STAC_INDEX, reset_stac_index
+from handlers.raster.stac_index import ENV_STAC_INDEX
 from tests.handlers.conftest import OUTPUTS
 from tests.handlers.helpers import download, pixels, run
 
@@ -109,10 +110,10 @@ def index(catalog_db, monkeypatch: pytest.MonkeyPatch) -> Iterator[StacCatalog]:
     monkeypatch.setenv("DATABASE_URL", catalog_db.url)
     monkeypatch.setenv(ENV_STAC_INDEX, "catalog")
     close_pool()
-    reset_stac_index()
+    wiring.reset()
     yield StacCatalog(catalog_db.pool)
     close_pool()
-    reset_stac_index()
+    wiring.reset()
 
 
 def test_item_of_a_collection_is_indexed_with_its_job_node_and_href(cog, index: StacCatalog):
@@ -143,16 +144,13 @@ def test_item_without_a_collection_is_not_indexed(cog, index: StacCatalog):
 
 def test_items_are_not_indexed_when_no_index_is_configured(cog, monkeypatch):
     monkeypatch.delenv(ENV_STAC_INDEX, raising=False)
-    reset_stac_index()
     assert run("stac_item", {**cog, "collection": "scenes"})["indexed"] is False
 
 
 def test_an_unknown_index_setting_is_non_retryable_naming_the_variable(cog, monkeypatch):
     monkeypatch.setenv(ENV_STAC_INDEX, "elastic")
-    reset_stac_index()
     with pytest.raises(NonRetryableError, match="invalid DAGMASTER_STAC_INDEX 'elastic'"):
         run("stac_item", {**cog, "collection": "scenes"})
-    reset_stac_index()
 
 
 def test_item_of_a_tile_mosaic_reads_the_pixels_of_its_tiles(uint16_nodata, store, tmp_path):

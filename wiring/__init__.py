@@ -1,0 +1,75 @@
+"""The app's wiring: every long-lived object a process uses, built once from the settings.
+
+One place builds the adapters and the workflow set that activities, the HTTP API and the
+handlers share (a Functions worker process, or a container worker's task process), each on
+first use, so a missing setting fails the first call that needs it with the message naming
+it. Call them through the module, ``wiring.catalog()``, never ``from wiring import catalog``:
+that is what lets a test substitute one (``monkeypatch.setattr(wiring, "catalog", ...)``).
+``reset()`` forgets everything built (tests that change the environment).
+
+The container worker's own queue, payload blobs and progress sink are built from its
+settings by `container_worker.worker.Worker.from_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from adapters.blob import BlobStore, open_blob_store
+from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
+from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
+from config.settings import AppSettings, StorageSettings, TaskQueueSettings
+from domain.loader import WorkflowSet, load_workflow_dir
+
+WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
+
+
+@cache
+def catalog() -> JobCatalog:
+    """The job catalog (PostgreSQL from `config.settings.CatalogSettings`), migrated once."""
+    return get_catalog()
+
+
+@cache
+def stac_catalog() -> StacCatalog:
+    """The STAC item index, on the job catalog's pool."""
+    return get_stac_catalog()
+
+
+@cache
+def blob_store() -> BlobStore:
+    """The storage account of `config.settings.StorageSettings`: handlers' rasters, payloads,
+    large outputs and the readiness probe all go through it."""
+    return open_blob_store(StorageSettings.from_env())
+
+
+@cache
+def json_blobs() -> JsonBlobs:
+    """JSON documents (large outputs, task payloads) on `blob_store`."""
+    return JsonBlobs(blob_store())
+
+
+@cache
+def task_queue() -> TaskQueue:
+    """The heavy-task queue of `config.settings.TaskQueueSettings`, its payloads on
+    `json_blobs`."""
+    return open_task_queue(TaskQueueSettings.from_env(), json_blobs())
+
+
+@cache
+def workflows() -> WorkflowSet:
+    """Every workflow under ``DAGMASTER_WORKFLOWS_DIR`` (default: the app's `workflows/`),
+    loaded and validated against the handler registry."""
+    import handlers  # the registry; imported here because the raster handlers use wiring
+
+    folders = AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)
+    found = [Path(f) for f in folders.split(os.pathsep) if f]
+    return load_workflow_dir(found, handlers=handlers.registry.names())
+
+
+def reset() -> None:
+    """Forget everything built, so the next call reads the settings again (tests)."""
+    for built in (catalog, stac_catalog, blob_store, json_blobs, task_queue, workflows):
+        built.cache_clear()
