@@ -182,12 +182,14 @@ async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(page)
 
 
-async def find_job(job_id: str) -> JobRecord:
-    """The job's record; `NotFound` names an unknown id."""
+async def _job(job_id: str) -> JobRecord:
     job = await asyncio.to_thread((await _catalog()).get_job, job_id)
     if job is None:
         raise NotFound(f"unknown job '{job_id}'")
     return job
+
+
+find_job = _job  # the console looks jobs up the same way (NotFound names the id)
 
 
 async def _node_progress(job: JobRecord) -> dict[str, dict[str, Any]]:
@@ -213,7 +215,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     progress counts every node by its latest recorded event, children of fan-out batches
     included (the orchestrator sees those only per batch). Large outputs in the job's result
     are read from blob storage unless ``resolve=false``."""
-    job = await find_job(req.route_params["job_id"])
+    job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
     if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
         body["output"] = await asyncio.to_thread(resolve_refs, wiring.json_blobs(), body["output"])
@@ -227,7 +229,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/jobs/{job_id}/nodes", methods=["GET"])
 @json_errors
 async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
-    job = await find_job(req.route_params["job_id"])
+    job = await _job(req.route_params["job_id"])
     nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
     return json_response(
         {"job_id": job.job_id, "items": [n.model_dump(mode="json") for n in nodes]}
@@ -237,7 +239,7 @@ async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/jobs/{job_id}/timeline", methods=["GET"])
 @json_errors
 async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
-    job = await find_job(req.route_params["job_id"])
+    job = await _job(req.route_params["job_id"])
     after = int(req.params.get("after_seq", "-1"))
     events = await asyncio.to_thread((await _catalog()).timeline, job.job_id, after)
     return json_response(
@@ -251,7 +253,7 @@ async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
 async def cancel_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    job = await find_job(req.route_params["job_id"])
+    job = await _job(req.route_params["job_id"])
     body = json_body(req)
     await request_cancel(client, job, body.get("by"), body.get("reason"))
     return json_response({"job_id": job.job_id, "cancel": "requested"}, 202)
@@ -273,7 +275,7 @@ async def approve_node(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     """Raise the approval event of a waiting approval node: {approved?, by, reason}."""
-    job = await find_job(req.route_params["job_id"])
+    job = await _job(req.route_params["job_id"])
     node_id = req.route_params["node_id"]
     body = json_body(req)
     if not isinstance(body.get("by"), str) or not body["by"]:
