@@ -5,19 +5,50 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install browser test demo lint bench clean
+.PHONY: install system-packages browser test demo lint bench clean
 
-install: $(STAMP) $(NODE_STAMP) browser
+install: $(STAMP) $(NODE_STAMP) system-packages browser
 
-# Debian's headless Chromium and its driver for the console's browser tests (no browser
-# download); installed only when missing, as root, without prompts.
+# Debian packages the tests and the demo start on their own: PostgreSQL 15 with PostGIS 3 for
+# vector tables. Installed when missing and we are root (CI); otherwise say what to install.
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3
+POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+system-packages:
+	@if [ ! -e $(POSTGIS_CONTROL) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null \
+	      || (apt-get update -q >/dev/null && apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null); \
+	  else \
+	    echo "PostGIS missing: install the Debian packages $(DEBIAN_PACKAGES) (or set DAGMASTER_POSTGIS_URL)"; \
+	  fi; \
+	fi
+
+# Debian's Chromium and its driver for the console's browser tests (never a downloaded
+# browser). Installed when missing and we are root (CI); otherwise say what to install.
+BROWSER_PACKAGES := chromium chromium-driver fonts-dejavu-core
 browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
-	  if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo='sudo -n'; \
-	  else echo 'chromium is missing: run `make browser` as root' >&2; exit 1; fi; \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium chromium-driver fonts-dejavu-core >/dev/null; fi
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
+	      || (apt-get update -q >/dev/null && \
+	          apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null); \
+	  else \
+	    echo "Chromium missing: install the Debian packages $(BROWSER_PACKAGES) (console tests)"; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 test: install
 	$(PY) -m pytest; status=$$?; [ $$status -eq 5 ] && echo 'pytest collected no tests' && exit 0; exit $$status

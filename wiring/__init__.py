@@ -20,7 +20,7 @@ from pathlib import Path
 from adapters.blob import BlobStore, open_blob_store
 from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, StorageSettings, TaskQueueSettings
+from config.settings import AppSettings, PostgisSettings, StorageSettings, TaskQueueSettings
 from domain.loader import WorkflowSet, load_workflow_dir
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
@@ -69,7 +69,22 @@ def workflows() -> WorkflowSet:
     return load_workflow_dir(found, handlers=handlers.registry.names())
 
 
+@cache
+def postgis_settings() -> PostgisSettings:
+    """Where the vector handlers' PostGIS is (`config.settings.PostgisSettings`); each use
+    opens its own connection, since a load holds one for a whole transaction."""
+    return PostgisSettings.from_env()
+
+
 def reset() -> None:
     """Forget everything built, so the next call reads the settings again (tests)."""
-    for built in (catalog, stac_catalog, blob_store, json_blobs, task_queue, workflows):
+    for built in (
+        catalog,
+        stac_catalog,
+        blob_store,
+        json_blobs,
+        task_queue,
+        workflows,
+        postgis_settings,
+    ):
         built.cache_clear()
