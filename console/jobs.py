@@ -19,7 +19,7 @@ from console.graph_state import graph_state, parent_of
 from console.layout import layout
 from console.web import ANONYMOUS, bp, catalog, console_errors, page
 from domain.events import EventKind, JobEvent
-from domain.jobs import JobStart
+from domain.jobs import JobStartMessage
 from domain.models import (
     ApprovalNode,
     FanOutNode,
@@ -68,8 +68,8 @@ async def pinned_definition(
             f"({job.workflow_hash}) is neither shipped nor in the orchestration's input"
         )
     start = status.input_
-    start = JobStart.model_validate_json(start) if isinstance(start, str) else start
-    return JobStart.model_validate(start).workflow.definition
+    start = JobStartMessage.model_validate_json(start) if isinstance(start, str) else start
+    return JobStartMessage.model_validate(start).workflow.definition
 
 
 def durable_links(

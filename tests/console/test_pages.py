@@ -12,7 +12,7 @@ import pytest
 from adapters.catalog import JobCatalog, JobRecord
 from api.workflow_lookup import find
 from console.security import CSP
-from domain.jobs import JobStart
+from domain.jobs import JobStartMessage
 from domain.models import WorkflowDefinition
 from domain.names import JOB_ORCHESTRATOR
 from domain.snapshot import pin
@@ -115,7 +115,7 @@ def test_a_job_pinned_to_an_edited_workflow_shows_the_definition_it_runs(console
                 inputs={"message": "hi"},
             )
         )
-    start = JobStart(job_id=job_id, workflow=edited, inputs={"message": "hi", "repeat": 1})
+    start = JobStartMessage(job_id=job_id, workflow=edited, inputs={"message": "hi", "repeat": 1})
     started = console.call(
         "POST",
         f"/runtime/webhooks/durabletask/orchestrators/{JOB_ORCHESTRATOR}/{job_id}",
