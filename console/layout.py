@@ -163,7 +163,7 @@ def _layout(definition: WorkflowDefinition) -> GraphLayout:
     nodes: list[PlacedNode] = []
     for node, (x, y) in zip(definition.nodes, coords, strict=True):
         cx, top = pixel(x, y)
-        height = FAN_OUT_HEIGHT if isinstance(node, FanOutNode) else NODE_HEIGHT
+        box_height = FAN_OUT_HEIGHT if isinstance(node, FanOutNode) else NODE_HEIGHT
         nodes.append(
             PlacedNode(
                 node.id,
@@ -172,7 +172,7 @@ def _layout(definition: WorkflowDefinition) -> GraphLayout:
                 cx - NODE_WIDTH / 2,
                 top,
                 NODE_WIDTH,
-                height,
+                box_height,
             )
         )
     by_id = {n.id: n for n in nodes}
