@@ -512,6 +512,9 @@ class ConsoleSettings(EnvSettings):
         return "app_service" if self.instance_id else "local"
 
 
+CLIENT_SIGNAL_FAULTS = ("duplicate", "reorder")
+
+
 class DevhostEnvSettings(EnvSettings):
     """What devhost takes from the environment, as the Functions host does."""
 
@@ -521,6 +524,25 @@ class DevhostEnvSettings(EnvSettings):
         readers=DEVHOST,
         default=None,
     )
+    client_signal_faults: CommaList = setting(
+        "DEVHOST_CLIENT_SIGNAL_FAULTS",
+        "test knob: client signals to entities are queued twice (duplicate) and/or run out "
+        "of order (reorder), as Azure may deliver them",
+        readers=DEVHOST,
+        default=(),
+    )
+
+    @field_validator("client_signal_faults")
+    @classmethod
+    def _known_faults(cls, faults: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(f.lower() for f in faults)
+        unknown = [n for n in names if n not in CLIENT_SIGNAL_FAULTS]
+        if unknown:
+            raise ValueError(
+                f"has {', '.join(repr(n) for n in unknown)}: use "
+                f"{' and/or '.join(CLIENT_SIGNAL_FAULTS)}, comma-separated"
+            )
+        return names
 
 
 # Read by the Azure Functions host itself, not by our code; deployed with the app.
