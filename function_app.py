@@ -9,6 +9,7 @@ from activities.run_handler import bp as run_handler
 from activities.stop_instances import bp as stop_instances
 from api.health import bp as health
 from api.jobs import bp as jobs
+from api.openapi import bp as openapi
 from api.stac import bp as stac
 from api.workflows import bp as workflows
 from console.routes import bp as console
@@ -28,6 +29,7 @@ for blueprint in (
     stac,
     workflows,
     health,
+    openapi,
     console,
 ):
     app.register_functions(blueprint)

@@ -478,6 +478,21 @@ class AppSettings(EnvSettings):
         readers=APP,
         default=None,
     )
+    max_body_bytes: int = setting(
+        "DAGMASTER_MAX_BODY_BYTES",
+        "largest HTTP request body the API reads; a larger one is a 413",
+        readers=APP,
+        default=1024 * 1024,
+        ge=1024,
+    )
+    max_fan_out: int = setting(
+        "DAGMASTER_MAX_FAN_OUT",
+        "most children one fan-out may create: checked at submit when the inputs give the "
+        "width, and when the fan-out runs",
+        readers=APP,
+        default=10_000,
+        ge=1,
+    )
 
 
 class ConsoleSettings(EnvSettings):

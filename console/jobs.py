@@ -11,9 +11,11 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from adapters.catalog import JobCatalog, JobRecord
-from api.http import BadRequest, NotFound
-from api.jobs import decide_approval, find_job, request_cancel
-from api.workflow_lookup import find
+from api.http import BadRequest
+from application.approve import ApprovalDecision, decide_approval
+from application.cancel import CancelJob, cancel_job
+from application.errors import NoSuchJob, NoSuchNode, UnknownWorkflow
+from application.workflows import find
 from console.gantt import gantt
 from console.graph_state import graph_state, parent_of
 from console.layout import layout
@@ -43,6 +45,13 @@ _FILTERS = ("status", "workflow_id", "asset_id", "created_from", "created_to")
 _hashes: dict[tuple[str, int], str] = {}
 
 
+async def find_job(cat: JobCatalog, job_id: str) -> JobRecord:
+    job = await asyncio.to_thread(cat.get_job, job_id)
+    if job is None:
+        raise NoSuchJob(f"unknown job '{job_id}'")
+    return job
+
+
 def _shipped_hash(definition: WorkflowDefinition) -> str:
     key = (definition.workflow_id, definition.version)
     if key not in _hashes:
@@ -59,11 +68,11 @@ async def pinned_definition(
         shipped = find(job.workflow_id, job.workflow_version)
         if _shipped_hash(shipped) == job.workflow_hash:
             return shipped
-    except NotFound:
+    except UnknownWorkflow:
         pass
     status = await client.get_status(job.job_id, show_input=True)
     if status is None or status.input_ is None:
-        raise NotFound(
+        raise UnknownWorkflow(
             f"job '{job.job_id}': workflow {job.workflow_id}@{job.workflow_version} "
             f"({job.workflow_hash}) is neither shipped nor in the orchestration's input"
         )
@@ -150,8 +159,9 @@ async def jobs_page(req: func.HttpRequest) -> func.HttpResponse:
 async def _job_view(
     client: df.DurableOrchestrationClient, job_id: str
 ) -> tuple[JobRecord, WorkflowDefinition, JobCatalog]:
-    job = await find_job(job_id)
-    return job, await pinned_definition(client, job), await catalog()
+    cat = await catalog()
+    job = await find_job(cat, job_id)
+    return job, await pinned_definition(client, job), cat
 
 
 @bp.route(route="ui/jobs/{job_id}", methods=["GET"], auth_level=ANONYMOUS)
@@ -209,8 +219,9 @@ async def job_live(
 async def job_gantt(req: func.HttpRequest) -> func.HttpResponse:
     """The Gantt timeline alone, for the page to refresh while the job runs."""
     p = page(req)
-    job = await find_job(req.route_params["job_id"])
-    events = await asyncio.to_thread((await catalog()).timeline, job.job_id)
+    cat = await catalog()
+    job = await find_job(cat, req.route_params["job_id"])
+    events = await asyncio.to_thread(cat.timeline, job.job_id)
     return p.render("_gantt.html", gantt=gantt(events, datetime.now(UTC)))
 
 
@@ -233,7 +244,7 @@ async def _panel(
 ) -> dict[str, Any]:
     node = _node_or_parent(definition, node_id)
     if node is None:
-        raise NotFound(f"job '{job.job_id}' has no node '{node_id}'")
+        raise NoSuchNode(f"job '{job.job_id}' has no node '{node_id}'")
     attempts = await asyncio.to_thread(cat.list_node_attempts, job.job_id, node_id)
     latest = attempts[-1] if attempts else None
     children = []
@@ -283,8 +294,10 @@ async def cancel_from_page(
 ) -> func.HttpResponse:
     p = page(req)
     form = p.form()
-    job = await find_job(req.route_params["job_id"])
-    await request_cancel(client, job, p.user, form.get("reason") or None)
+    command = CancelJob(
+        job_id=req.route_params["job_id"], by=p.user, reason=form.get("reason") or None
+    )
+    job = await cancel_job(command, client)
     return p.redirect(f"/ui/jobs/{quote(job.job_id, safe='')}?notice=cancel")
 
 
@@ -299,9 +312,15 @@ async def approve_from_page(
     decision = form.get("decision")
     if decision not in ("approve", "reject"):
         raise BadRequest(f"decision: {decision!r} is not 'approve' or 'reject'")
-    job = await find_job(req.route_params["job_id"])
+    job_id = req.route_params["job_id"]
     approved = decision == "approve"
-    body = {"approved": approved, "by": p.user, "reason": form.get("reason") or None}
-    await decide_approval(client, job, req.route_params["node_id"], body)
+    sent = ApprovalDecision(
+        job_id=job_id,
+        node_id=req.route_params["node_id"],
+        approved=approved,
+        by=p.user,
+        reason=form.get("reason") or None,
+    )
+    await decide_approval(sent, client)
     notice = "approved" if approved else "rejected"
-    return p.redirect(f"/ui/jobs/{quote(job.job_id, safe='')}?notice={notice}")
+    return p.redirect(f"/ui/jobs/{quote(job_id, safe='')}?notice={notice}")

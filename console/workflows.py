@@ -10,8 +10,8 @@ import yaml
 
 import wiring
 from api.http import BadRequest
-from api.jobs import SubmitJob, submit_job_request
-from api.workflow_lookup import find
+from application.jobs import JobSubmission, submit_job
+from application.workflows import find
 from console.forms import form_fields, parse_form
 from console.layout import layout
 from console.web import ANONYMOUS, Page, bp, console_errors, page
@@ -80,11 +80,11 @@ async def submit_from_page(
         inputs = parse_form(definition, form)
     except InputError as exc:
         return _render(p, definition, form, exc.problems, status=400)
-    submit = SubmitJob(
+    submission = JobSubmission(
         workflow_id=definition.workflow_id,
         version=definition.version,
         inputs=inputs,
         asset_id=form.get("asset_id") or None,
     )
-    job = await submit_job_request(client, submit)
+    job = (await submit_job(submission, client)).job
     return p.redirect(f"/ui/jobs/{quote(job.job_id, safe='')}?notice=submitted")

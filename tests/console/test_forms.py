@@ -1,6 +1,6 @@
 import pytest
 
-from api.workflow_lookup import find
+from application.workflows import find
 from console.forms import form_fields, parse_form
 from domain.inputs import InputError
 from domain.models import WorkflowDefinition

@@ -1,4 +1,4 @@
-from api.workflow_lookup import find
+from application.workflows import find
 from console.graph_state import graph_state, parent_of
 
 

@@ -1,4 +1,4 @@
-from api.workflow_lookup import find
+from application.workflows import find
 from console.layout import layout
 from domain.models import WorkflowDefinition
 

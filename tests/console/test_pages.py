@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from adapters.catalog import JobCatalog, JobRecord
-from api.workflow_lookup import find
+from application.workflows import find
 from console.security import CSP
 from domain.jobs import JobStartMessage
 from domain.models import WorkflowDefinition
