@@ -12,6 +12,8 @@ import azure.functions as func
 
 from adapters.catalog import JobCatalog, JobRecord
 from api.http import BadRequest
+from api.models import ListJobsQuery
+from api.parsing import parse
 from application.approve import ApprovalDecision, decide_approval
 from application.cancel import CancelJob, cancel_job
 from application.errors import NoSuchJob, NoSuchNode, UnknownWorkflow
@@ -107,38 +109,25 @@ def failures(events: list[JobEvent]) -> list[dict[str, Any]]:
     ]
 
 
-def _list_params(req: func.HttpRequest) -> dict[str, Any]:
-    status = req.params.get("status") or None
-    if status is not None and status not in JobStatus.__members__.values():
-        raise BadRequest(f"status: {status!r} is not one of {[s.value for s in JobStatus]}")
-    try:
-        limit = int(req.params.get("limit") or PAGE_SIZES[0])
-    except ValueError:
-        raise BadRequest("limit: not an integer") from None
-    params: dict[str, Any] = {
-        "status": JobStatus(status) if status else None,
-        "workflow_id": req.params.get("workflow_id") or None,
-        "asset_id": req.params.get("asset_id") or None,
-        "limit": limit,
-        "cursor": req.params.get("cursor") or None,
-    }
-    for name in ("created_from", "created_to"):
-        value = req.params.get(name)
-        try:
-            parsed = datetime.fromisoformat(value) if value else None
-        except ValueError:
-            raise BadRequest(f"{name}: not an ISO 8601 time: {value!r}") from None
-        params[name] = parsed.replace(tzinfo=parsed.tzinfo or UTC) if parsed else None
-    return params
+def _list_query(req: func.HttpRequest) -> ListJobsQuery:
+    """The API's own query model; the filter form sends empty fields for "any"."""
+    given = {k: v for k, v in req.params.items() if v}
+    query: ListJobsQuery = parse(ListJobsQuery, {"limit": str(PAGE_SIZES[0]), **given}, "query")
+    return query
 
 
 @bp.route(route="ui/jobs", methods=["GET"], auth_level=ANONYMOUS)
 @console_errors
 async def jobs_page(req: func.HttpRequest) -> func.HttpResponse:
     p = page(req)
-    params = _list_params(req)
+    query = _list_query(req)
     try:
-        listing = await asyncio.to_thread((await catalog()).list_jobs, **params)
+        listing = await asyncio.to_thread(
+            (await catalog()).list_jobs,
+            **query.model_dump(include={"status", "workflow_id", "asset_id", "limit", "cursor"}),
+            created_from=query.created_from,
+            created_to=query.created_to,
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
     filters = {k: req.params.get(k, "") for k in (*_FILTERS, "limit")}

@@ -161,3 +161,14 @@ def test_the_durable_status_links_answer_for_the_job_and_all_its_instances(conso
     assert "historyEvents" in status
     listed = {i["instanceId"] for i in httpx.get(instances_url, timeout=30).json()}
     assert listed == {job_id, f"{job_id}.each@0", f"{job_id}.each@1"}
+
+
+def test_the_job_list_takes_the_apis_filters_and_names_a_bad_one(console):
+    job_id = console.submit("echo_test", {"message": "filtered"})
+    console.wait(job_id)
+    found = _get(console, "/ui/jobs?status=completed&workflow_id=echo_test&created_from=2020-01-01")
+    assert found.status_code == 200 and f'data-job-id="{job_id}"' in found.text
+    empty = _get(console, "/ui/jobs?status=failed&workflow_id=echo_test&asset_id=")
+    assert f'data-job-id="{job_id}"' not in empty.text
+    bad = _get(console, "/ui/jobs?status=done")
+    assert bad.status_code == 400 and "status" in bad.text
