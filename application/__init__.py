@@ -12,7 +12,8 @@ Errors (see `application.errors`)::
     ├── NoSuchNode        no node by that id in the job's workflow             -> 404
     ├── InstanceGone      the job's Durable instance was purged                -> 404
     ├── RequestConflict   a request_id reused with another body or workflow    -> 409
-    └── JobStateConflict  the job's state does not allow it                    -> 409
+    ├── JobStateConflict  the job's state does not allow it                    -> 409
+    └── InvalidRequest    bad fields of a request, each named                  -> 400
 
 `domain.inputs.InputError` (bad inputs, each field named) passes through unchanged.
 """

@@ -29,3 +29,11 @@ class NoSuchNode(ApplicationError, LookupError):
 
 class JobStateConflict(ApplicationError):
     """The job's state does not allow the request (e.g. cancel of a finished job)."""
+
+
+class InvalidRequest(ApplicationError, ValueError):
+    """Bad fields of a request, each named in ``fields`` (the asset use cases) -> 400."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields

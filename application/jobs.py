@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 import handlers
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import RequestConflict
 from application.limits import limits
@@ -24,6 +25,7 @@ from domain.inputs import InputError, resolve_inputs
 from domain.jobs import EngineOptions, JobStartMessage
 from domain.names import JOB_ORCHESTRATOR
 from domain.state import JobInfo
+from domain.storage import check_storage_inputs
 
 
 class DurableStarter(Protocol):
@@ -64,9 +66,15 @@ class SubmittedJob(BaseModel):
 
 
 async def submit_job(
-    submission: JobSubmission, client: DurableStarter, catalog: JobCatalog | None = None
+    submission: JobSubmission,
+    client: DurableStarter,
+    catalog: JobCatalog | None = None,
+    *,
+    job_id: str | None = None,
 ) -> SubmittedJob:
     """Record the job and start its orchestration (both at most once per ``request_id``).
+    ``job_id`` names the new job (default: a random id): an asset version knows its job's
+    id before the job exists.
 
     Raises `UnknownWorkflow` and `domain.inputs.InputError` before anything is stored, and
     `RequestConflict` when ``request_id`` names a job submitted with another body.
@@ -80,10 +88,11 @@ async def submit_job(
             return SubmittedJob(job=existing, created=False)
     snapshot = pinned(submission.workflow_id, submission.version)
     inputs = resolve_inputs(snapshot.definition, submission.inputs)
+    check_storage_inputs(snapshot.definition, inputs, wiring.container_policy())
     definition = snapshot.definition
     check_before_work(definition, inputs, handlers.registry, limits().max_fan_out)
     record = JobRecord(
-        job_id=uuid.uuid4().hex,
+        job_id=job_id or uuid.uuid4().hex,
         workflow_id=definition.workflow_id,
         workflow_version=definition.version,
         workflow_hash=snapshot.hash,

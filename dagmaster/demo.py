@@ -5,7 +5,8 @@ container worker; submits the shipped example workflows through the HTTP API, sh
 progress, prints each job's result and timeline; then ingests a synthetic GeoTIFF with
 `raster_ingest` and prints its COG and STAC item, and a GeoPackage of parcels with
 `vector_ingest` into a local PostGIS (Debian's PostgreSQL 15 + PostGIS, started here and
-stopped at the end).
+stopped at the end); then runs the B2B asset flow for DDH (submit, processing, approve,
+clearance, a second version rejected, the history).
 """
 
 from __future__ import annotations
@@ -155,6 +156,72 @@ def raster_ingest(api: Api, connection_string: str) -> None:
     say(f"      extensions: {', '.join(item.get('stac_extensions', []))}")
 
 
+REVIEWER = {"X-MS-CLIENT-PRINCIPAL-NAME": "reviewer@example.org"}  # App Service Auth on Azure
+
+
+def _b2b_submit(api: Api, version_id: str) -> dict[str, Any]:
+    body = {
+        "platform_id": "ddh",
+        "request_id": f"demo-{version_id}",
+        "identifiers": {
+            "dataset_id": "demo-dataset",
+            "resource_id": "r1",
+            "version_id": version_id,
+        },
+        "data_type": "raster",
+        "source": {"container": "raw", "blob_path": "demo/demo.tif"},
+        "title": "A synthetic gradient",
+    }
+    accepted = api.http.post("/api/platform/submit", json=body)
+    accepted.raise_for_status()
+    answer = dict(accepted.json())
+    ordinal = answer["version_ordinal"]
+    say(f"    submitted {version_id}: asset {answer['asset_id']} version {ordinal}")
+    last, deadline = None, time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = api.http.get(f"/api/platform/status/{body['request_id']}").json()
+        if status["processing"] != last:
+            last = status["processing"]
+            say(f"      processing: {last}  (job {status['job_status']})")
+        if last in ("completed", "failed"):
+            return dict(status)
+        time.sleep(0.3)
+    raise TimeoutError(f"{version_id} was not processed in time")
+
+
+def _review(api: Api, asset_id: str, path: str, reason: str) -> None:
+    response = api.http.post(
+        f"/api/assets/{asset_id}/{path}", json={"reason": reason}, headers=REVIEWER
+    )
+    response.raise_for_status()
+    say(f"    {path}: revision {response.json()['revision']}  ({reason})")
+
+
+def asset_flow(api: Api) -> None:
+    say("\n== B2B assets: DDH submits a raster; review and clearance; a second version")
+    status = _b2b_submit(api, "v1")
+    asset_id = status["asset_id"]
+    say(f"      outputs: STAC item {status['outputs']['stac_item_id']}")
+    say(f"               COG {status['outputs']['cog_href']}")
+    _review(api, asset_id, "versions/1/approve", "checked the colours")
+    _review(api, asset_id, "clearance/cleared", "licence confirmed")
+    _review(api, asset_id, "clearance/public", "release to the public catalog")
+    _b2b_submit(api, "v2")
+    _review(api, asset_id, "versions/2/reject", "not needed: v1 stays public")
+    say("    history:")
+    for item in api.http.get(f"/api/assets/{asset_id}/history").json()["items"]:
+        why = f"  ({item['reason']})" if item["reason"] else ""
+        version = f" v{item['ordinal']}" if item["ordinal"] else ""
+        what = f"{item['action']}{version} by {item['by']}{why}"
+        say(f"      {item['revision']:>2} {item['at'][11:23]} {what}")
+    entity = api.http.get(f"/runtime/webhooks/durabletask/entities/asset/{asset_id}").json()
+    say(
+        f"    the entity (Durable HTTP API): revision {entity['revision']}, clearance "
+        f"{entity['clearance']}, versions "
+        + ", ".join(f"{v['ordinal']}:{v['approval']}" for v in entity["versions"])
+    )
+
+
 def vector_ingest(api: Api, connection_string: str) -> None:
     from azure.storage.blob import BlobServiceClient
 
@@ -209,6 +276,8 @@ def main() -> None:
             "DAGMASTER_TASK_QUEUE": "storage",
             "DAGMASTER_DATA_DIR": str(DATA),
             "DAGMASTER_STAC_INDEX": "catalog",
+            "DAGMASTER_INPUT_CONTAINERS": "raw",
+            "DAGMASTER_OUTPUT_CONTAINERS": "cogs,vectors",
         }
         with run_devhost(REPO, DATA / "devhost", env=env) as host:
             say(f"    Functions app on {host.base_url}  (log: {host.log_path})")
@@ -222,6 +291,7 @@ def main() -> None:
                     show(api, api.follow(api.submit(workflow_id, inputs)))
                 raster_ingest(api, azurite.connection_string)
                 vector_ingest(api, azurite.connection_string)
+                asset_flow(api)
                 say("\nDone. Run `.venv/bin/dagmaster dev` to start the app on its own.")
             finally:
                 worker.terminate()

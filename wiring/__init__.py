@@ -1,10 +1,11 @@
 """The app's wiring: every long-lived object a process uses, built once from the settings.
 
-One place builds the adapters and the workflow set that activities, the HTTP API and the
-handlers share (a Functions worker process, or a container worker's task process), each on
-first use, so a missing setting fails the first call that needs it with the message naming
-it. Call them through the module, ``wiring.catalog()``, never ``from wiring import catalog``:
-that is what lets a test substitute one (``monkeypatch.setattr(wiring, "catalog", ...)``).
+One place builds the adapters, the workflow set and the platform registry that activities,
+the HTTP API and the handlers share (a Functions worker process, or a container worker's
+task process), each on first use, so a missing setting fails the first call that needs it
+with the message naming it. Call them through the module, ``wiring.catalog()``, never
+``from wiring import catalog``: that is what lets a test substitute one
+(``monkeypatch.setattr(wiring, "catalog", ...)``).
 ``reset()`` forgets everything built (tests that change the environment).
 
 The container worker's own queue, payload blobs and progress sink are built from its
@@ -13,17 +14,35 @@ settings by `container_worker.worker.Worker.from_settings`.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from pathlib import Path
 
 from adapters.blob import BlobStore, open_blob_store
-from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
+from adapters.catalog import (
+    AssetCatalog,
+    JobCatalog,
+    StacCatalog,
+    get_asset_catalog,
+    get_catalog,
+    get_stac_catalog,
+)
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, PostgisSettings, StorageSettings, TaskQueueSettings
-from domain.loader import WorkflowSet, load_workflow_dir
+from config.settings import (
+    AppSettings,
+    ContainerSettings,
+    PostgisSettings,
+    StorageSettings,
+    TaskQueueSettings,
+)
+from domain.loader import WorkflowSet, load_workflows
+from domain.platforms import PlatformRegistry, load_platform_dir
+from domain.storage import ContainerPolicy
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
+PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
+log = logging.getLogger("dagmaster.workflows")
 
 
 @cache
@@ -36,6 +55,12 @@ def catalog() -> JobCatalog:
 def stac_catalog() -> StacCatalog:
     """The STAC item index, on the job catalog's pool."""
     return get_stac_catalog()
+
+
+@cache
+def asset_catalog() -> AssetCatalog:
+    """The asset read model, on the job catalog's pool."""
+    return get_asset_catalog()
 
 
 @cache
@@ -59,14 +84,35 @@ def task_queue() -> TaskQueue:
 
 
 @cache
+def container_policy() -> ContainerPolicy:
+    """The containers jobs may name, per purpose (`config.settings.ContainerSettings`)."""
+    return ContainerSettings.from_env().policy
+
+
+@cache
 def workflows() -> WorkflowSet:
-    """Every workflow under ``DAGMASTER_WORKFLOWS_DIR`` (default: the app's `workflows/`),
-    loaded and validated against the handler registry."""
+    """Every valid workflow under ``DAGMASTER_WORKFLOWS_DIR`` (default: the app's
+    `workflows/`), loaded and validated against the handler registry. A file that fails to
+    load is left out, its problems logged here once (at start-up: `function_app` loads the
+    set) and kept in ``problems`` for `readyz`; the other workflows keep working."""
     import handlers  # the registry; imported here because the raster handlers use wiring
 
     folders = AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)
+    found = load_workflows(
+        [Path(f) for f in folders.split(os.pathsep) if f], handlers=handlers.registry.names()
+    )
+    for problem in found.problems:
+        log.error("workflow not loaded: %s", problem)
+    return found
+
+
+@cache
+def platforms() -> PlatformRegistry:
+    """The platform registry under ``DAGMASTER_PLATFORMS_DIR`` (default: the app's
+    `platforms/`), validated against `workflows`: every problem at once."""
+    folders = AppSettings.from_env().platforms_dirs or str(PLATFORMS_DIR)
     found = [Path(f) for f in folders.split(os.pathsep) if f]
-    return load_workflow_dir(found, handlers=handlers.registry.names())
+    return load_platform_dir(found, workflows={wid for wid, _ in workflows().workflows})
 
 
 @cache
@@ -81,10 +127,13 @@ def reset() -> None:
     for built in (
         catalog,
         stac_catalog,
+        asset_catalog,
         blob_store,
         json_blobs,
         task_queue,
         workflows,
+        platforms,
         postgis_settings,
+        container_policy,
     ):
         built.cache_clear()

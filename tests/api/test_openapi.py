@@ -37,7 +37,13 @@ def test_the_document_is_openapi_3_1_with_a_schema_for_every_answer():
 def test_request_bodies_forbid_unknown_fields():
     schemas = openapi()["components"]["schemas"]
     bodies = {op.body.__name__ for op in OPERATIONS if op.body is not None}
-    assert bodies == {"JobSubmission", "CancelRequest", "ApprovalRequest"}
+    assert bodies == {
+        "JobSubmission",
+        "CancelRequest",
+        "ApprovalRequest",
+        "SubmitBody",
+        "ReviewBody",
+    }
     assert all(schemas[name]["additionalProperties"] is False for name in bodies)
 
 
