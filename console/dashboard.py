@@ -13,6 +13,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from adapters.taskqueue import TaskQueueSettings
 from adapters.taskqueue.storage import queue_client
 from api.health import _checks as dependency_checks  # the readiness probe's own checks
+from console.assets import awaiting_review
 from console.web import ANONYMOUS, HERE, bp, catalog, console_errors, page
 from domain.status import JobStatus
 
@@ -50,12 +51,13 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     p = page(req)
     cat = await catalog()
     since = datetime.now(UTC) - timedelta(days=1)
-    counts, running, failed, checks, queue = await asyncio.gather(
+    counts, running, failed, checks, queue, review = await asyncio.gather(
         asyncio.to_thread(cat.job_status_counts, since),
         asyncio.to_thread(cat.list_jobs, status=JobStatus.RUNNING, limit=20),
         asyncio.to_thread(cat.list_jobs, status=JobStatus.FAILED, created_from=since, limit=10),
         dependency_checks(),
         asyncio.to_thread(_check_task_queue),
+        asyncio.to_thread(awaiting_review),
     )
     return p.render(
         "dashboard.html",
@@ -63,6 +65,7 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
         running=running.items,
         failed=failed.items,
         health={**checks, "task queue": queue},
+        awaiting_review=review,
     )
 
 

@@ -3,6 +3,7 @@ driven by Playwright (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,10 +11,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
-from tests.engine.support import Engine, run_engine
+from tests.engine.support import TEST_WORKFLOWS, Engine, run_engine
 from tests.support.postgres import fresh_catalog
 
-REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "console"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -32,7 +34,15 @@ OPERATOR = "ana@example.org"
 def console(azurite, embedded_pg, tmp_path_factory) -> Iterator[Engine]:
     """The product app on devhost, with its own catalog schema, for every console test."""
     data_dir = tmp_path_factory.mktemp("console")
-    with fresh_catalog(embedded_pg) as db, run_engine(azurite, db.url, data_dir) as running:
+    env = {
+        "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join(
+            [str(REPO / "workflows"), str(TEST_WORKFLOWS), str(HERE / "workflows")]
+        ),
+        "DAGMASTER_PLATFORMS_DIR": os.pathsep.join(
+            [str(REPO / "platforms"), str(HERE / "platforms")]
+        ),
+    }
+    with fresh_catalog(embedded_pg) as db, run_engine(azurite, db.url, data_dir, env) as running:
         yield running
 
 
