@@ -83,14 +83,13 @@ async def pinned_definition(
     return JobStartMessage.model_validate(start).workflow.definition
 
 
-def durable_links(
-    client: df.DurableOrchestrationClient, req: func.HttpRequest, job_id: str
-) -> dict[str, str]:
+def durable_links(client: df.DurableOrchestrationClient, job_id: str) -> dict[str, str]:
     """The Durable Functions management API for the job's instance (with its history) and
     for every instance of the job (batches ``<job>.<fan_out>@<n>``, sub-workflow jobs
     ``<job>.<node>.<attempt>``), as the durable client binding builds them (its system key
     included, as in the SDK's check-status response)."""
-    status = client.get_client_response_links(req, job_id)["statusQueryGetUri"]
+    # The binding's own base URL, never the request's Host (as for the API's links).
+    status = client.create_http_management_payload(job_id)["statusQueryGetUri"]
     base, _, query = status.partition("?")
     instances = base[: base.rindex("/")]
     return {
@@ -176,7 +175,7 @@ async def job_page(
         state=state,
         gantt=gantt(events, datetime.now(UTC)),
         failures=failures(events),
-        durable=durable_links(client, req, job.job_id),
+        durable=durable_links(client, job.job_id),
         approvals=approvals,
         final_statuses=FINAL_NODE_STATUSES,
         panel=panel,
