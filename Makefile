@@ -8,9 +8,9 @@ NODE_STAMP := node_modules/.installed-stamp
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
-.PHONY: install system-packages test demo lint bench clean
+.PHONY: install system-packages browser test demo lint bench clean
 
-install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) system-packages
+install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) system-packages browser
 
 # Debian packages the tests and the demo start on their own: PostgreSQL 15 with PostGIS 3 for
 # vector tables. Installed when missing and we are root (CI); otherwise say what to install.
@@ -24,6 +24,21 @@ system-packages:
 	      || (apt-get update -q >/dev/null && apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null); \
 	  else \
 	    echo "PostGIS missing: install the Debian packages $(DEBIAN_PACKAGES) (or set DAGMASTER_POSTGIS_URL)"; \
+	  fi; \
+	fi
+
+# Debian's Chromium and its driver for the console's browser tests (never a downloaded
+# browser). Installed when missing and we are root (CI); otherwise say what to install.
+BROWSER_PACKAGES := chromium chromium-driver fonts-dejavu-core
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
+	      || (apt-get update -q >/dev/null && \
+	          apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null); \
+	  else \
+	    echo "Chromium missing: install the Debian packages $(BROWSER_PACKAGES) (console tests)"; \
 	  fi; \
 	fi
 

@@ -18,6 +18,7 @@ from api.jobs import bp as jobs
 from api.openapi import bp as openapi
 from api.stac import bp as stac
 from api.workflows import bp as workflows
+from console.routes import bp as console
 from entities.asset import bp as asset_entity
 from orchestrations.assets import bp as asset_command
 from orchestrations.batch import bp as fan_out_batch
@@ -43,6 +44,7 @@ for blueprint in (
     health,
     openapi,
     reconcile_jobs,
+    console,
 ):
     app.register_functions(blueprint)
 

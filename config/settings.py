@@ -504,6 +504,38 @@ class AppSettings(EnvSettings):
     )
 
 
+class ConsoleSettings(EnvSettings):
+    """What the operator console reads (`console/README.md`: App Service Authentication)."""
+
+    auth: Literal["app_service", "local"] | None = setting(
+        "DAGMASTER_CONSOLE_AUTH",
+        "who acts in the console: 'app_service' (the X-MS-CLIENT-PRINCIPAL-NAME of App Service "
+        "Authentication, which must be enabled) or 'local' (that header if present, else "
+        "'local'); unset: app_service on Azure (WEBSITE_INSTANCE_ID set), else local",
+        readers=APP,
+        default=None,
+    )
+    instance_id: str | None = setting(
+        "WEBSITE_INSTANCE_ID",
+        "set by Azure on every instance of the app: the console then defaults to app_service",
+        readers=APP,
+        default=None,
+    )
+    auth_enabled: bool = setting(
+        "WEBSITE_AUTH_ENABLED",
+        "set by Azure (True) when App Service Authentication is enabled; the console in "
+        "app_service mode refuses to serve without it",
+        readers=APP,
+        default=False,
+    )
+
+    @property
+    def mode(self) -> Literal["app_service", "local"]:
+        if self.auth is not None:
+            return self.auth
+        return "app_service" if self.instance_id else "local"
+
+
 CLIENT_SIGNAL_FAULTS = ("duplicate", "reorder")
 
 
@@ -667,6 +699,7 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     AppSettings,
     ContainerSettings,
     AccessSettings,
+    ConsoleSettings,
     DevhostEnvSettings,
 )
 

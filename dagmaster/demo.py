@@ -282,6 +282,7 @@ def main() -> None:
         with run_devhost(REPO, DATA / "devhost", env=env) as host:
             say(f"    Functions app on {host.base_url}  (log: {host.log_path})")
             say(f"    while it runs, try: curl {host.base_url}/api/jobs")
+            say(f"    and the operator console: {host.base_url}/ui/")
             worker = _start_worker({**env, "DAGMASTER_DURABLE_BASE_URL": host.base_url})
             try:
                 api = Api(host.base_url)

@@ -252,6 +252,21 @@ class JobCatalog:
         running = sorted(node for _, _, ids in rows for node in ids or [])
         return counts, running
 
+    def node_states(self, job_id: str) -> list[tuple[str, str]]:
+        """(node_id, latest status) of every recorded node of the job, children included:
+        what a live view polls, without outputs or errors."""
+        query = "SELECT node_id, status FROM job_nodes_latest WHERE job_id = %s ORDER BY node_id"
+        with self._pool.connection() as conn:
+            rows = conn.execute(query.encode(), (job_id,)).fetchall()
+        return [(str(node_id), str(status)) for node_id, status in rows]
+
+    def job_status_counts(self, created_from: datetime) -> dict[str, int]:
+        """How many jobs created since ``created_from`` are in each status."""
+        query = "SELECT status, count(*) FROM jobs WHERE created_at >= %s GROUP BY status"
+        with self._pool.connection() as conn:
+            rows = conn.execute(query.encode(), (created_from,)).fetchall()
+        return {str(status): int(n) for status, n in rows}
+
     def list_node_attempts(self, job_id: str, node_id: str) -> list[NodeRecord]:
         """Every attempt of one node, first attempt first."""
         query = (

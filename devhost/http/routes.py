@@ -1,8 +1,8 @@
 """ASP.NET-style route templates as the Functions host reads them.
 
 Supported: literal segments (case-insensitive), `{name}`, `{name:constraint}` (int, long,
-bool, alpha, guid, double, float, decimal, datetime), optional `{name?}`, defaults
-`{name=value}` and catch-all `{*name}`.
+bool, alpha, guid, double, float, decimal, datetime, minlength(n), maxlength(n),
+length(n)), optional `{name?}`, defaults `{name=value}` and catch-all `{*name}`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _CONSTRAINTS = {
     "datetime": r"[^/]+",
 }
 _PARAM = re.compile(
-    r"^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\([^)]*\))?)?(\?)?(?:=([^}]*))?\}$"
+    r"^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\(([^)]*)\))?)?(\?)?(?:=([^}]*))?\}$"
 )
 
 
@@ -41,6 +41,16 @@ class RouteTemplate:
         return {**self.defaults, **values}
 
 
+_LENGTHS = {"minlength": "{%s,}", "maxlength": "{0,%s}", "length": "{%s}"}
+
+
+def _constraint(name: str | None, argument: str | None) -> str:
+    kind = (name or "").lower()
+    if kind in _LENGTHS and argument and argument.strip().isdigit():
+        return "[^/]" + _LENGTHS[kind] % argument.strip()
+    return _CONSTRAINTS.get(kind, r"[^/]+")
+
+
 def compile_route(template: str) -> RouteTemplate:
     segments = [s for s in template.strip("/").split("/") if s]
     regex = ""
@@ -52,8 +62,8 @@ def compile_route(template: str) -> RouteTemplate:
             regex += "/" + re.escape(segment)
             literals += 1
             continue
-        catch_all, name, constraint, optional, default = param.groups()
-        body = ".*" if catch_all else _CONSTRAINTS.get((constraint or "").lower(), r"[^/]+")
+        catch_all, name, constraint, argument, optional, default = param.groups()
+        body = ".*" if catch_all else _constraint(constraint, argument)
         if default is not None:
             defaults[name] = default
         if optional or default is not None or catch_all:

@@ -29,6 +29,14 @@ def test_catch_all_and_default_values() -> None:
     assert compile_route("page/{n=1}").match("page") == {"n": "1"}
 
 
+def test_length_constraints_and_an_empty_optional_segment_match_the_site_root() -> None:
+    root = compile_route("{ignored:maxlength(0)?}")
+    assert root.match("") == {"ignored": ""}
+    assert root.match("anything") is None
+    assert compile_route("code/{c:length(2)}").match("code/ab") == {"c": "ab"}
+    assert compile_route("code/{c:minlength(3)}").match("code/ab") is None
+
+
 @pytest.mark.slow
 def test_route_params_query_and_headers_reach_the_function(driver: Driver) -> None:
     response = driver.http.get("/api/items/7/red", params={"q": "x"}, headers={"x-agent": "t"})
