@@ -3,14 +3,18 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.assets import bp as asset_activities
 from activities.dispatch_task import bp as dispatch_task
 from activities.record_events import bp as record_events
 from activities.run_handler import bp as run_handler
 from activities.stop_instances import bp as stop_instances
+from api.assets import bp as assets
 from api.health import bp as health
 from api.jobs import bp as jobs
 from api.stac import bp as stac
 from api.workflows import bp as workflows
+from entities.asset import bp as asset_entity
+from orchestrations.assets import bp as asset_command
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.job import bp as job_orchestrator
 
@@ -23,7 +27,11 @@ for blueprint in (
     dispatch_task,
     record_events,
     stop_instances,
+    asset_entity,
+    asset_command,
+    asset_activities,
     jobs,
+    assets,
     stac,
     workflows,
     health,

@@ -451,6 +451,13 @@ class AppSettings(EnvSettings):
         readers=APP,
         default=None,
     )
+    platforms_dirs: str | None = setting(
+        "DAGMASTER_PLATFORMS_DIR",
+        "folders of the platform registry (one YAML file per B2B platform), separated by the "
+        "OS path separator (unset: the app's platforms/)",
+        readers=APP,
+        default=None,
+    )
 
 
 class DevhostEnvSettings(EnvSettings):

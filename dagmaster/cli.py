@@ -46,17 +46,36 @@ def _load(workflow: str) -> WorkflowDefinition:
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="workflow files or folders")],
+    platforms: Annotated[
+        list[Path] | None,
+        typer.Option("--platforms", help="platform registry folder, checked against the workflows"),
+    ] = None,
 ) -> None:
-    """Validate workflow files; print every problem and exit 1 if any."""
+    """Validate workflow files (and a platform registry); print every problem, exit 1 if any."""
+    from domain.platforms import PlatformValidationError, load_platform_dir
+
     try:
         found = load_workflow_dir(paths, handlers=_handler_names())
     except WorkflowValidationError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        typer.echo(f"{len(exc.problems)} problem(s) found", err=True)
+        _problems(exc.problems)
         raise typer.Exit(1) from exc
     for (wid, version), source in sorted(found.sources.items()):
         typer.echo(f"ok  {wid} v{version}  ({source})")
+    if not platforms:
+        return
+    try:
+        registry = load_platform_dir(platforms, workflows={wid for wid, _ in found.workflows})
+    except PlatformValidationError as exc:
+        _problems(exc.problems)
+        raise typer.Exit(1) from exc
+    for platform_id, source in sorted(registry.sources.items()):
+        typer.echo(f"ok  platform {platform_id}  ({source})")
+
+
+def _problems(problems: list[Any]) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"{len(problems)} problem(s) found", err=True)
 
 
 @app.command()

@@ -144,6 +144,72 @@ def raster_ingest(api: Api, connection_string: str) -> None:
     say(f"      extensions: {', '.join(item.get('stac_extensions', []))}")
 
 
+REVIEWER = {"X-MS-CLIENT-PRINCIPAL-NAME": "reviewer@example.org"}  # App Service Auth on Azure
+
+
+def _b2b_submit(api: Api, version_id: str) -> dict[str, Any]:
+    body = {
+        "platform_id": "ddh",
+        "request_id": f"demo-{version_id}",
+        "identifiers": {
+            "dataset_id": "demo-dataset",
+            "resource_id": "r1",
+            "version_id": version_id,
+        },
+        "data_type": "raster",
+        "source": {"container": "raw", "blob_path": "demo/demo.tif"},
+        "title": "A synthetic gradient",
+    }
+    accepted = api.http.post("/api/platform/submit", json=body)
+    accepted.raise_for_status()
+    answer = dict(accepted.json())
+    ordinal = answer["version_ordinal"]
+    say(f"    submitted {version_id}: asset {answer['asset_id']} version {ordinal}")
+    last, deadline = None, time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = api.http.get(f"/api/platform/status/{body['request_id']}").json()
+        if status["processing"] != last:
+            last = status["processing"]
+            say(f"      processing: {last}  (job {status['job_status']})")
+        if last in ("completed", "failed"):
+            return dict(status)
+        time.sleep(0.3)
+    raise TimeoutError(f"{version_id} was not processed in time")
+
+
+def _review(api: Api, asset_id: str, path: str, reason: str) -> None:
+    response = api.http.post(
+        f"/api/assets/{asset_id}/{path}", json={"reason": reason}, headers=REVIEWER
+    )
+    response.raise_for_status()
+    say(f"    {path}: revision {response.json()['revision']}  ({reason})")
+
+
+def asset_flow(api: Api) -> None:
+    say("\n== B2B assets: DDH submits a raster; review and clearance; a second version")
+    status = _b2b_submit(api, "v1")
+    asset_id = status["asset_id"]
+    say(f"      outputs: STAC item {status['outputs']['stac_item_id']}")
+    say(f"               COG {status['outputs']['cog_href']}")
+    _review(api, asset_id, "versions/1/approve", "checked the colours")
+    _review(api, asset_id, "clearance/cleared", "licence confirmed")
+    _review(api, asset_id, "clearance/public", "release to the public catalog")
+    _b2b_submit(api, "v2")
+    _review(api, asset_id, "versions/2/reject", "not needed: v1 stays public")
+    say("    history:")
+    for item in api.http.get(f"/api/assets/{asset_id}/history").json()["items"]:
+        why = f"  ({item['reason']})" if item["reason"] else ""
+        version = f" v{item['ordinal']}" if item["ordinal"] else ""
+        what = f"{item['action']}{version} by {item['by']}{why}"
+        say(f"      {item['revision']:>2} {item['at'][11:23]} {what}")
+    entity = api.http.get(f"/runtime/webhooks/durabletask/entities/asset/{asset_id}").json()
+    say(
+        f"    the entity (Durable HTTP API): revision {entity['revision']}, clearance "
+        f"{entity['clearance']}, versions "
+        + ", ".join(f"{v['ordinal']}:{v['approval']}" for v in entity["versions"])
+    )
+
+
 def main() -> None:
     shutil.rmtree(DATA, ignore_errors=True)
     DATA.mkdir(parents=True)
@@ -165,6 +231,7 @@ def main() -> None:
                     say(f"\n== {workflow_id}: {title}  inputs={json.dumps(inputs)}")
                     show(api, api.follow(api.submit(workflow_id, inputs)))
                 raster_ingest(api, azurite.connection_string)
+                asset_flow(api)
                 say("\nDone. Run `.venv/bin/dagmaster dev` to start the app on its own.")
             finally:
                 worker.terminate()

@@ -36,6 +36,12 @@ def parser() -> argparse.ArgumentParser:
         "--require-keys", action="store_true", help="enforce authLevel with local keys"
     )
     start.add_argument("--verbose", action="store_true", help="log histories and debug detail")
+    start.add_argument(
+        "--principal",
+        default=None,
+        help="act as App Service Authentication signed in as this user: every HTTP request "
+        "gets X-MS-CLIENT-PRINCIPAL-NAME (default: requests pass the header through)",
+    )
     return root
 
 
@@ -65,6 +71,7 @@ def start(args: argparse.Namespace) -> int:
         port=args.port,
         require_keys=args.require_keys,
         verbose=args.verbose,
+        principal=args.principal,
         host_json=HostJson.read(app_dir),
     )
     try:

@@ -66,6 +66,8 @@ class DevhostSettings(BaseModel):
     host: str = "127.0.0.1"
     require_keys: bool = False
     verbose: bool = False
+    # App Service Authentication's signed-in user, injected as X-MS-CLIENT-PRINCIPAL-NAME.
+    principal: str | None = None
     host_json: HostJson = HostJson()
 
     @property

@@ -3,7 +3,9 @@
 It loops: apply the evaluator's decisions as durable tasks, wait for the first in-flight
 task to finish (`task_any`), feed what it means back to the evaluator. Each wake-up's
 timeline events go to the catalog in one `record_events` activity call. All decisions come
-from `domain.evaluator`; this module only speaks the Durable Functions API.
+from `domain.evaluator`; this module only speaks the Durable Functions API. A job of an
+asset (`domain.asset_flow.reports_to_asset`) reports its start and its end to the asset
+through the `asset_command` sub-orchestration.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from domain.asset_flow import (
+    AssetCommandInput,
+    job_finished_report,
+    job_started_report,
+    reports_to_asset,
+)
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
 from domain.jobs import JobFailed, JobStart, StopInstances
-from domain.names import JOB_ORCHESTRATOR, STOP_INSTANCES
+from domain.names import ASSET_COMMAND, JOB_ORCHESTRATOR, STOP_INSTANCES
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
 from orchestrations.records import Recorder
@@ -42,6 +50,11 @@ class JobRun:
 
     def run(self) -> Generator[Any, Any, dict[str, Any]]:
         definition = self.start.workflow.definition
+        reports = reports_to_asset(self.start.asset_id, self.start.parent_job_id)
+        asset_id = self.start.asset_id if reports else None
+        if asset_id is not None:
+            now = self.context.current_utc_datetime
+            yield from self._report(job_started_report(asset_id, self.start.job_id, now))
         job = JobInfo(
             id=self.start.job_id,
             workflow_id=definition.workflow_id,
@@ -73,7 +86,27 @@ class JobRun:
             yield writing
         if orphans:
             yield from self._stop_children(orphans, state)
+        if asset_id is not None:
+            yield from self._report(self._finished_report(asset_id, step))
         return self._finish(state, step)
+
+    def _finished_report(self, asset_id: str, step: Step) -> AssetCommandInput:
+        finished = step.finished
+        assert finished is not None
+        error = finished.error.model_dump(mode="json") if finished.error else None
+        now = self.context.current_utc_datetime
+        status = finished.status.value
+        return job_finished_report(asset_id, self.start.job_id, now, status, finished.output, error)
+
+    def _report(self, message: AssetCommandInput) -> Generator[Any, Any, None]:
+        """Tell the job's asset version that the job started or ended (`asset_command`)."""
+        instance_id = f"{self.start.job_id}:asset:{message.command.kind}"
+        try:
+            yield self.context.call_sub_orchestrator(
+                ASSET_COMMAND, message.model_dump(mode="json"), instance_id
+            )
+        except Exception:  # the job's outcome stands; the version keeps its previous state
+            return
 
     def _stop_children(self, instance_ids: list[str], state: JobState) -> Generator[Any, Any, None]:
         """The job ended with batches or sub-workflows still running: they get the cancel

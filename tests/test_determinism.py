@@ -34,7 +34,8 @@ FORBIDDEN_CALLS = {"now", "utcnow", "today", "getenv", "urandom", "open"}
 
 
 def sources() -> list[Path]:
-    return sorted([*(REPO / "orchestrations").glob("*.py"), *(REPO / "domain").rglob("*.py")])
+    folders = [REPO / "orchestrations", REPO / "entities"]
+    return sorted([*(p for f in folders for p in f.glob("*.py")), *(REPO / "domain").rglob("*.py")])
 
 
 def problems(path: Path, root: Path = REPO) -> list[str]:

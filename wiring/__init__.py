@@ -18,7 +18,14 @@ from functools import cache
 from pathlib import Path
 
 from adapters.blob import BlobStore, open_blob_store
-from adapters.catalog import JobCatalog, StacCatalog, get_catalog, get_stac_catalog
+from adapters.catalog import (
+    AssetCatalog,
+    JobCatalog,
+    StacCatalog,
+    get_asset_catalog,
+    get_catalog,
+    get_stac_catalog,
+)
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
 from config.settings import AppSettings, StorageSettings, TaskQueueSettings
 from domain.loader import WorkflowSet, load_workflow_dir
@@ -36,6 +43,12 @@ def catalog() -> JobCatalog:
 def stac_catalog() -> StacCatalog:
     """The STAC item index, on the job catalog's pool."""
     return get_stac_catalog()
+
+
+@cache
+def asset_catalog() -> AssetCatalog:
+    """The asset read model (platforms, assets, versions, revisions), on the job catalog's pool."""
+    return get_asset_catalog()
 
 
 @cache
@@ -71,5 +84,13 @@ def workflows() -> WorkflowSet:
 
 def reset() -> None:
     """Forget everything built, so the next call reads the settings again (tests)."""
-    for built in (catalog, stac_catalog, blob_store, json_blobs, task_queue, workflows):
+    for built in (
+        catalog,
+        stac_catalog,
+        asset_catalog,
+        blob_store,
+        json_blobs,
+        task_queue,
+        workflows,
+    ):
         built.cache_clear()

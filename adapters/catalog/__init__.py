@@ -14,6 +14,7 @@ import threading
 
 from psycopg_pool import ConnectionPool
 
+from adapters.catalog.assets import AssetCatalog
 from adapters.catalog.connection import close_pool, get_pool, open_pool
 from adapters.catalog.errors import (
     CatalogError,
@@ -52,7 +53,13 @@ def get_stac_catalog(*, migrate: bool = True) -> StacCatalog:
     return StacCatalog(_ready_pool(migrate))
 
 
+def get_asset_catalog(*, migrate: bool = True) -> AssetCatalog:
+    """The asset read model on the process-wide pool (migrated like `get_catalog`)."""
+    return AssetCatalog(_ready_pool(migrate))
+
+
 __all__ = [
+    "AssetCatalog",
     "CatalogError",
     "CatalogSettings",
     "CatalogUnavailable",
@@ -67,6 +74,7 @@ __all__ = [
     "StacItemRecord",
     "UnknownJob",
     "close_pool",
+    "get_asset_catalog",
     "get_catalog",
     "get_pool",
     "get_stac_catalog",

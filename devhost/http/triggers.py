@@ -59,6 +59,19 @@ def _method_name(method: Any) -> str:
     return str(getattr(method, "value", method)).upper()
 
 
+_PRINCIPAL = "x-ms-client-principal"
+
+
+def signed_in(headers: dict[str, str], principal: str | None) -> dict[str, str]:
+    """With a configured principal, act like App Service Authentication: the caller's own
+    X-MS-CLIENT-PRINCIPAL* headers are dropped and the platform sets the name. Without one,
+    headers pass through (a test may send the header itself)."""
+    if not principal:
+        return headers
+    kept = {k: v for k, v in headers.items() if not k.lower().startswith(_PRINCIPAL)}
+    return {**kept, f"{_PRINCIPAL}-name": principal}
+
+
 def provided_key(request: Request) -> str | None:
     return request.headers.get("x-functions-key") or request.query_params.get("code")
 
@@ -104,10 +117,11 @@ class TriggerDispatcher:
             function.auth_level, provided_key(request)
         ):
             return Response(status_code=401)
+        headers = signed_in(dict(request.headers), self.settings.principal)
         req = func.HttpRequest(
             method=request.method.upper(),
             url=str(request.url),
-            headers=dict(request.headers),
+            headers=headers,
             params=dict(request.query_params),
             route_params=params,
             body=await request.body(),

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from devhost.http.routes import compile_route
+from devhost.http.triggers import signed_in
 from devhost.testing import RunningDevhost, run_devhost
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
 
@@ -133,3 +134,9 @@ def test_missing_function_app_exits_with_clear_error(tmp_path: Path) -> None:
         run_devhost(tmp_path, tmp_path / "data"),
     ):
         pass
+
+
+def test_a_configured_principal_replaces_whatever_the_caller_claims() -> None:
+    claimed = {"X-MS-CLIENT-PRINCIPAL-NAME": "mallory", "x-ms-client-principal-id": "1", "a": "b"}
+    assert signed_in(claimed, "ana") == {"a": "b", "x-ms-client-principal-name": "ana"}
+    assert signed_in(claimed, None) == claimed

@@ -1,0 +1,356 @@
+"""Assets over HTTP: the B2B routes (`/api/platform/...`, `/api/platforms`) and the
+reviewers' routes (`/api/assets/...`). Handlers parse, call one `application.assets` use
+case or read the read model, and format; who acts comes from App Service Authentication's
+`X-MS-CLIENT-PRINCIPAL-NAME` (devhost: `--principal`), else from `by` in the body."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+import wiring
+from adapters.catalog.assets import AssetRecord, AssetVersionRecord
+from api.asset_models import (
+    AssetListQuery,
+    AssetPage,
+    AssetView,
+    CommandAnswerView,
+    HistoryPage,
+    PlatformPage,
+    PlatformStatusView,
+    RevisionView,
+    StatusQuery,
+    SubmitAnswer,
+    VersionPage,
+    VersionView,
+)
+from api.http import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    json_body,
+    json_errors,
+    json_response,
+)
+from application import assets as use_cases
+from application.platforms import registry
+from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
+
+bp = df.Blueprint()
+
+PRINCIPAL_HEADER = "x-ms-client-principal-name"
+_REFUSAL_ERROR: dict[str, type[ApiError]] = {
+    "conflict": Conflict,
+    "not_found": NotFound,
+    "invalid": BadRequest,
+}
+
+
+def _refused(outcome: Outcome, **extra: Any) -> ApiError:
+    """The state machine's refusal as an HTTP error: the current state and what is allowed."""
+    refusal = outcome.refusal
+    assert refusal is not None
+    error = _REFUSAL_ERROR[refusal.code]
+    return error(refusal.message, current=refusal.current, allowed=refusal.allowed, **extra)
+
+
+def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        fields = {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors(include_url=False)}
+        raise BadRequest("invalid request body", fields=fields) from exc
+
+
+async def _call(coro: Any) -> use_cases.CommandAnswer:
+    """Await a use case, turning its errors into HTTP errors."""
+    try:
+        return await coro
+    except use_cases.InvalidRequest as exc:
+        raise BadRequest(str(exc), fields=exc.fields) from exc
+    except use_cases.RequestConflict as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def _principal(req: func.HttpRequest) -> str | None:
+    return req.headers.get(PRINCIPAL_HEADER) or None
+
+
+def _base(req: func.HttpRequest) -> str:
+    return req.url.split("/api/")[0]
+
+
+def _command_link(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> str:
+    return f"{_base(req)}/runtime/webhooks/durabletask/instances/{answer.instance_id}"
+
+
+def _check_asset_id(asset_id: str) -> str:
+    """An id dagmaster cannot have made names no asset (and never reaches an entity key)."""
+    if re.fullmatch(ASSET_ID_PATTERN, asset_id) is None:
+        raise NotFound(f"unknown asset '{asset_id}' (asset ids look like ddh-<32 hex digits>)")
+    return asset_id
+
+
+# B2B -------------------------------------------------------------------------------------
+
+
+@bp.route(route="api/platform/submit", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def platform_submit(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """A new version of a platform's asset; 202 once the version is recorded and its job
+    started. The same request_id with the same body returns the same answer."""
+    body: use_cases.SubmitBody = _parse(use_cases.SubmitBody, json_body(req))
+    answer = await _call(use_cases.submit(body, _principal(req), client))
+    request_id = answer.request_id or ""
+    base = _base(req)
+    links = {
+        "status": f"{base}/api/platform/status/{request_id}",
+        "asset": f"{base}/api/assets/{answer.asset_id}",
+    }
+    outcome = answer.outcome
+    if outcome is None:
+        links["command"] = _command_link(req, answer)
+        pending = SubmitAnswer(
+            request_id=request_id, asset_id=answer.asset_id, status="pending", links=links
+        )
+        return json_response(pending, 202, headers={"Location": links["command"]})
+    if not outcome.ok:
+        raise _refused(outcome, request_id=request_id, asset_id=answer.asset_id)
+    job_id = str(outcome.result["job_id"])
+    links["job"] = f"{base}/api/jobs/{job_id}"
+    accepted = SubmitAnswer(
+        request_id=request_id,
+        asset_id=answer.asset_id,
+        version_ordinal=outcome.result["ordinal"],
+        job_id=job_id,
+        status="accepted",
+        links=links,
+    )
+    return json_response(accepted, 202, headers={"Location": links["status"]})
+
+
+@bp.route(route="api/platform/status/{request_id}", methods=["GET"])
+@json_errors
+async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
+    """Where a submission is: its version's processing, approval, the asset's clearance,
+    the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
+    request_id = req.route_params["request_id"]
+    query: StatusQuery = _parse(StatusQuery, dict(req.params))
+    catalog = wiring.asset_catalog()
+    found = await asyncio.to_thread(catalog.requests, request_id)
+    if query.platform_id:
+        found = [r for r in found if r.platform_id == query.platform_id]
+    if not found:
+        raise NotFound(f"unknown request '{request_id}'")
+    if len(found) > 1:
+        platforms = ", ".join(r.platform_id for r in found)
+        raise BadRequest(f"request '{request_id}' exists for {platforms}: pass platform_id")
+    request = found[0]
+    view = PlatformStatusView(
+        request_id=request_id,
+        platform_id=request.platform_id,
+        asset_id=request.asset_id,
+        status="pending",
+        version_ordinal=request.ordinal,
+        job_id=request.job_id,
+    )
+    outcome = request.outcome
+    if outcome is None:
+        return json_response(view)
+    if not outcome.get("ok"):
+        refusal = outcome.get("refusal")
+        error = refusal if isinstance(refusal, dict) else None
+        return json_response(view.model_copy(update={"status": "refused", "error": error}))
+    asset = await asyncio.to_thread(catalog.get_asset, request.asset_id)
+    versions = await asyncio.to_thread(catalog.versions, request.asset_id)
+    version = next((v for v in versions if v.ordinal == request.ordinal), None)
+    if asset is None or version is None:  # projected in the same orchestration; not yet
+        return json_response(view.model_copy(update={"status": "accepted"}))
+    job = await asyncio.to_thread(wiring.catalog().get_job, version.job_id)
+    current = {
+        "status": "accepted",
+        "job_id": version.job_id,
+        "job_status": job.status.value if job else None,
+        "processing": version.processing,
+        "approval": version.approval,
+        "clearance": asset.clearance,
+        "outputs": version.outputs,
+        "error": version.error,
+    }
+    return json_response(PlatformStatusView.model_validate({**view.model_dump(), **current}))
+
+
+@bp.route(route="api/platforms", methods=["GET"])
+@json_errors
+async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(PlatformPage(items=registry().all()))
+
+
+@bp.route(route="api/platforms/{platform_id}", methods=["GET"])
+@json_errors
+async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
+    platform_id = req.route_params["platform_id"]
+    try:
+        return json_response(registry().get(platform_id))
+    except KeyError:
+        raise NotFound(f"unknown platform '{platform_id}'") from None
+
+
+# Reviewers -------------------------------------------------------------------------------
+
+
+@bp.route(route="api/assets", methods=["GET"])
+@json_errors
+async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
+    """Newest first; ``approval`` and ``processing`` filter on each asset's latest version."""
+    query: AssetListQuery = _parse(AssetListQuery, dict(req.params))
+    try:
+        page = await asyncio.to_thread(
+            wiring.asset_catalog().list_assets,
+            platform_id=query.platform_id,
+            clearance=query.clearance.value if query.clearance else None,
+            approval=query.approval.value if query.approval else None,
+            processing=query.processing.value if query.processing else None,
+            deleted=query.deleted,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc), fields={"cursor": str(exc)}) from exc
+    items = [AssetView.of(a) for a in page.items]
+    return json_response(AssetPage(items=items, next_cursor=page.next_cursor))
+
+
+async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
+    _check_asset_id(asset_id)
+    catalog = wiring.asset_catalog()
+    asset = await asyncio.to_thread(catalog.get_asset, asset_id)
+    if asset is None:
+        raise NotFound(f"unknown asset '{asset_id}'")
+    return asset, await asyncio.to_thread(catalog.versions, asset_id)
+
+
+def _ordinal(req: func.HttpRequest) -> int:
+    raw = req.route_params["ordinal"]
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"ordinal: {raw!r} is not a version number (1, 2, ...)")
+    return int(raw)
+
+
+def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> Any:
+    links = {"asset": f"{_base(req)}/api/assets/{answer.asset_id}"}
+    outcome = answer.outcome
+    if outcome is None:
+        links["command"] = _command_link(req, answer)
+        pending = CommandAnswerView(asset_id=answer.asset_id, status="pending", links=links)
+        return json_response(pending, 202, headers={"Location": links["command"]})
+    if not outcome.ok:
+        raise _refused(outcome, asset_id=answer.asset_id)
+    done = CommandAnswerView(
+        asset_id=answer.asset_id,
+        status="done",
+        command=outcome.kind,
+        revision=outcome.revision,
+        duplicate=outcome.duplicate,
+        result=outcome.result,
+        clearance=outcome.state.clearance if outcome.state else None,
+        links=links,
+    )
+    return json_response(done)
+
+
+async def _review(
+    req: func.HttpRequest, client: Any, action: str, ordinal: int | None = None
+) -> func.HttpResponse:
+    body: use_cases.ReviewBody = _parse(use_cases.ReviewBody, json_body(req))
+    asset_id = _check_asset_id(req.route_params["asset_id"])
+    answer = await _call(
+        use_cases.review(asset_id, action, body, _principal(req), client, ordinal=ordinal)
+    )
+    return _command_answer(req, answer)
+
+
+@bp.route(route="api/assets/{asset_id}", methods=["GET", "DELETE"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def asset_item(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """GET: the asset with its versions. DELETE {by?, reason}: soft delete (unpublishes)."""
+    if req.method.upper() == "DELETE":
+        return await _review(req, client, "delete")
+    found, versions = await _read(req.route_params["asset_id"])
+    return json_response(AssetView.of(found, versions))
+
+
+@bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])
+@json_errors
+async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
+    found, versions = await _read(req.route_params["asset_id"])
+    items = [VersionView.of(v) for v in versions]
+    return json_response(VersionPage(asset_id=found.asset_id, items=items))
+
+
+@bp.route(route="api/assets/{asset_id}/versions/{ordinal}", methods=["GET"])
+@json_errors
+async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
+    """One version; ``latest`` is the latest approved one (404 if none is)."""
+    found, versions = await _read(req.route_params["asset_id"])
+    if req.route_params["ordinal"] == "latest":
+        approved = [v for v in versions if v.approval == Approval.APPROVED.value]
+        if not approved:
+            raise NotFound(f"asset '{found.asset_id}' has no approved version")
+        return json_response(VersionView.of(approved[-1]))
+    ordinal = _ordinal(req)
+    version = next((v for v in versions if v.ordinal == ordinal), None)
+    if version is None:
+        raise NotFound(f"asset '{found.asset_id}' has no version {ordinal}")
+    return json_response(VersionView.of(version))
+
+
+@bp.route(route="api/assets/{asset_id}/history", methods=["GET"])
+@json_errors
+async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
+    """Every revision, oldest first: who did what, why and when."""
+    found, _ = await _read(req.route_params["asset_id"])
+    revisions = await asyncio.to_thread(wiring.asset_catalog().revisions, found.asset_id)
+    items = [RevisionView.of(r) for r in revisions]
+    return json_response(HistoryPage(asset_id=found.asset_id, items=items))
+
+
+_VERSION_ACTIONS = ("approve", "reject", "reprocess")
+
+
+@bp.route(route="api/assets/{asset_id}/versions/{ordinal}/{action}", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def version_action(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """approve | reject | reprocess {by?, reason, request_id?}."""
+    action = req.route_params["action"]
+    if action not in _VERSION_ACTIONS:
+        raise NotFound(f"no version action '{action}' (actions: {', '.join(_VERSION_ACTIONS)})")
+    return await _review(req, client, action, _ordinal(req))
+
+
+@bp.route(route="api/assets/{asset_id}/clearance/{clearance}", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def set_clearance(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """cleared | public {by?, reason, request_id?}."""
+    target = req.route_params["clearance"]
+    if target not in ("cleared", "public"):
+        raise NotFound(f"no clearance '{target}' to set (cleared, public)")
+    return await _review(req, client, target)

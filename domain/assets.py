@@ -1,0 +1,243 @@
+"""Geospatial assets: identity, state, commands, events and outcomes (what the state
+machine in `domain.asset_machine` reads and answers).
+
+An asset is what a B2B platform handed over, identified by the platform and the platform's
+identity fields; `asset_id_for` derives dagmaster's URL-safe key from them. Each submission
+is a version (ordinal 1, 2, 3 ...): processing ``queued → processing → completed | failed``
+(driven by its job), then approval ``pending → approved | rejected``. The asset's clearance
+goes ``uncleared → cleared → public`` (and back to cleared); public needs an approved version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+# How many recent command ids an asset remembers (their first outcome, without the state).
+# Commands arrive through orchestrations whose instance ids are derived from the request,
+# so a duplicate normally comes soon after the original; this bounds the entity's state.
+REMEMBERED_COMMANDS = 200
+ASSET_ID_PATTERN = r"^[a-z0-9_]+-[0-9a-f]{32}$"
+
+
+class Processing(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Approval(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Clearance(StrEnum):
+    UNCLEARED = "uncleared"
+    CLEARED = "cleared"
+    PUBLIC = "public"
+
+
+def identity_key(identity_fields: list[str], identifiers: Mapping[str, str]) -> str:
+    """The canonical text of an identity: the platform's fields in its order, as JSON."""
+    return json.dumps(
+        [[name, identifiers[name]] for name in identity_fields],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def asset_id_for(
+    platform_id: str, identity_fields: list[str], identifiers: Mapping[str, str]
+) -> str:
+    """``<platform_id>-<32 hex>``: the same platform and identity always give the same id,
+    which is safe unencoded in URLs and in Durable entity keys. Fields other than the
+    platform's identity fields do not count."""
+    canonical = f"{platform_id}\n{identity_key(identity_fields, identifiers)}"
+    return f"{platform_id}-{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+class Source(BaseModel):
+    container: str = Field(min_length=1)
+    blob_path: str = Field(min_length=1)
+
+
+class VersionState(BaseModel):
+    ordinal: int = Field(ge=1)
+    version_label: str | None = None
+    request_id: str
+    data_type: str
+    workflow_id: str
+    source: Source
+    processing: Processing = Processing.QUEUED
+    approval: Approval = Approval.PENDING
+    job_id: str
+    jobs: list[str] = Field(default_factory=list)  # every job that processed it, in order
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    submitted_at: datetime
+    submitted_by: str
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    review_reason: str | None = None
+    updated_at: datetime
+
+    @property
+    def unresolved(self) -> bool:
+        """Processing, or completed and awaiting review: blocks a new submission."""
+        if self.processing in (Processing.QUEUED, Processing.PROCESSING):
+            return True
+        return self.processing is Processing.COMPLETED and self.approval is Approval.PENDING
+
+
+class Refusal(BaseModel):
+    """Why a command was not applied (HTTP: ``not_found`` 404, ``conflict`` 409,
+    ``invalid`` 400)."""
+
+    code: Literal["conflict", "not_found", "invalid"] = "conflict"
+    message: str
+    current: dict[str, Any] = Field(default_factory=dict)
+    allowed: list[str] = Field(default_factory=list)
+
+
+class CommandRecord(BaseModel):
+    """What a command id answered the first time (the state is not kept)."""
+
+    kind: str
+    ok: bool
+    revision: int
+    result: dict[str, Any] = Field(default_factory=dict)
+    refusal: Refusal | None = None
+
+
+class AssetState(BaseModel):
+    """The entity's state: small, plain JSON. The revision history lives in the read model."""
+
+    asset_id: str
+    platform_id: str
+    identity: dict[str, str]
+    identity_key: str  # `identity_key` of the identity: unique per platform in the read model
+    title: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    revision: int = 0
+    clearance: Clearance = Clearance.UNCLEARED
+    public_ordinal: int | None = None
+    deleted: bool = False
+    created_at: datetime
+    updated_at: datetime
+    versions: list[VersionState] = Field(default_factory=list)
+    commands: dict[str, CommandRecord] = Field(default_factory=dict)
+
+    def version(self, ordinal: int) -> VersionState | None:
+        return next((v for v in self.versions if v.ordinal == ordinal), None)
+
+    def unresolved(self) -> VersionState | None:
+        return next((v for v in self.versions if v.unresolved), None)
+
+    def latest_approved(self) -> VersionState | None:
+        approved = [v for v in self.versions if v.approval is Approval.APPROVED]
+        return approved[-1] if approved else None
+
+
+class _Command(BaseModel):
+    command_id: str = Field(min_length=1)
+    at: datetime
+    by: str = Field(min_length=1)
+    reason: str | None = None
+
+
+class Submit(_Command):
+    kind: Literal["submit"] = "submit"
+    asset_id: str
+    platform_id: str
+    identity: dict[str, str]
+    identity_key: str
+    version_label: str | None = None
+    request_id: str
+    data_type: str
+    workflow_id: str
+    source: Source
+    title: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    job_id: str  # used only if this creates a version
+
+
+class JobStarted(_Command):
+    kind: Literal["job_started"] = "job_started"
+    job_id: str
+
+
+class JobFinished(_Command):
+    kind: Literal["job_finished"] = "job_finished"
+    job_id: str
+    ok: bool
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class Approve(_Command):
+    kind: Literal["approve"] = "approve"
+    ordinal: int
+
+
+class Reject(_Command):
+    kind: Literal["reject"] = "reject"
+    ordinal: int
+
+
+class Reprocess(_Command):
+    kind: Literal["reprocess"] = "reprocess"
+    ordinal: int
+    job_id: str
+
+
+class SetClearance(_Command):
+    kind: Literal["set_clearance"] = "set_clearance"
+    clearance: Literal[Clearance.CLEARED, Clearance.PUBLIC]
+
+
+class Delete(_Command):
+    kind: Literal["delete"] = "delete"
+
+
+AnyCommand = (
+    Submit | JobStarted | JobFinished | Approve | Reject | Reprocess | SetClearance | Delete
+)
+Command = Annotated[AnyCommand, Field(discriminator="kind")]
+COMMAND: TypeAdapter[AnyCommand] = TypeAdapter(Command)
+
+
+class AssetEvent(BaseModel):
+    """One revision of an asset: who did what, why and when."""
+
+    asset_id: str
+    revision: int
+    at: datetime
+    by: str
+    action: str
+    reason: str | None = None
+    ordinal: int | None = None
+    command_id: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Outcome(BaseModel):
+    """What `decide` answers: the new state (or the unchanged one), and what happened."""
+
+    command_id: str
+    kind: str
+    ok: bool
+    duplicate: bool = False
+    changed: bool = False
+    revision: int
+    result: dict[str, Any] = Field(default_factory=dict)
+    refusal: Refusal | None = None
+    event: AssetEvent | None = None
+    state: AssetState | None = None

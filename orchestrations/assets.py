@@ -1,0 +1,43 @@
+"""`asset_command`: one command to one asset, effectively once.
+
+Call the asset's entity with the command, project what it answered into the read model,
+start the version's job when `domain.asset_flow.job_to_start` says so, and return the
+outcome. Its instance id comes from the request (`command_instance_id`), so a retried request
+finds this instance instead of acting twice; orchestration → entity calls are delivered
+exactly once and in order, which client signals are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import azure.durable_functions as df
+
+from domain.asset_flow import AssetCommandInput, ProjectAsset, job_to_start
+from domain.assets import Outcome
+from domain.names import ASSET_COMMAND, ASSET_ENTITY, PROJECT_ASSET, START_ASSET_JOB
+from entities.asset import OPERATION
+
+bp = df.Blueprint()
+
+# Catalog and start-up hiccups are retried by the host; the entity has already decided.
+_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=5)
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=ASSET_COMMAND)
+def asset_command(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+    message = AssetCommandInput.model_validate(context.get_input())
+    entity = df.EntityId(ASSET_ENTITY, message.asset_id)
+    answer = yield context.call_entity(entity, OPERATION, message.command.model_dump(mode="json"))
+    outcome = Outcome.model_validate(answer)
+    projection = ProjectAsset(outcome=outcome, request=message.request)
+    yield context.call_activity_with_retry(
+        PROJECT_ASSET, _RETRY, projection.model_dump(mode="json")
+    )
+    start = job_to_start(outcome, message.job)
+    if start is not None:
+        yield context.call_activity_with_retry(
+            START_ASSET_JOB, _RETRY, start.model_dump(mode="json")
+        )
+    return outcome.model_dump(mode="json")
