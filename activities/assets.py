@@ -11,7 +11,7 @@ import azure.durable_functions as df
 
 import wiring
 from adapters.catalog import JobRecord
-from api.workflows import pinned
+from api.workflow_lookup import pinned
 from domain.asset_flow import ProjectAsset, StartAssetJob
 from domain.evaluator import job_created_event
 from domain.jobs import JobStart

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 import wiring
-from api.workflows import find
+from api.workflow_lookup import find
 from application.platforms import ensure_projected, registry
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
 from domain.assets import (

@@ -10,7 +10,6 @@ from functools import cache
 from pathlib import Path
 
 import wiring
-from api.workflows import workflows
 from config.settings import AppSettings
 from domain.platforms import PlatformRegistry, load_platform_dir
 
@@ -23,7 +22,7 @@ def registry() -> PlatformRegistry:
     """Every entry under `DAGMASTER_PLATFORMS_DIR` (folders separated by the OS path
     separator; default: the app's `platforms/`). Invalid entries fail loudly, all at once."""
     folders = (AppSettings.from_env().platforms_dirs or str(PLATFORMS_DIR)).split(os.pathsep)
-    known = {wid for wid, _ in workflows().workflows}
+    known = {wid for wid, _ in wiring.workflows().workflows}
     return load_platform_dir([Path(f) for f in folders if f], workflows=known)
 
 

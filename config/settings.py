@@ -441,6 +441,25 @@ class HandlerSettings(EnvSettings):
     )
 
 
+class PublishSettings(EnvSettings):
+    """Where publishing puts an asset's public copy (the publish_asset and unpublish_asset
+    handlers)."""
+
+    container: str = setting(
+        "DAGMASTER_PUBLIC_CONTAINER",
+        "blob container of the public copies of published assets (its own container, so "
+        "that its access can be opened without opening anything else)",
+        readers=APP_AND_WORKER,
+        default="public",
+    )
+    collection: str = setting(
+        "DAGMASTER_PUBLIC_STAC_COLLECTION",
+        "STAC collection (in the catalog's STAC index) of published assets' items",
+        readers=APP_AND_WORKER,
+        default="public",
+    )
+
+
 class AppSettings(EnvSettings):
     """What only the Functions app reads."""
 
@@ -502,6 +521,7 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     WorkerSettings,
     LogSettings,
     HandlerSettings,
+    PublishSettings,
     AppSettings,
     DevhostEnvSettings,
 )
