@@ -44,8 +44,11 @@ def project_asset(message: dict[str, Any]) -> bool:
     return project(ProjectAsset.model_validate(message))
 
 
-async def start_job(start: StartAssetJob, client: df.DurableOrchestrationClient) -> str:
-    """Record and start the version's job under its own id, at most once.
+async def start_job(
+    start: StartAssetJob, client: df.DurableOrchestrationClient, *, reports: bool = True
+) -> str:
+    """Record and start the version's job under its own id, at most once. ``reports``:
+    the job reports its start and end to the asset (a publication job does not).
 
     TEMPORARY: this repeats what `api.jobs.submit_job` does until the job submission use
     case (`application.jobs.submit_job`) is in main; then it calls that."""
@@ -78,7 +81,7 @@ async def start_job(start: StartAssetJob, client: df.DurableOrchestrationClient)
         workflow=snapshot,
         inputs=start.job.inputs,
         request_id=record.request_id,
-        asset_id=start.asset_id,
+        asset_id=start.asset_id if reports else None,
     )
     await client.start_new(JOB_ORCHESTRATOR, stored.job_id, job_start.model_dump(mode="json"))
     return stored.job_id

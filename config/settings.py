@@ -42,7 +42,15 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from config.base import CommaList, EnvSettings, Reader, Setting, SettingsError, setting
+from config.base import (
+    CommaList,
+    EnvSettings,
+    Reader,
+    Setting,
+    SettingsError,
+    named_value,
+    setting,
+)
 
 APP: tuple[Reader, ...] = ("app",)
 WORKER: tuple[Reader, ...] = ("worker",)
@@ -460,6 +468,50 @@ class PublishSettings(EnvSettings):
     )
 
 
+class OutboundSettings(EnvSettings):
+    """Signed callbacks to B2B platforms (the URL and the secret's setting name are in the
+    platform registry; see domain.callbacks)."""
+
+    max_attempts: int = setting(
+        "DAGMASTER_CALLBACK_MAX_ATTEMPTS",
+        "attempts to deliver one callback event before it is given up",
+        readers=APP,
+        default=10,
+        ge=1,
+    )
+    backoff_seconds: float = setting(
+        "DAGMASTER_CALLBACK_BACKOFF_SECONDS",
+        "wait after a callback's first failed attempt, doubled after each further one",
+        readers=APP,
+        default=10.0,
+        ge=0,
+    )
+    backoff_max_seconds: float = setting(
+        "DAGMASTER_CALLBACK_BACKOFF_MAX_SECONDS",
+        "longest wait between two attempts of one callback",
+        readers=APP,
+        default=900.0,
+        ge=0,
+    )
+    timeout_seconds: float = setting(
+        "DAGMASTER_CALLBACK_TIMEOUT_SECONDS",
+        "how long one callback POST may take (connect and read)",
+        readers=APP,
+        default=10.0,
+        gt=0,
+    )
+
+    def secret(self, setting_name: str, env: Mapping[str, str] | None = None) -> bytes:
+        """The signing secret held by the app setting a registry entry names."""
+        value = named_value(setting_name, env)
+        if value is None:
+            raise SettingsError(
+                f"{setting_name} is not set (the platform registry names it as a callback "
+                "secret: set it in the app settings)"
+            )
+        return value.encode()
+
+
 class AppSettings(EnvSettings):
     """What only the Functions app reads."""
 
@@ -522,6 +574,7 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     LogSettings,
     HandlerSettings,
     PublishSettings,
+    OutboundSettings,
     AppSettings,
     DevhostEnvSettings,
 )

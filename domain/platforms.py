@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.callbacks import CallbackDefinition, url_problem
 from domain.loader import Problem, _line_map
 
 _NAME = r"^[a-z][a-z0-9_]*$"
@@ -43,10 +44,14 @@ class PlatformDefinition(BaseModel):
     identity: list[str] = Field(min_length=1)
     version_label: str | None = Field(default=None, pattern=_NAME)
     data_types: dict[str, DataTypeDefinition] = Field(min_length=1)
+    # Signed callbacks on every version event (see domain.callbacks); none: nothing is sent.
+    callback: CallbackDefinition | None = None
 
     @model_validator(mode="after")
     def _fields_are_distinct(self) -> PlatformDefinition:
         problems = [f"identity field {f!r} is not a name" for f in self.identity if not _ok(f)]
+        if self.callback is not None and (bad := url_problem(self.callback.url)):
+            problems.append(bad)
         if len(set(self.identity)) != len(self.identity):
             problems.append("identity fields must be distinct")
         if self.version_label in self.identity:

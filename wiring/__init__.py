@@ -20,9 +20,11 @@ from pathlib import Path
 from adapters.blob import BlobStore, open_blob_store
 from adapters.catalog import (
     AssetCatalog,
+    CallbackCatalog,
     JobCatalog,
     StacCatalog,
     get_asset_catalog,
+    get_callback_catalog,
     get_catalog,
     get_stac_catalog,
 )
@@ -49,6 +51,12 @@ def stac_catalog() -> StacCatalog:
 def asset_catalog() -> AssetCatalog:
     """The asset read model (platforms, assets, versions, revisions), on the job catalog's pool."""
     return get_asset_catalog()
+
+
+@cache
+def callback_catalog() -> CallbackCatalog:
+    """The callback deliveries and their attempts, on the job catalog's pool."""
+    return get_callback_catalog()
 
 
 @cache
@@ -88,6 +96,7 @@ def reset() -> None:
         catalog,
         stac_catalog,
         asset_catalog,
+        callback_catalog,
         blob_store,
         json_blobs,
         task_queue,
