@@ -12,7 +12,6 @@ import azure.durable_functions as df
 import wiring
 from activities.assets import start_job
 from adapters import webhooks
-from application.platforms import registry
 from config.settings import OutboundSettings
 from domain.asset_flow import AssetJob, StartAssetJob
 from domain.callbacks import (
@@ -55,7 +54,7 @@ def policy() -> RetryPolicy:
 
 def record(events: list[VersionEvent]) -> set[str]:
     """Record each event of a platform with a callback (once by event_id); the assets to wake."""
-    catalog, platforms, woken = wiring.callback_catalog(), registry(), set()
+    catalog, platforms, woken = wiring.callback_catalog(), wiring.platforms(), set()
     for event in events:
         entry = platforms.platforms.get(event.platform_id)
         if entry is None or entry.callback is None:

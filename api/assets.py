@@ -39,7 +39,6 @@ from api.http import (
     json_response,
 )
 from application import assets as use_cases
-from application.platforms import registry
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 
 bp = df.Blueprint()
@@ -192,7 +191,7 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/platforms", methods=["GET"])
 @json_errors
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(PlatformPage(items=registry().all()))
+    return json_response(PlatformPage(items=wiring.platforms().all()))
 
 
 @bp.route(route="api/platforms/{platform_id}", methods=["GET"])
@@ -200,7 +199,7 @@ async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     platform_id = req.route_params["platform_id"]
     try:
-        return json_response(registry().get(platform_id))
+        return json_response(wiring.platforms().get(platform_id))
     except KeyError:
         raise NotFound(f"unknown platform '{platform_id}'") from None
 
@@ -279,17 +278,22 @@ async def _review(
     return _command_answer(req, answer)
 
 
-@bp.route(route="api/assets/{asset_id}", methods=["GET", "DELETE"])
-@bp.durable_client_input(client_name="client")
+@bp.route(route="api/assets/{asset_id}", methods=["GET"])
 @json_errors
-async def asset_item(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    """GET: the asset with its versions. DELETE {by?, reason}: soft delete (unpublishes)."""
-    if req.method.upper() == "DELETE":
-        return await _review(req, client, "delete")
+async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
+    """The asset with its versions."""
     found, versions = await _read(req.route_params["asset_id"])
     return json_response(AssetView.of(found, versions))
+
+
+@bp.route(route="api/assets/{asset_id}", methods=["DELETE"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def delete_asset(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Soft delete {by?, reason, request_id?}: unpublishes; afterwards only reads work."""
+    return await _review(req, client, "delete")
 
 
 @bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 import wiring
 from api.workflow_lookup import find
-from application.platforms import ensure_projected, registry
+from application.platforms import ensure_projected
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
 from domain.assets import (
     AnyCommand,
@@ -127,9 +127,9 @@ def actor(principal: str | None, by: str | None) -> str:
 
 def _platform(platform_id: str, problems: dict[str, str]) -> PlatformDefinition | None:
     try:
-        platform = registry().get(platform_id)
+        platform = wiring.platforms().get(platform_id)
     except KeyError:
-        known = ", ".join(p.platform_id for p in registry().all())
+        known = ", ".join(p.platform_id for p in wiring.platforms().all())
         problems["platform_id"] = f"unknown platform {platform_id!r} (known: {known})"
         return None
     if not platform.active:

@@ -512,6 +512,33 @@ class OutboundSettings(EnvSettings):
         return value.encode()
 
 
+class PostgisSettings(EnvSettings):
+    """Where vector tables live (`adapters.postgis`): read by the vector handlers."""
+
+    url: str | None = setting(
+        "DAGMASTER_POSTGIS_URL",
+        "libpq URL of a PostgreSQL with PostGIS for vector tables, or 'catalog' for the job "
+        "catalog's own connection (Azure: the Flexible Server with Entra ID); unset: "
+        "vector_ingest fails naming this setting",
+        readers=APP_AND_WORKER,
+        default=None,
+        secret=True,
+    )
+    schema_name: str = setting(
+        "DAGMASTER_VECTOR_SCHEMA",
+        "the schema vector tables are created in",
+        readers=APP_AND_WORKER,
+        default="geo",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+    )
+    pg_bin: Path = setting(
+        "DAGMASTER_PG_BIN",
+        "the PostgreSQL 15 binaries of the local PostGIS cluster (tests and demo only)",
+        readers=DEVHOST,
+        default=Path("/usr/lib/postgresql/15/bin"),
+    )
+
+
 class AppSettings(EnvSettings):
     """What only the Functions app reads."""
 
@@ -575,6 +602,7 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     HandlerSettings,
     PublishSettings,
     OutboundSettings,
+    PostgisSettings,
     AppSettings,
     DevhostEnvSettings,
 )

@@ -3,7 +3,10 @@
 Starts Azurite, devhost (the Functions app, with its embedded PostgreSQL catalog) and one
 container worker; submits the shipped example workflows through the HTTP API, shows their
 progress, prints each job's result and timeline; then ingests a synthetic GeoTIFF with
-`raster_ingest` and prints its COG and STAC item.
+`raster_ingest` and prints its COG and STAC item, and a GeoPackage of parcels with
+`vector_ingest` into a local PostGIS (Debian's PostgreSQL 15 + PostGIS, started here and
+stopped at the end); then runs the B2B asset flow for DDH (submit, processing, approve,
+clearance, a second version rejected, the history).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -210,12 +215,56 @@ def asset_flow(api: Api) -> None:
     )
 
 
+def vector_ingest(api: Api, connection_string: str) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    from dagmaster import vector_samples
+
+    say("\n== vector_ingest: a GeoPackage of parcels (UTM 33N) -> PostGIS (WGS84) -> STAC item")
+    source = vector_samples.write(vector_samples.parcels(1_000), DATA / "parcels.gpkg", "GPKG")
+    service = BlobServiceClient.from_connection_string(connection_string)
+    if not service.get_container_client("raw").exists():
+        service.create_container("raw")
+    service.get_container_client("raw").upload_blob(
+        "demo/parcels.gpkg", source.read_bytes(), overwrite=True
+    )
+    say(f"    uploaded raw/demo/parcels.gpkg ({source.stat().st_size:,} bytes) to Azurite")
+    inputs = {"container": "raw", "blob_path": "demo/parcels.gpkg", "table": "parcels"}
+    job = api.follow(api.submit("vector_ingest", {**inputs, "chunk_size": 250}))
+    if job["status"] != "completed":
+        show(api, job)
+        raise SystemExit("vector_ingest did not complete")
+    show(api, job, result=False)
+    result = dict(job["output"]["result"])
+    item = result.pop("stac_item")["item"]
+    say(f"    result: {json.dumps(result)}")
+    say(f"    STAC item '{item['id']}': {item['assets']['data']['href']}")
+
+
+@contextmanager
+def local_postgis() -> Iterator[dict[str, str]]:
+    """A PostGIS for the vector tables: DAGMASTER_POSTGIS_URL if set, else a local cluster."""
+    from adapters.postgis.local import start_local_postgis
+    from config.settings import PostgisSettings
+
+    if PostgisSettings.from_env().url:
+        yield {}
+        return
+    server = start_local_postgis(REPO / ".dagmaster" / "postgis")
+    say(f"    PostGIS for vector tables on {server.url} (data in .dagmaster/postgis)")
+    try:
+        yield {"DAGMASTER_POSTGIS_URL": server.url}
+    finally:
+        server.stop()
+
+
 def main() -> None:
     shutil.rmtree(DATA, ignore_errors=True)
     DATA.mkdir(parents=True)
     say("== starting Azurite, devhost (Functions app + embedded PostgreSQL) and a worker")
-    with run_azurite() as azurite:
+    with run_azurite() as azurite, local_postgis() as postgis_env:
         env = {
+            **postgis_env,
             "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,
             "DAGMASTER_TASK_QUEUE": "storage",
             "DAGMASTER_DATA_DIR": str(DATA),
@@ -231,6 +280,7 @@ def main() -> None:
                     say(f"\n== {workflow_id}: {title}  inputs={json.dumps(inputs)}")
                     show(api, api.follow(api.submit(workflow_id, inputs)))
                 raster_ingest(api, azurite.connection_string)
+                vector_ingest(api, azurite.connection_string)
                 asset_flow(api)
                 say("\nDone. Run `.venv/bin/dagmaster dev` to start the app on its own.")
             finally:

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.azurite import Azurite, run_azurite
+from tests.support.postgis import postgis, vector_schema  # noqa: F401
 from tests.support.postgres import catalog, catalog_db, embedded_pg  # noqa: F401
 
 

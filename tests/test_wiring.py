@@ -50,3 +50,15 @@ def test_workflows_are_the_shipped_ones_unless_the_setting_names_folders(monkeyp
     monkeypatch.setenv("DAGMASTER_WORKFLOWS_DIR", str(tmp_path))
     wiring.reset()
     assert list(wiring.workflows().workflows) == []
+
+
+def test_platforms_are_the_shipped_registry_unless_the_setting_names_folders(monkeypatch, tmp_path):
+    monkeypatch.delenv("DAGMASTER_PLATFORMS_DIR", raising=False)
+    assert "ddh" in wiring.platforms().platforms
+    (tmp_path / "acme.yaml").write_text(
+        "platform_id: acme\nname: Acme\nidentity: [id]\n"
+        "data_types: {raster: {workflow_id: raster_ingest}}\n"
+    )
+    monkeypatch.setenv("DAGMASTER_PLATFORMS_DIR", str(tmp_path))
+    wiring.reset()
+    assert list(wiring.platforms().platforms) == ["acme"]

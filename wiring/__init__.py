@@ -1,10 +1,11 @@
 """The app's wiring: every long-lived object a process uses, built once from the settings.
 
-One place builds the adapters and the workflow set that activities, the HTTP API and the
-handlers share (a Functions worker process, or a container worker's task process), each on
-first use, so a missing setting fails the first call that needs it with the message naming
-it. Call them through the module, ``wiring.catalog()``, never ``from wiring import catalog``:
-that is what lets a test substitute one (``monkeypatch.setattr(wiring, "catalog", ...)``).
+One place builds the adapters, the workflow set and the platform registry that activities,
+the HTTP API and the handlers share (a Functions worker process, or a container worker's
+task process), each on first use, so a missing setting fails the first call that needs it
+with the message naming it. Call them through the module, ``wiring.catalog()``, never
+``from wiring import catalog``: that is what lets a test substitute one
+(``monkeypatch.setattr(wiring, "catalog", ...)``).
 ``reset()`` forgets everything built (tests that change the environment).
 
 The container worker's own queue, payload blobs and progress sink are built from its
@@ -29,10 +30,12 @@ from adapters.catalog import (
     get_stac_catalog,
 )
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, StorageSettings, TaskQueueSettings
+from config.settings import AppSettings, PostgisSettings, StorageSettings, TaskQueueSettings
 from domain.loader import WorkflowSet, load_workflow_dir
+from domain.platforms import PlatformRegistry, load_platform_dir
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
+PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
 
 
 @cache
@@ -49,7 +52,7 @@ def stac_catalog() -> StacCatalog:
 
 @cache
 def asset_catalog() -> AssetCatalog:
-    """The asset read model (platforms, assets, versions, revisions), on the job catalog's pool."""
+    """The asset read model, on the job catalog's pool."""
     return get_asset_catalog()
 
 
@@ -90,6 +93,22 @@ def workflows() -> WorkflowSet:
     return load_workflow_dir(found, handlers=handlers.registry.names())
 
 
+@cache
+def platforms() -> PlatformRegistry:
+    """The platform registry under ``DAGMASTER_PLATFORMS_DIR`` (default: the app's
+    `platforms/`), validated against `workflows`: every problem at once."""
+    folders = AppSettings.from_env().platforms_dirs or str(PLATFORMS_DIR)
+    found = [Path(f) for f in folders.split(os.pathsep) if f]
+    return load_platform_dir(found, workflows={wid for wid, _ in workflows().workflows})
+
+
+@cache
+def postgis_settings() -> PostgisSettings:
+    """Where the vector handlers' PostGIS is (`config.settings.PostgisSettings`); each use
+    opens its own connection, since a load holds one for a whole transaction."""
+    return PostgisSettings.from_env()
+
+
 def reset() -> None:
     """Forget everything built, so the next call reads the settings again (tests)."""
     for built in (
@@ -101,5 +120,7 @@ def reset() -> None:
         json_blobs,
         task_queue,
         workflows,
+        platforms,
+        postgis_settings,
     ):
         built.cache_clear()

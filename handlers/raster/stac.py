@@ -202,7 +202,7 @@ def local_schema_map() -> dict[str, str]:
     mapping[collection] = str(bundled / "stac-spec/v1.1.0/collection.json")
     for name in ("Feature", "Geometry"):
         mapping[f"https://geojson.org/schema/{name}.json"] = str(bundled / f"geojson/{name}.json")
-    for ext in ("projection-v1.1.0", "raster-v1.1.0"):
+    for ext in ("projection-v1.1.0", "raster-v1.1.0", "table-v1.2.0"):
         name, version = ext.rsplit("-", 1)
         mapping[f"{_EXTENSIONS}/{name}/{version}/schema.json"] = str(ours / f"{ext}.json")
     return mapping

@@ -1,0 +1,169 @@
+"""`vector_ingest` end to end on devhost with two real container workers, Azurite and a real
+PostGIS: every feature lands exactly once, valid, in the target SRID, with its attributes,
+also when a worker is SIGKILLed while loading a chunk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import shapely
+from azure.storage.blob import BlobServiceClient
+from psycopg import sql
+from stac_validator.validate import StacValidate
+
+from dagmaster import vector_samples as samples
+from devhost.testing import run_devhost
+from handlers.raster.stac import local_schema_map
+from tests.engine.support import REPO, Engine, app_env, wait_for
+from tests.engine.workers import run_workers
+from tests.support.postgres import fresh_catalog
+
+SCHEMA = "geo_e2e"
+FAST_REDELIVERY = {"DAGMASTER_WORKER_VISIBILITY_TIMEOUT_SECONDS": "3"}
+
+
+@pytest.fixture(scope="module")
+def engine(azurite, embedded_pg, postgis, tmp_path_factory) -> Iterator[Engine]:
+    """The product app on devhost, pointed at the session's PostGIS as well as its catalog."""
+    data_dir = tmp_path_factory.mktemp("engine")
+    with fresh_catalog(embedded_pg) as db:
+        env = {
+            **app_env(azurite, db.url, data_dir),
+            "DAGMASTER_POSTGIS_URL": postgis.url,
+            "DAGMASTER_VECTOR_SCHEMA": SCHEMA,
+        }
+        with run_devhost(REPO, data_dir / "devhost", env=env) as host:
+            yield Engine(host, env)
+
+
+@pytest.fixture(scope="module")
+def workers(engine, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("workers")
+    with run_workers(engine, log_dir, count=2, env=FAST_REDELIVERY) as procs:
+        yield procs, log_dir
+
+
+def upload(engine: Engine, local: Path, blob_path: str) -> dict[str, str]:
+    service = BlobServiceClient.from_connection_string(
+        engine.env["DAGMASTER_STORAGE_CONNECTION_STRING"]
+    )
+    if not service.get_container_client("vectors-in").exists():
+        service.create_container("vectors-in")
+    service.get_blob_client("vectors-in", blob_path).upload_blob(local.read_bytes(), overwrite=True)
+    return {"container": "vectors-in", "blob_path": blob_path}
+
+
+def table_rows(postgis, table: str, columns: str) -> list[tuple]:
+    with psycopg.connect(postgis.url) as conn:
+        query = sql.SQL("SELECT " + columns + " FROM {}.{} ORDER BY ogc_fid").format(
+            sql.Identifier(SCHEMA), sql.Identifier(table)
+        )
+        return conn.execute(query).fetchall()
+
+
+@pytest.fixture(scope="module")
+def parcels_job(engine, workers, tmp_path_factory) -> tuple[str, dict]:
+    path = samples.write(
+        samples.parcels(2_000), tmp_path_factory.mktemp("v") / "parcels.gpkg", "GPKG"
+    )
+    source = upload(engine, path, "e2e/parcels.gpkg")
+    job_id = engine.submit("vector_ingest", {**source, "table": "parcels", "chunk_size": 400})
+    return job_id, engine.wait(job_id, timeout=240)
+
+
+def test_parcels_in_a_projected_crs_load_once_each_valid_and_in_wgs84(parcels_job, postgis):
+    _, job = parcels_job
+    assert job["status"] == "completed", job
+    result = job["output"]["result"]
+    assert (result["table"], result["feature_count"], result["srid"]) == (
+        f"{SCHEMA}.parcels",
+        2_000,
+        4326,
+    )
+    assert result["repaired_geometries"] == 1
+    loaded = table_rows(
+        postgis, "parcels", "ogc_fid, parcel_id, name, ST_IsValid(geom), ST_SRID(geom)"
+    )
+    source = samples.parcels(2_000)
+    assert [(r[1], r[2]) for r in loaded] == [
+        (int(source.fields["parcel_id"][i]), source.fields["name"][i]) for i in range(2_000)
+    ]
+    assert {(r[3], r[4]) for r in loaded} == {(True, 4326)}
+
+
+def test_the_loaded_geometries_match_the_source_reprojected(parcels_job, postgis):
+    _, job = parcels_job
+    assert job["status"] == "completed", job
+    import numpy as np
+    import pyproj
+
+    source = samples.parcels(2_000)
+    t = pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
+    expected = shapely.transform(
+        shapely.make_valid(source.geometries), lambda c: np.column_stack(t.transform(*c.T))
+    )
+    wkb = [bytes(r[0]) for r in table_rows(postgis, "parcels", "ST_AsBinary(geom)")]
+    loaded = shapely.from_wkb(wkb)
+    assert np.allclose(shapely.area(loaded), shapely.area(expected), rtol=1e-9)
+
+
+def test_the_chunks_ran_on_the_heavy_queue_on_both_workers_and_the_stac_item_validates(
+    engine, parcels_job, workers
+):
+    job_id, job = parcels_job
+    assert job["status"] == "completed", job
+    _, log_dir = workers
+    logs = [log.read_text() for log in sorted(log_dir.glob("worker-*.log"))]
+    assert all(f"task {job_id}/load" in text for text in logs)
+    item = job["output"]["result"]["stac_item"]["item"]
+    validator = StacValidate(schema_map=local_schema_map())
+    assert validator.validate_dict(item), validator.message
+    assert item["properties"]["table:row_count"] == 2_000
+
+
+def test_a_source_with_an_unknown_layer_fails_at_validate_without_touching_postgis(
+    engine, workers, tmp_path, postgis
+):
+    path = samples.write(samples.points(10), tmp_path / "few.gpkg", "GPKG")
+    source = upload(engine, path, "e2e/few.gpkg")
+    job_id = engine.submit("vector_ingest", {**source, "table": "never", "layer": "nope"})
+    job = engine.wait(job_id, timeout=60)
+    assert job["status"] == "failed"
+    assert "no layer 'nope'" in str(job["error"])
+    with psycopg.connect(postgis.url) as conn:
+        assert conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.never",)).fetchone() == (None,)
+
+
+@pytest.mark.slow
+def test_100k_points_load_exactly_once_when_a_worker_is_killed_mid_chunk(
+    engine, workers, tmp_path, postgis
+):
+    procs, log_dir = workers
+    n = 100_000
+    path = samples.write(samples.points(n), tmp_path / "points.gpkg", "GPKG")
+    source = upload(engine, path, "e2e/points.gpkg")
+    job_id = engine.submit("vector_ingest", {**source, "table": "points", "chunk_size": 10_000})
+
+    def chunk_started() -> bool:
+        return any(f"task {job_id}/load" in log.read_text() for log in log_dir.glob("worker-*.log"))
+
+    wait_for(chunk_started, 120, "a worker to start a chunk")
+    victim = next(
+        p
+        for p, log in zip(procs, sorted(log_dir.glob("worker-*.log")), strict=True)
+        if f"task {job_id}/load" in log.read_text()
+    )
+    time.sleep(0.3)
+    os.kill(victim.pid, signal.SIGKILL)
+    job = engine.wait(job_id, timeout=300)
+    assert job["status"] == "completed", job
+    loaded = table_rows(postgis, "points", "ogc_fid, point_id, label")
+    assert len(loaded) == n
+    assert [r[0] for r in loaded] == list(range(n))
+    assert all(r[1] == r[0] and r[2] == f"p{r[0]}" for r in loaded)
