@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
+from api.access import body_platform, guard, own_platform
 from api.asset_models import (
     AssetListQuery,
     AssetPage,
@@ -39,6 +40,7 @@ from api.http import (
     json_response,
 )
 from application import assets as use_cases
+from domain.access import Rule
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 
 bp = df.Blueprint()
@@ -102,6 +104,7 @@ def _check_asset_id(asset_id: str) -> str:
 @bp.route(route="api/platform/submit", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.SUBMIT, platform_of=body_platform)
 async def platform_submit(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -139,6 +142,7 @@ async def platform_submit(
 
 @bp.route(route="api/platform/status/{request_id}", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     """Where a submission is: its version's processing, approval, the asset's clearance,
     the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
@@ -148,6 +152,8 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     found = await asyncio.to_thread(catalog.requests, request_id)
     if query.platform_id:
         found = [r for r in found if r.platform_id == query.platform_id]
+    if (own := own_platform()) is not None:  # access: a platform sees its own requests only
+        found = [r for r in found if r.platform_id == own]
     if not found:
         raise NotFound(f"unknown request '{request_id}'")
     if len(found) > 1:
@@ -190,12 +196,14 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/platforms", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PlatformPage(items=wiring.platforms().all()))
 
 
 @bp.route(route="api/platforms/{platform_id}", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     platform_id = req.route_params["platform_id"]
     try:
@@ -209,9 +217,14 @@ async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/assets", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     """Newest first; ``approval`` and ``processing`` filter on each asset's latest version."""
     query: AssetListQuery = _parse(AssetListQuery, dict(req.params))
+    if (own := own_platform()) is not None:  # access: a platform lists its own assets only
+        if query.platform_id not in (None, own):
+            return json_response(AssetPage(items=[], next_cursor=None))
+        query = query.model_copy(update={"platform_id": own})
     try:
         page = await asyncio.to_thread(
             wiring.asset_catalog().list_assets,
@@ -233,7 +246,7 @@ async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
     _check_asset_id(asset_id)
     catalog = wiring.asset_catalog()
     asset = await asyncio.to_thread(catalog.get_asset, asset_id)
-    if asset is None:
+    if asset is None or own_platform() not in (None, asset.platform_id):  # access
         raise NotFound(f"unknown asset '{asset_id}'")
     return asset, await asyncio.to_thread(catalog.versions, asset_id)
 
@@ -280,6 +293,7 @@ async def _review(
 
 @bp.route(route="api/assets/{asset_id}", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     """The asset with its versions."""
     found, versions = await _read(req.route_params["asset_id"])
@@ -289,6 +303,7 @@ async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/assets/{asset_id}", methods=["DELETE"])
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def delete_asset(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -298,6 +313,7 @@ async def delete_asset(
 
 @bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
     found, versions = await _read(req.route_params["asset_id"])
     items = [VersionView.of(v) for v in versions]
@@ -306,6 +322,7 @@ async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/assets/{asset_id}/versions/{ordinal}", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
     """One version; ``latest`` is the latest approved one (404 if none is)."""
     found, versions = await _read(req.route_params["asset_id"])
@@ -323,6 +340,7 @@ async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/assets/{asset_id}/history", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     """Every revision, oldest first: who did what, why and when."""
     found, _ = await _read(req.route_params["asset_id"])
@@ -337,6 +355,7 @@ _VERSION_ACTIONS = ("approve", "reject", "reprocess")
 @bp.route(route="api/assets/{asset_id}/versions/{ordinal}/{action}", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def version_action(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -350,6 +369,7 @@ async def version_action(
 @bp.route(route="api/assets/{asset_id}/clearance/{clearance}", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def set_clearance(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:

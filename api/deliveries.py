@@ -13,7 +13,9 @@ from pydantic import BaseModel
 
 import wiring
 from adapters.catalog.callbacks import DeliveryRecord
+from api.access import guard, own_platform
 from api.http import NotFound, json_errors, json_response
+from domain.access import Rule
 
 bp = func.Blueprint()
 
@@ -47,10 +49,11 @@ class DeliveryPage(BaseModel):
 
 @bp.route(route="api/assets/{asset_id}/deliveries", methods=["GET"])
 @json_errors
+@guard(Rule.READ)
 async def asset_deliveries(req: func.HttpRequest) -> func.HttpResponse:
     asset_id = req.route_params["asset_id"]
     asset = await asyncio.to_thread(wiring.asset_catalog().get_asset, asset_id)
-    if asset is None:
+    if asset is None or own_platform() not in (None, asset.platform_id):
         raise NotFound(f"unknown asset '{asset_id}'")
     records = await asyncio.to_thread(wiring.callback_catalog().list_for_asset, asset_id)
     return json_response(

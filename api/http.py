@@ -30,6 +30,18 @@ class BadRequest(ApiError):
     status = 400
 
 
+class Unauthorized(ApiError):
+    """No valid key."""
+
+    status = 401
+
+
+class Forbidden(ApiError):
+    """A valid key that may not do this."""
+
+    status = 403
+
+
 class NotFound(ApiError):
     status = 404
 
@@ -40,6 +52,8 @@ class Conflict(ApiError):
 
 STATUS_OF: dict[type[Exception], int] = {
     BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     InputError: 400,
     NotFound: 404,
     Conflict: 409,

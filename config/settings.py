@@ -539,6 +539,32 @@ class PostgisSettings(EnvSettings):
     )
 
 
+class PlatformAccessSettings(EnvSettings):
+    """Per-platform access to the asset API (domain.access); platforms' keys are held by
+    the app settings their registry entries name (``api_key_setting``)."""
+
+    mode: Literal["open", "keys"] = setting(
+        "DAGMASTER_ACCESS",
+        "'keys': every asset API call needs a platform's or the reviewers' key "
+        "(X-Dagmaster-Key) and a platform sees only its own assets; 'open': no such check "
+        "(local runs; set 'keys' in every deployment)",
+        readers=APP,
+        default="open",
+    )
+    reviewer_key: SecretStr | None = setting(
+        "DAGMASTER_REVIEWER_KEY",
+        "the key of reviewers and operators (approve, reject, reprocess, clearance, delete, "
+        "reading every platform's assets)",
+        readers=APP,
+        default=None,
+        secret=True,
+    )
+
+    def platform_key(self, setting_name: str, env: Mapping[str, str] | None = None) -> bytes:
+        value = named_value(setting_name, env)
+        return value.encode() if value else b""
+
+
 class AppSettings(EnvSettings):
     """What only the Functions app reads."""
 
@@ -602,6 +628,7 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     HandlerSettings,
     PublishSettings,
     OutboundSettings,
+    PlatformAccessSettings,
     PostgisSettings,
     AppSettings,
     DevhostEnvSettings,

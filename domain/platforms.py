@@ -46,6 +46,8 @@ class PlatformDefinition(BaseModel):
     data_types: dict[str, DataTypeDefinition] = Field(min_length=1)
     # Signed callbacks on every version event (see domain.callbacks); none: nothing is sent.
     callback: CallbackDefinition | None = None
+    # The app setting holding this platform's API key (domain.access); none: no key.
+    api_key_setting: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @model_validator(mode="after")
     def _fields_are_distinct(self) -> PlatformDefinition:

@@ -28,7 +28,10 @@ pytestmark = pytest.mark.slow
 
 SECRET = "whsec_outbound_test"
 PUBLIC = "public-e2e"
-REVIEWER = {"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org"}
+# Keys mode: each platform calls with its own key, reviewers with theirs.
+DDH_KEY = {"X-Dagmaster-Key": "ddh-secret-key"}
+HUB_KEY = {"X-Dagmaster-Key": "hub-secret-key"}
+REVIEWER = {"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org", "X-Dagmaster-Key": "rev-key"}
 
 
 @dataclass
@@ -87,13 +90,16 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterator[Engine]:
-    """The app with a registry whose `ddh` entry sends callbacks to the receiver."""
+    """The app in keys mode with a registry whose `ddh` entry sends callbacks to the receiver,
+    and a second platform, `hub`."""
     data_dir = tmp_path_factory.mktemp("outbound")
     platforms = data_dir / "platforms"
     platforms.mkdir()
     ddh = (REPO / "platforms" / "ddh.yaml").read_text()
     callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
-    (platforms / "ddh.yaml").write_text(ddh + callback)
+    (platforms / "ddh.yaml").write_text(ddh + callback + "api_key_setting: DDH_API_KEY\n")
+    hub = ddh.replace("platform_id: ddh", "platform_id: hub") + "api_key_setting: HUB_API_KEY\n"
+    (platforms / "hub.yaml").write_text(hub)
     with fresh_catalog(embedded_pg) as db:
         env = {
             **app_env(azurite, db.url, data_dir),
@@ -103,6 +109,10 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
             "DAGMASTER_PUBLIC_CONTAINER": PUBLIC,
             "DAGMASTER_CALLBACK_BACKOFF_SECONDS": "0.5",
             "DAGMASTER_CALLBACK_TIMEOUT_SECONDS": "5",
+            "DAGMASTER_ACCESS": "keys",
+            "DAGMASTER_REVIEWER_KEY": REVIEWER["X-Dagmaster-Key"],
+            "DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
+            "HUB_API_KEY": HUB_KEY["X-Dagmaster-Key"],
         }
         with run_devhost(REPO, data_dir / "devhost", env=env) as host:
             running = Engine(host, env)
@@ -120,15 +130,19 @@ def blobs(engine: Engine) -> BlobServiceClient:
     )
 
 
-def submit(engine: Engine, dataset: str, blob_path: str = "ddh/rgb.tif") -> dict[str, Any]:
-    body = {
+def submission(dataset: str, blob_path: str = "ddh/rgb.tif") -> dict[str, Any]:
+    return {
         "platform_id": "ddh",
         "request_id": f"{dataset}-{uuid.uuid4().hex[:8]}",
         "identifiers": {"dataset_id": dataset, "resource_id": "r1", "version_id": "v1"},
         "data_type": "raster",
         "source": {"container": "raw", "blob_path": blob_path},
     }
-    response = engine.call("POST", "/api/platform/submit", json=body)
+
+
+def submit(engine: Engine, dataset: str, blob_path: str = "ddh/rgb.tif") -> dict[str, Any]:
+    body = submission(dataset, blob_path)
+    response = engine.call("POST", "/api/platform/submit", json=body, headers=DDH_KEY)
     assert response.status_code == 202, response.text
     return dict(response.json())
 
@@ -147,6 +161,12 @@ def wait_event(receiver: Receiver, asset_id: str, type_: str, timeout: float = 1
 
 def public_item(engine: Engine, asset_id: str) -> Any:
     return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+
+
+def deliveries(engine: Engine, asset_id: str) -> list[dict[str, Any]]:
+    response = engine.call("GET", f"/api/assets/{asset_id}/deliveries", headers=REVIEWER)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +237,7 @@ def test_events_of_an_asset_arrive_in_order_once_each(flow, receiver):
 
 
 def test_deliveries_record_every_event_delivered_with_its_attempts(flow, engine):
-    items = engine.call("GET", f"/api/assets/{flow['asset_id']}/deliveries").json()["items"]
+    items = deliveries(engine, flow["asset_id"])
     assert [(d["status"], d["attempts"], d["last_status_code"]) for d in items] == [
         ("delivered", 1, 204)
     ] * 5
@@ -242,5 +262,65 @@ def test_a_receiver_failing_the_first_three_attempts_gets_every_event_once(engin
     ]
     first, second = (e["event_id"] for e in receiver.events(asset["asset_id"]))
     assert sent == [first] * 4 + [second]  # the same event_id on every retry
-    items = engine.call("GET", f"/api/assets/{asset['asset_id']}/deliveries").json()["items"]
+    items = deliveries(engine, asset["asset_id"])
     assert [(d["attempts"], d["status"]) for d in items] == [(4, "delivered"), (1, "delivered")]
+
+
+@pytest.fixture(scope="module")
+def ddh_asset(engine: Engine) -> dict[str, Any]:
+    """An asset of ddh (its job fails at once: no worker needed), with its request."""
+    return submit(engine, "access-1", blob_path="ddh/none.tif")
+
+
+def test_a_call_without_a_key_is_refused_with_401(engine, ddh_asset):
+    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}")
+    assert response.status_code == 401
+    assert "x-dagmaster-key" in response.json()["error"]
+
+
+def test_a_platform_reads_its_own_asset_and_request(engine, ddh_asset):
+    asset = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}", headers=DDH_KEY)
+    status = engine.call("GET", f"/api/platform/status/{ddh_asset['request_id']}", headers=DDH_KEY)
+    assert (asset.status_code, status.status_code) == (200, 200)
+
+
+def test_another_platform_cannot_read_the_asset_or_its_request(engine, ddh_asset):
+    asset_id, request_id = ddh_asset["asset_id"], ddh_asset["request_id"]
+    for path in (
+        f"/api/assets/{asset_id}",
+        f"/api/assets/{asset_id}/versions",
+        f"/api/assets/{asset_id}/history",
+        f"/api/assets/{asset_id}/deliveries",
+        f"/api/platform/status/{request_id}",
+    ):
+        assert engine.call("GET", path, headers=HUB_KEY).status_code == 404, path
+
+
+def test_another_platform_does_not_see_the_asset_in_listings(engine, ddh_asset):
+    mine = engine.call("GET", "/api/assets", headers=HUB_KEY).json()["items"]
+    theirs = engine.call("GET", "/api/assets?platform_id=ddh", headers=HUB_KEY).json()["items"]
+    assert ddh_asset["asset_id"] not in {a["asset_id"] for a in mine + theirs}
+
+
+def test_a_platform_cannot_submit_for_another_platform(engine):
+    body = submission("access-2", blob_path="ddh/none.tif")
+    response = engine.call("POST", "/api/platform/submit", json=body, headers=HUB_KEY)
+    assert response.status_code == 403
+    assert "cannot submit for 'ddh'" in response.json()["error"]
+
+
+def test_platforms_cannot_approve_or_delete_even_their_own_assets(engine, ddh_asset):
+    asset_id = ddh_asset["asset_id"]
+    for key in (HUB_KEY, DDH_KEY):
+        approve = engine.call(
+            "POST", f"/api/assets/{asset_id}/versions/1/approve", json={"reason": "x"}, headers=key
+        )
+        delete = engine.call("DELETE", f"/api/assets/{asset_id}", json={"reason": "x"}, headers=key)
+        assert (approve.status_code, delete.status_code) == (403, 403)
+    asset = engine.call("GET", f"/api/assets/{asset_id}", headers=REVIEWER).json()
+    assert asset["deleted"] is False
+
+
+def test_the_reviewer_key_reads_every_platform(engine, ddh_asset):
+    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}", headers=REVIEWER)
+    assert response.status_code == 200
