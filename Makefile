@@ -38,9 +38,11 @@ $(NODE_STAMP): package.json package-lock.json
 test: install
 	$(PY) -m pytest; status=$$?; [ $$status -eq 5 ] && echo 'pytest collected no tests' && exit 0; exit $$status
 
+# Ruff, then mypy on what pyproject.toml's [tool.mypy] lists (strict on domain/).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 demo: install
 	$(PY) -m dagmaster.demo

@@ -14,7 +14,7 @@ from adapters.catalog import JobRecord
 from api.workflow_lookup import pinned
 from domain.asset_flow import ProjectAsset, StartAssetJob
 from domain.evaluator import job_created_event
-from domain.jobs import JobStart
+from domain.jobs import JobStartMessage
 from domain.names import JOB_ORCHESTRATOR, PROJECT_ASSET, START_ASSET_JOB
 from domain.state import JobInfo
 
@@ -76,7 +76,7 @@ async def start_job(
     )
     created = job_created_event(info, datetime.now(UTC), {"request_id": record.request_id})
     await asyncio.to_thread(catalog.record_events, [created])
-    job_start = JobStart(
+    job_start = JobStartMessage(
         job_id=stored.job_id,
         workflow=snapshot,
         inputs=start.job.inputs,

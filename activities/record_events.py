@@ -11,17 +11,18 @@ import azure.durable_functions as df
 
 import wiring
 from adapters.catalog import JobRecord
-from domain.jobs import RecordEvents
+from domain.jobs import RecordEventsMessage
 from domain.names import RECORD_EVENTS
 
 bp = df.Blueprint()
 
 
-def record(batch: RecordEvents) -> int:
+def record(batch: RecordEventsMessage) -> int:
     catalog = wiring.catalog()
     if batch.create is not None:
-        fields = {k: v for k, v in batch.create.items() if k in JobRecord.model_fields}
-        catalog.create_job(JobRecord.model_validate(fields))
+        # The catalog keeps no parent link (yet): the child's id names its parent.
+        row = batch.create.model_dump(mode="json", exclude={"parent_job_id"})
+        catalog.create_job(JobRecord.model_validate(row))
     written = catalog.record_events(batch.events)
     if batch.progress is not None:
         catalog.update_progress(batch.job_id, batch.progress)
@@ -30,4 +31,4 @@ def record(batch: RecordEvents) -> int:
 
 @bp.activity_trigger(input_name="batch", activity=RECORD_EVENTS)
 def record_events(batch: dict[str, Any]) -> int:
-    return record(RecordEvents.model_validate(batch))
+    return record(RecordEventsMessage.model_validate(batch))

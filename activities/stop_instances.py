@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from domain.jobs import CANCEL_EVENT, StopInstances
+from domain.jobs import CANCEL_EVENT, StopInstancesMessage
 from domain.names import STOP_INSTANCES
 
 bp = df.Blueprint()
@@ -18,7 +18,7 @@ log = logging.getLogger("dagmaster.activities")
 @bp.durable_client_input(client_name="client")
 async def stop_instances(message: dict[str, Any], client: df.DurableOrchestrationClient) -> int:
     """How many children took the event; one that already finished (404/410) is skipped."""
-    stop = StopInstances.model_validate(message)
+    stop = StopInstancesMessage.model_validate(message)
     stopped = 0
     for instance_id in stop.instance_ids:
         try:

@@ -1,21 +1,29 @@
 """Large outputs in blob storage: offloading a handler's output, resolving references.
 
-Shared by the `run_handler` activity and the container worker. What stays in the history
+Used by `handlers.execute` (light and heavy alike). What stays in the history
 (the stub) and the reference format are decided in `domain.offload`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from adapters.taskqueue import JsonBlobs
 from domain.offload import contains_ref, follow, is_ref, stub
 
 OUTPUT_CONTAINER = "dagmaster-outputs"
 
 
-def offload(blobs: Callable[[], JsonBlobs], output: Any, limit: int, *, key: str) -> Any:
+class JsonDocuments(Protocol):
+    """JSON documents by ``"<container>/<blob name>"`` (`adapters.taskqueue.JsonBlobs`);
+    an absent document reads as None."""
+
+    def get(self, ref: str) -> Any | None: ...
+
+    def put(self, ref: str, document: Any) -> None: ...
+
+
+def offload(blobs: Callable[[], JsonDocuments], output: Any, limit: int, *, key: str) -> Any:
     """``output`` itself when its JSON fits in ``limit`` bytes; else the output is stored
     whole at ``<OUTPUT_CONTAINER>/<key>.json`` and its stub is returned."""
     ref = f"{OUTPUT_CONTAINER}/{key}.json"
@@ -25,7 +33,7 @@ def offload(blobs: Callable[[], JsonBlobs], output: Any, limit: int, *, key: str
     return kept
 
 
-def resolve_refs(blobs: JsonBlobs, value: Any) -> Any:
+def resolve_refs(blobs: JsonDocuments, value: Any) -> Any:
     """``value`` with every output reference inside it replaced by the value it stands for.
     Each stored output is read once per call, however many references point into it."""
     if not contains_ref(value):
@@ -52,4 +60,4 @@ def resolve_refs(blobs: JsonBlobs, value: Any) -> Any:
     return resolve(value)
 
 
-__all__ = ["OUTPUT_CONTAINER", "contains_ref", "is_ref", "offload", "resolve_refs"]
+__all__ = ["OUTPUT_CONTAINER", "JsonDocuments", "contains_ref", "is_ref", "offload", "resolve_refs"]

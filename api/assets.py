@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any
+from urllib.parse import quote
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -115,7 +116,7 @@ async def platform_submit(
     request_id = answer.request_id or ""
     base = _base(req)
     links = {
-        "status": f"{base}/api/platform/status/{request_id}",
+        "status": f"{base}/api/platform/status/{quote(request_id, safe='')}",
         "asset": f"{base}/api/assets/{answer.asset_id}",
     }
     outcome = answer.outcome

@@ -18,7 +18,7 @@ log = logging.getLogger("dagmaster.api")
 
 
 class ApiError(Exception):
-    status = 400
+    """A request the API refuses; its HTTP status comes from `STATUS_OF`."""
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -27,7 +27,7 @@ class ApiError(Exception):
 
 
 class BadRequest(ApiError):
-    status = 400
+    """The request is malformed or names bad values (400)."""
 
 
 class Unauthorized(ApiError):
@@ -43,11 +43,11 @@ class Forbidden(ApiError):
 
 
 class NotFound(ApiError):
-    status = 404
+    """What the request names does not exist (404)."""
 
 
 class Conflict(ApiError):
-    status = 409
+    """The request conflicts with the current state, e.g. of the job (409)."""
 
 
 STATUS_OF: dict[type[Exception], int] = {

@@ -19,7 +19,7 @@ from api.workflow_lookup import find, pinned
 from domain.evaluator import job_created_event
 from domain.events import EventKind
 from domain.inputs import resolve_inputs
-from domain.jobs import CANCEL_EVENT, JobStart
+from domain.jobs import CANCEL_EVENT, JobStartMessage
 from domain.models import ApprovalNode
 from domain.names import JOB_ORCHESTRATOR
 from domain.progress import live_progress
@@ -88,7 +88,7 @@ async def submit_job(
         inputs=inputs,
     )
     stored = await asyncio.to_thread(catalog.create_job, record)
-    start = JobStart(
+    start = JobStartMessage(
         job_id=stored.job_id,
         workflow=snapshot,
         inputs=inputs,
@@ -109,14 +109,14 @@ async def submit_job(
 
 
 async def _ensure_started(
-    client: df.DurableOrchestrationClient, job: JobRecord, start: JobStart | None
+    client: df.DurableOrchestrationClient, job: JobRecord, start: JobStartMessage | None
 ) -> None:
     """Start the orchestration unless it exists (a retried submission after a crash)."""
     status = await client.get_status(job.job_id)
     if status is not None and status.runtime_status is not None:
         return
     if start is None:
-        start = JobStart(
+        start = JobStartMessage(
             job_id=job.job_id,
             workflow=pinned(job.workflow_id, job.workflow_version),
             inputs=dict(job.inputs),

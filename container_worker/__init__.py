@@ -4,7 +4,7 @@ Its settings are `config.settings.WorkerSettings` (every variable in `config.SET
 Modules, in the order a task meets them:
 
     worker.py       the supervisor: receive, run, renew, raise the result, settle
-    executor.py     one child process per task; the handler context over a pipe
+    executor.py     one child process per task running `handlers.execute`; its context over a pipe
     checkpoints.py  checkpoints and result markers in blob storage (layout documented there)
     callback.py     the raise-event call to the Durable HTTP API, with retries
     progress.py     `ProgressSink`: logging, or the catalog

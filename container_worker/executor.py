@@ -24,13 +24,18 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from adapters.blob import open_blob_store
+from adapters.taskqueue import JsonBlobs
+from config.settings import StorageSettings
 from container_worker.logs import configure_logging
-from domain.tasks import TaskError, TaskId, TaskMessage, TaskResult
-from handlers.base import HandlerError, RetryableError, redact
+from domain.tasks import TaskId, TaskMessage, TaskResult
+from handlers.base import RetryableError
+from handlers.execute import classify, execute
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +44,15 @@ ORPHAN_EXIT_CODE = 70
 
 
 @dataclass(frozen=True)
-class TaskSpec:
+class ProcessSpec:
     """Everything the child needs; pickled across the spawn boundary."""
 
     message: TaskMessage
-    params: dict[str, Any]
+    params: dict[str, Any]  # as the message carried them (read back when they went by blob)
     checkpoint: dict[str, Any] | None
     handlers_modules: tuple[str, ...]
+    storage: StorageSettings  # where referenced and large outputs live
     memory_limit_mb: int | None = None
-
-
-def classify(exc: BaseException) -> TaskError:
-    """The `TaskError` the orchestrator sees for an exception escaping a handler."""
-    if isinstance(exc, HandlerError):
-        return TaskError(kind=exc.kind, message=exc.message, retryable=exc.retryable)
-    if isinstance(exc, MemoryError):
-        return TaskError(
-            kind="out_of_memory", message="the task ran out of memory", retryable=False
-        )
-    return TaskError(
-        kind="unexpected", message=redact(f"{type(exc).__name__}: {exc}"), retryable=True
-    )
-
-
-def failed(task_id: TaskId, kind: str, message: str, retryable: bool) -> TaskResult:
-    error = TaskError(kind=kind, message=message, retryable=retryable)
-    return TaskResult(task_id=task_id, status="failed", error=error)
 
 
 class PipeContext:
@@ -100,38 +88,41 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
-def _limit_memory(megabytes: int | None) -> None:
-    if megabytes:
-        limit = megabytes * 1024 * 1024
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+@contextlib.contextmanager
+def _memory_limit(megabytes: int | None) -> Iterator[None]:
+    """Address space capped at ``megabytes`` while the handler runs (a hog fails with
+    MemoryError instead of taking the machine down), restored afterwards."""
+    if not megabytes:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _run(conn: Connection, spec: TaskSpec) -> TaskResult:
+def _run(conn: Connection, spec: ProcessSpec) -> TaskResult:
     task_id = spec.message.task_id
     try:
         for module in spec.handlers_modules:
             importlib.import_module(module)
-        from handlers.base import registry
-
-        _limit_memory(spec.memory_limit_mb)
-        ctx = PipeContext(conn, task_id, spec.checkpoint)
-        output = registry.run(spec.message.handler, spec.params, ctx)
-    except BaseException as exc:  # everything the handler raises becomes a classified result
-        error = classify(exc)
-        if isinstance(exc, HandlerError):
-            log.warning("task %s failed: %s: %s", task_id.key(), error.kind, error.message)
-        else:
-            log.exception("task %s failed unexpectedly", task_id.key())
-        return TaskResult(task_id=task_id, status="failed", error=error)
-    try:
-        json.dumps(output)  # the result travels as JSON: refuse what cannot
-    except (TypeError, ValueError) as exc:
-        return failed(task_id, "invalid_output", f"output is not JSON: {exc}", retryable=False)
-    return TaskResult(task_id=task_id, status="completed", output=output)
+    except Exception as exc:
+        log.exception("task %s: importing the handler modules failed", task_id.key())
+        return TaskResult(task_id=task_id, status="failed", error=classify(exc))
+    return execute(
+        task_id,
+        spec.message.handler,
+        spec.params,
+        ctx=PipeContext(conn, task_id, spec.checkpoint),
+        blobs=lambda: JsonBlobs(open_blob_store(spec.storage)),
+        large_output_bytes=spec.message.large_output_bytes,
+        guard=lambda: _memory_limit(spec.memory_limit_mb),
+    )
 
 
-def child_main(conn: Connection, spec: TaskSpec, parent_pid: int) -> None:
+def child_main(conn: Connection, spec: ProcessSpec, parent_pid: int) -> None:
     """Entry point of the task process."""
     # Ctrl-C reaches the whole process group; only the supervisor decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -145,7 +136,7 @@ def child_main(conn: Connection, spec: TaskSpec, parent_pid: int) -> None:
 class TaskProcess:
     """The supervisor's handle on one running child."""
 
-    def __init__(self, spec: TaskSpec) -> None:
+    def __init__(self, spec: ProcessSpec) -> None:
         self.task_id = spec.message.task_id
         self.conn, child_conn = SPAWN.Pipe()
         self._process = SPAWN.Process(

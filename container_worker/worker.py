@@ -31,7 +31,6 @@ from multiprocessing.connection import wait as wait_for_pipes
 
 from adapters.blob import open_blob_store
 from adapters.catalog import CatalogUnavailable
-from adapters.outputs import offload, resolve_refs
 from adapters.taskqueue import (
     JsonBlobs,
     MessageLost,
@@ -43,7 +42,7 @@ from adapters.taskqueue import (
 from config.settings import SettingsError, WorkerSettings
 from container_worker.callback import CallbackRejected, Delivery, EventCallback
 from container_worker.checkpoints import TaskStore
-from container_worker.executor import TaskProcess, TaskSpec, failed
+from container_worker.executor import ProcessSpec, TaskProcess
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
 from domain.tasks import TaskMessage, TaskResult
 
@@ -157,7 +156,9 @@ class Worker:
             reason = (
                 f"delivered {count} times (maximum {self._queue.max_deliveries}) without finishing"
             )
-            self._report(slot, failed(message.task_id, "dead_lettered", reason, retryable=True))
+            self._report(
+                slot, TaskResult.failed(message.task_id, "dead_lettered", reason, retryable=True)
+            )
         elif self._callback.instance_finished(message.reply_to):
             log.warning(
                 "task %s not run: orchestration %s has ended (job cancelled or finished)",
@@ -171,15 +172,19 @@ class Worker:
     def _launch(self, slot: Slot) -> None:
         message = slot.message
         try:
-            params = resolve_refs(self._queue.payloads, self._queue.resolve_params(message))
-        except (PayloadMissing, LookupError) as exc:
-            self._report(slot, failed(message.task_id, "payload_missing", str(exc), False))
+            params = self._queue.resolve_params(message)
+        except PayloadMissing as exc:
+            failure = TaskResult.failed(
+                message.task_id, "payload_missing", str(exc), retryable=False
+            )
+            self._report(slot, failure)
             return
-        spec = TaskSpec(
+        spec = ProcessSpec(
             message=message,
             params=params,
             checkpoint=self._store.load_checkpoint(message),
             handlers_modules=self._settings.handlers_modules,
+            storage=self._settings.queue.storage,
             memory_limit_mb=self._settings.task_memory_mb,
         )
         slot.process = TaskProcess(spec)
@@ -232,7 +237,9 @@ class Worker:
             process.stop(grace=0)
             reason = f"exceeded its timeout of {slot.message.timeout_seconds:g} s"
             log.warning("task %s %s: killed", task_id.key(), reason)
-            self._report(slot, failed(task_id, "timeout", f"task {reason}", retryable=True))
+            self._report(
+                slot, TaskResult.failed(task_id, "timeout", f"task {reason}", retryable=True)
+            )
 
     def _crashed(self, slot: Slot, exitcode: int | None) -> None:
         count, task_id = slot.received.delivery_count, slot.message.task_id
@@ -244,7 +251,7 @@ class Worker:
             self._finish(slot, self._queue.abandon)
             return
         reason = f"{what} on each of {count} deliveries"
-        self._report(slot, failed(task_id, "worker_crashed", reason, retryable=False))
+        self._report(slot, TaskResult.failed(task_id, "worker_crashed", reason, retryable=False))
 
     def _progress(self, slot: Slot, percent: float, text: str) -> None:
         slot.pending_progress = (percent, text)
@@ -289,21 +296,8 @@ class Worker:
 
     def _deliver(self, message: TaskMessage, result: TaskResult, store: bool) -> Delivery:
         if store:
-            result = self._offload(message, result)
             self._store.save_result(result)
         return self._callback.raise_event(message.reply_to, result)
-
-    def _offload(self, message: TaskMessage, result: TaskResult) -> TaskResult:
-        """A large output goes to blob storage; the event carries its stub (`domain.offload`)."""
-        if result.status != "completed":
-            return result
-        output = offload(
-            lambda: self._queue.payloads,
-            result.output,
-            message.large_output_bytes,
-            key=message.task_id.key(),
-        )
-        return result if output is result.output else result.model_copy(update={"output": output})
 
     def _settle(self, slot: Slot) -> None:
         assert slot.reporting is not None and slot.result is not None

@@ -17,7 +17,7 @@ from domain.loader import (
     load_workflow_file,
 )
 from domain.models import WorkflowDefinition
-from domain.simulate import simulate
+from domain.simulate import describe, given, simulate
 
 app = typer.Typer(
     help="dagmaster: geospatial workflow engine on Azure Durable Functions.",
@@ -136,8 +136,8 @@ def plan(
         for node, target in rnd.choices.items():
             typer.echo(f"  {node}: takes branch -> {target or '(none)'}")
         for d in rnd.dispatched:
-            what = f"{d.handler} on {d.queue}" if d.kind == "task" else d.kind
-            typer.echo(f"  run  {d.node_id}  [{what}]  {json.dumps(d.params, default=str)}")
+            shown = json.dumps(given(d), default=str)
+            typer.echo(f"  run  {d.node_id}  [{describe(d)}]  {shown}")
         for node, reason in rnd.skipped.items():
             typer.echo(f"  skip {node}: {reason}")
     state = result.state

@@ -1,1 +1,1 @@
-"""devhost: a local host for v2-model Python Durable Functions apps (see DESIGN.md)."""
+"""devhost: a local host for v2-model Python Durable Functions apps (see devhost/README.md)."""

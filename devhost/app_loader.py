@@ -9,7 +9,6 @@ trigger's alias property when set, else the function name, and looked up case-in
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import json
 import logging
 import sys
@@ -27,13 +26,6 @@ class FunctionInfo:
     trigger: dict[str, Any]
     bindings: list[dict[str, Any]]
     fn: Any  # what the worker invokes: get_user_function()
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.fn)
-
-    def binding_of_type(self, binding_type: str) -> dict[str, Any] | None:
-        return next((b for b in self.bindings if b.get("type") == binding_type), None)
 
 
 @dataclass

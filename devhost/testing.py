@@ -156,6 +156,3 @@ def run_devhost(
         yield host
     finally:
         host.stop()
-
-
-DevhostProcess = RunningDevhost

@@ -122,8 +122,10 @@ def job_outputs(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict):
         return {"result": result} if isinstance(result, str | int | float | bool) else {}
     stac = result.get("stac_item")
-    if is_ref(stac) or (isinstance(stac, dict) and is_ref(stac.get("item"))):
-        return {"stac_item_ref": stac if is_ref(stac) else stac["item"]}
+    if is_ref(stac):
+        return {"stac_item_ref": stac}
+    if isinstance(stac, dict) and is_ref(stac.get("item")):
+        return {"stac_item_ref": stac["item"]}
     if isinstance(stac, dict) and isinstance(stac.get("item"), dict):
         item = stac["item"]
         data = (item.get("assets") or {}).get("data") or {}

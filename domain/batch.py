@@ -1,8 +1,8 @@
 """Fan-out batches: a wide fan-out's children run in sub-orchestrations of bounded size, so
-no single history grows with the fan-out width (DESIGN.md, "Scale rules").
+no single history grows with the fan-out width (README.md, "How it is built").
 
 The parent's evaluator renders every child's params, reserves a range of timeline sequence
-numbers for each batch, and hands the batch a `BatchStart`. `BatchRunner` (pure, like the
+numbers for each batch, and hands the batch a `BatchStartMessage`. `BatchRunner` (pure, like the
 evaluator) decides within the batch: at most `max_parallel` children in flight, each child's
 retries from the node's policy, and one event per transition, numbered inside the range.
 The parent then applies the `BatchResult` without recording those events again.
@@ -18,17 +18,18 @@ from pydantic import BaseModel, Field
 
 from domain.decisions import (
     BatchResult,
-    BatchStart,
+    BatchStartMessage,
     ChildOutcome,
-    Dispatch,
     NodeCompleted,
     NodeFailed,
     RetryDue,
+    RunTask,
     ScheduleRetry,
+    dispatch_details,
 )
+from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
 from domain.models import RetryPolicy
-from domain.state import NodeError
 
 
 def events_per_child(policy: RetryPolicy) -> int:
@@ -38,20 +39,20 @@ def events_per_child(policy: RetryPolicy) -> int:
 
 
 class BatchStep(BaseModel):
-    dispatch: list[Dispatch] = Field(default_factory=list)
+    dispatch: list[RunTask] = Field(default_factory=list)
     retries: list[ScheduleRetry] = Field(default_factory=list)
     events: list[JobEvent] = Field(default_factory=list)
     finished: BatchResult | None = None
 
 
 class _Child(BaseModel):
-    dispatch: Dispatch
+    dispatch: RunTask
     attempt: int = 0
     outcome: ChildOutcome | None = None
 
 
 class BatchRunner:
-    def __init__(self, start: BatchStart) -> None:
+    def __init__(self, start: BatchStartMessage) -> None:
         self.start = start
         self.children = {d.node_id: _Child(dispatch=d) for d in start.children}
         self.waiting: deque[str] = deque(d.node_id for d in start.children)
@@ -109,7 +110,7 @@ class BatchRunner:
     def stop(self, reason: str | None) -> BatchStep:
         """The parent job ended (cancel, timeout, failure): every unfinished child is
         cancelled. No events: the parent has recorded its children's end already."""
-        error = NodeError(kind="cancelled", message=reason or "the job ended", retryable=False)
+        error = ErrorInfo(kind="cancelled", message=reason or "the job ended", retryable=False)
         for child in self.children.values():
             if child.outcome is None:
                 child.outcome = ChildOutcome(
@@ -178,9 +179,7 @@ class BatchRunner:
             EventKind.NODE_DISPATCHED,
             child,
             now,
-            kind="task",
-            handler=dispatch.handler,
-            queue=dispatch.queue,
+            **dispatch_details(dispatch),
             batch=self.start.batch_id,
         )
         step.dispatch.append(dispatch)

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.errors import ErrorInfo
 from domain.events import JobEvent
 from domain.jobs import EngineOptions
 from domain.models import RetryPolicy
-from domain.state import NodeError
 from domain.status import JobStatus
 
 
@@ -24,7 +24,7 @@ class NodeFailed(BaseModel):
     kind: Literal["failed"] = "failed"
     node_id: str
     attempt: int
-    error: NodeError
+    error: ErrorInfo
     timed_out: bool = False
 
 
@@ -73,10 +73,59 @@ Result = Annotated[
 ]
 
 
-class BatchStart(BaseModel):
+class _RunTask(BaseModel):
+    """Run ``attempt`` of a task node (or of a fan-out child) with its rendered params."""
+
+    kind: Literal["task"] = "task"
+    node_id: str
+    attempt: int
+    handler: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: float | None = None  # per attempt
+
+
+class RunLightTask(_RunTask):
+    """In the `run_handler` activity."""
+
+    queue: Literal["light"] = "light"
+
+
+class RunHeavyTask(_RunTask):
+    """On the task queue, for the container worker; its result comes back as an event."""
+
+    queue: Literal["heavy"] = "heavy"
+
+
+RunTask = Annotated[RunLightTask | RunHeavyTask, Field(discriminator="queue")]
+
+
+class WaitForApproval(BaseModel):
+    """Wait for the approval event ``event_name``, at most ``timeout_seconds``."""
+
+    kind: Literal["approval"] = "approval"
+    node_id: str
+    attempt: int
+    event_name: str
+    timeout_seconds: float | None = None
+
+
+class RunSubWorkflow(BaseModel):
+    """Run the pinned sub-workflow ``workflow_id`` (``version`` None: the latest pinned) as a
+    child job with the rendered ``inputs``."""
+
+    kind: Literal["sub_workflow"] = "sub_workflow"
+    node_id: str
+    attempt: int
+    workflow_id: str
+    workflow_version: int | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: float | None = None
+
+
+class BatchStartMessage(BaseModel):
     job_id: str
     batch_id: str  # `<fan-out id>@<n>`: a node-like id, unique in the job
-    children: list[Dispatch]
+    children: list[RunTask]
     retry: RetryPolicy
     max_parallel: int = Field(ge=1)
     seq_base: int = Field(ge=0)
@@ -84,33 +133,41 @@ class BatchStart(BaseModel):
     engine: EngineOptions = Field(default_factory=EngineOptions)
 
 
+class RunBatch(BaseModel):
+    """Run a slice of a wide fan-out's children in a batch sub-orchestration."""
+
+    kind: Literal["batch"] = "batch"
+    node_id: str  # the batch id
+    attempt: int = 1
+    batch: BatchStartMessage
+
+
+Dispatch = Annotated[
+    RunTask | WaitForApproval | RunSubWorkflow | RunBatch, Field(discriminator="kind")
+]
+"""Start ``attempt`` of a node: one type per way of running it."""
+
+
+def dispatch_details(dispatch: Dispatch) -> dict[str, Any]:
+    """What a `node.dispatched` event says about how the node runs."""
+    if isinstance(dispatch, WaitForApproval):
+        return {"kind": dispatch.kind, "event_name": dispatch.event_name}
+    if isinstance(dispatch, RunLightTask | RunHeavyTask):
+        return {"kind": dispatch.kind, "handler": dispatch.handler, "queue": dispatch.queue}
+    return {"kind": dispatch.kind}
+
+
 class ChildOutcome(BaseModel):
     node_id: str
     status: Literal["completed", "failed", "timed_out", "cancelled"]
     attempts: int
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
 
 
 class BatchResult(BaseModel):
     batch_id: str
     outcomes: list[ChildOutcome]
-
-
-class Dispatch(BaseModel):
-    """Start ``attempt`` of a node: a handler (task), a wait (approval) or a sub-workflow."""
-
-    node_id: str
-    attempt: int
-    kind: Literal["task", "approval", "sub_workflow", "batch"]
-    handler: str | None = None
-    queue: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    timeout_seconds: float | None = None
-    event_name: str | None = None
-    workflow_id: str | None = None
-    workflow_version: int | None = None
-    batch: BatchStart | None = None
 
 
 class ScheduleRetry(BaseModel):
@@ -122,7 +179,7 @@ class ScheduleRetry(BaseModel):
 class Finish(BaseModel):
     status: JobStatus
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
     provenance: dict[str, Any] | None = None
 
 

@@ -106,10 +106,10 @@ def to_dot(definition: WorkflowDefinition) -> str:
     for node in definition.nodes:
         label = _label(node, definition).replace("<br/>", "\\n").replace('"', "'")
         lines.append(f'  "{node.id}" [shape={_DOT_SHAPES[node.type]}, label="{label}"];')
-    for src, dst, label, any_of in _edges(definition):
+    for src, dst, edge_label, any_of in _edges(definition):
         attrs = []
-        if label:
-            attrs.append(f'label="{label}"')
+        if edge_label:
+            attrs.append(f'label="{edge_label}"')
         if any_of:
             attrs.append("style=dashed")
         suffix = f" [{', '.join(attrs)}]" if attrs else ""

@@ -5,7 +5,7 @@ what happens next. Pure and deterministic: the orchestrator calls it on every re
     state, step = evaluator.start(job, inputs, now)       # the first decisions
     step = evaluator.step(state, [results...], now)       # mutates ``state``, returns decisions
 
-Rules (DESIGN.md, "The workflow language"): all-of dependencies; a skipped, failed or
+Rules (README.md, "The workflow language"): all-of dependencies; a skipped, failed or
 cancelled dependency skips the node (skips propagate); an `any_of` join runs once every
 dependency is final and at least one completed; a conditional takes its first true branch
 (or the default) and skips the other targets; a fan-out makes children `id[0]`, `id[1]`, ...
@@ -27,7 +27,7 @@ from domain.decisions import (
     ApprovalReceived,
     BatchFinished,
     BatchResult,
-    BatchStart,
+    BatchStartMessage,
     CancelRequested,
     Dispatch,
     Finish,
@@ -36,9 +36,17 @@ from domain.decisions import (
     NodeFailed,
     Result,
     RetryDue,
+    RunBatch,
+    RunHeavyTask,
+    RunLightTask,
+    RunSubWorkflow,
+    RunTask,
     ScheduleRetry,
     Step,
+    WaitForApproval,
+    dispatch_details,
 )
+from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
 from domain.fan_in import AggregateError, aggregate
 from domain.graph import Graph
@@ -51,15 +59,16 @@ from domain.models import (
     FanOutNode,
     NodeDefinition,
     OnFailure,
+    Queue,
     RetryPolicy,
     StartNode,
     SubWorkflowNode,
+    TaskDefinition,
     TaskNode,
-    TaskSpec,
     WorkflowDefinition,
 )
 from domain.offload import is_ref, ref_items
-from domain.state import JobInfo, JobState, NodeError, NodeState
+from domain.state import JobInfo, JobState, NodeState
 from domain.status import JobStatus, NodeStatus, check_job_transition, check_node_transition
 
 _IN_FLIGHT = frozenset(
@@ -202,7 +211,7 @@ class Evaluator:
             self._batch_finished(run, result.result)
             return
         if isinstance(result, JobTimedOut):
-            error = NodeError(
+            error = ErrorInfo(
                 kind="job_timeout", message="the job exceeded its timeout", retryable=False
             )
             self._abort(run, JobStatus.FAILED, error, reason="job timed out")
@@ -228,7 +237,11 @@ class Evaluator:
 
     def _approval(self, run: _Run, result: ApprovalReceived) -> None:
         node = run.state.nodes[result.node_id]
-        decision = {"approved": result.approved, "by": result.by, "reason": result.reason}
+        decision: dict[str, Any] = {
+            "approved": result.approved,
+            "by": result.by,
+            "reason": result.reason,
+        }
         if result.approved:
             node.output = decision
             run.set_status(result.node_id, NodeStatus.COMPLETED, **decision)
@@ -236,7 +249,7 @@ class Evaluator:
         why = f"rejected by {result.by or 'unknown'}" + (
             f": {result.reason}" if result.reason else ""
         )
-        node.error = NodeError(kind="rejected", message=why, retryable=False)
+        node.error = ErrorInfo(kind="rejected", message=why, retryable=False)
         self._fail_for_good(run, result.node_id, NodeStatus.FAILED)
 
     def _failed(self, run: _Run, result: NodeFailed) -> None:
@@ -273,7 +286,7 @@ class Evaluator:
             self._abort(
                 run,
                 JobStatus.FAILED,
-                NodeError(kind=kind, message=message, retryable=False),
+                ErrorInfo(kind=kind, message=message, retryable=False),
                 reason=message,
             )
 
@@ -281,7 +294,7 @@ class Evaluator:
         self,
         run: _Run,
         status: JobStatus,
-        error: NodeError | None,
+        error: ErrorInfo | None,
         *,
         reason: str | None,
         by: str | None = None,
@@ -363,7 +376,7 @@ class Evaluator:
         ends = [nid for nid, n in self.nodes.items() if isinstance(n, EndNode)]
         done = [nid for nid in ends if run.state.nodes[nid].status is NodeStatus.COMPLETED]
         if not done:
-            error = NodeError(
+            error = ErrorInfo(
                 kind="end_not_reached",
                 retryable=False,
                 message="no end node completed: "
@@ -416,7 +429,7 @@ class Evaluator:
                 if isinstance(exc, templates.TemplateRenderError)
                 else "aggregate_error"
             )
-            node.error = NodeError(kind=kind, message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind=kind, message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
 
     def _complete(self, run: _Run, node_id: str, output: Any) -> None:
@@ -432,7 +445,7 @@ class Evaluator:
         extra: dict[str, Any] = {}
         if node is not None and node.parent is not None:
             extra = {"item": node.item, "index": node.index}
-        job = templates.JobInfo(
+        job = templates.TemplateJob(
             id=state.job.id, workflow_id=state.job.workflow_id, version=state.job.version
         )
         return templates.TemplateContext(inputs=state.inputs, nodes=outputs, job=job, **extra)
@@ -499,7 +512,7 @@ class Evaluator:
         policy = self.definition.retry_of(node.task)
         per_batch = max(1, (node.max_parallel or count) // batches)
         for number in range(batches):
-            children: list[Dispatch] = []
+            children: list[RunTask] = []
             for index in range(
                 number * self.batch_size, min(count, (number + 1) * self.batch_size)
             ):
@@ -511,7 +524,7 @@ class Evaluator:
             if not children:
                 continue
             span = len(children) * events_per_child(policy)
-            batch = BatchStart(
+            batch = BatchStartMessage(
                 job_id=run.state.job.id,
                 batch_id=f"{node.id}@{number}",
                 children=children,
@@ -521,18 +534,18 @@ class Evaluator:
                 seq_span=span,
             )
             run.state.seq += span
-            run.step.dispatch.append(
-                Dispatch(node_id=batch.batch_id, attempt=1, kind="batch", batch=batch)
-            )
+            run.step.dispatch.append(RunBatch(node_id=batch.batch_id, batch=batch))
 
-    def _batch_child(self, run: _Run, cid: str) -> Dispatch | None:
+    def _batch_child(self, run: _Run, cid: str) -> RunTask | None:
         node = run.state.nodes[cid]
         run.set_status(cid, NodeStatus.READY, silent=True)
+        fan_out = self.nodes[node.parent or cid]
+        assert isinstance(fan_out, FanOutNode)
         try:
-            dispatch = self._build_dispatch(run.state, cid, node, self.nodes[node.parent or cid])
+            dispatch = self._run_task(run.state, cid, node, fan_out.task)
         except templates.TemplateRenderError as exc:
             node.attempt = 1
-            node.error = NodeError(kind="template_error", message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
             self._fail_for_good(run, cid, NodeStatus.FAILED)
             return None
         run.set_status(cid, NodeStatus.DISPATCHED, silent=True)
@@ -581,7 +594,7 @@ class Evaluator:
         children = [run.state.nodes[child_id(parent_id, i)] for i in range(parent.children or 0)]
         failed = [i for i, c in enumerate(children) if c.status is not NodeStatus.COMPLETED]
         if failed:
-            parent.error = NodeError(
+            parent.error = ErrorInfo(
                 kind="children_failed",
                 retryable=False,
                 message=f"{len(failed)} of {len(children)} children did not "
@@ -597,7 +610,7 @@ class Evaluator:
         run.step.aggregates[node.id] = value
         self._complete(run, node.id, value)
 
-    def _spec(self, node_id: str) -> TaskSpec | None:
+    def _spec(self, node_id: str) -> TaskDefinition | None:
         state_parent = node_id.split("[", 1)[0]
         definition = self.nodes[state_parent]
         if isinstance(definition, FanOutNode):
@@ -616,27 +629,21 @@ class Evaluator:
         try:
             dispatch = self._build_dispatch(run.state, node_id, node, definition)
         except templates.TemplateRenderError as exc:
-            node.error = NodeError(kind="template_error", message=str(exc), retryable=False)
+            node.error = ErrorInfo(kind="template_error", message=str(exc), retryable=False)
             self._fail_for_good(run, node_id, NodeStatus.FAILED)
             return
-        status = NodeStatus.WAITING if dispatch.kind == "approval" else NodeStatus.DISPATCHED
-        details = {
-            "kind": dispatch.kind,
-            "handler": dispatch.handler,
-            "queue": dispatch.queue,
-            "event_name": dispatch.event_name,
-        }
-        run.set_status(node_id, status, **{k: v for k, v in details.items() if v is not None})
+        waiting = isinstance(dispatch, WaitForApproval)
+        status = NodeStatus.WAITING if waiting else NodeStatus.DISPATCHED
+        run.set_status(node_id, status, **dispatch_details(dispatch))
         run.step.dispatch.append(dispatch)
 
     def _build_dispatch(
         self, state: JobState, node_id: str, node: NodeState, definition: NodeDefinition
     ) -> Dispatch:
         if isinstance(definition, ApprovalNode):
-            return Dispatch(
+            return WaitForApproval(
                 node_id=node_id,
                 attempt=node.attempt,
-                kind="approval",
                 event_name=definition.event_name(),
                 timeout_seconds=definition.timeout.total_seconds(),
             )
@@ -645,27 +652,30 @@ class Evaluator:
                 definition.inputs, self._context(state), node_id=node_id, path="inputs"
             )
             timeout = definition.timeout.total_seconds() if definition.timeout else None
-            return Dispatch(
+            return RunSubWorkflow(
                 node_id=node_id,
                 attempt=node.attempt,
-                kind="sub_workflow",
-                params=inputs,
                 workflow_id=definition.workflow_id,
                 workflow_version=definition.version,
+                inputs=inputs,
                 timeout_seconds=timeout,
             )
         spec = definition.task if isinstance(definition, FanOutNode) else definition
-        assert isinstance(spec, TaskSpec)
+        assert isinstance(spec, TaskDefinition)
+        return self._run_task(state, node_id, node, spec)
+
+    def _run_task(
+        self, state: JobState, node_id: str, node: NodeState, spec: TaskDefinition
+    ) -> RunTask:
         params = templates.render_value(
             spec.params, self._context(state, node), node_id=node_id, path="params"
         )
         timeout = self.definition.timeout_of(spec)
-        return Dispatch(
+        run_on = RunHeavyTask if self.definition.queue_of(spec) is Queue.HEAVY else RunLightTask
+        return run_on(
             node_id=node_id,
             attempt=node.attempt,
-            kind="task",
             handler=spec.handler,
-            queue=self.definition.queue_of(spec).value,
             params=params,
             timeout_seconds=timeout.total_seconds() if timeout else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 
@@ -51,10 +52,10 @@ class Graph:
     def topological_order(self) -> list[str]:
         """Kahn's order, stable in definition order; nodes on cycles are left out."""
         pending = {nid: len(deps) for nid, deps in self.dependencies.items()}
-        ready = [nid for nid in self.nodes if pending[nid] == 0]
+        ready = deque(nid for nid in self.nodes if pending[nid] == 0)
         order: list[str] = []
         while ready:
-            nid = ready.pop(0)
+            nid = ready.popleft()
             order.append(nid)
             for child in self.dependents[nid]:
                 pending[child] -= 1
@@ -63,30 +64,37 @@ class Graph:
         return order
 
     def find_cycles(self) -> list[list[str]]:
-        """Each distinct cycle once, as a path that returns to its first node."""
+        """Each distinct cycle once, as a path that returns to its first node.
+
+        A depth-first walk with an explicit stack (a long chain cannot reach Python's
+        recursion limit); it visits nodes and edges in the same order a recursive walk would.
+        """
         cycles: list[list[str]] = []
         seen_sets: set[frozenset[str]] = set()
-        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-        path: list[str] = []
-
-        def visit(nid: str) -> None:
-            state[nid] = 1
-            path.append(nid)
-            for nxt in self.dependents[nid]:
-                if state.get(nxt) == 1:
-                    cycle = [*path[path.index(nxt) :], nxt]
+        done: set[str] = set()
+        for root in self.nodes:
+            if root in done:
+                continue
+            path = [root]
+            on_path = {root: 0}  # node -> its position in `path`
+            stack = [iter(self.dependents[root])]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    stack.pop()
+                    finished = path.pop()
+                    del on_path[finished]
+                    done.add(finished)
+                elif nxt in on_path:
+                    cycle = [*path[on_path[nxt] :], nxt]
                     key = frozenset(cycle)
                     if key not in seen_sets:
                         seen_sets.add(key)
                         cycles.append(cycle)
-                elif nxt not in state:
-                    visit(nxt)
-            path.pop()
-            state[nid] = 2
-
-        for nid in self.nodes:
-            if nid not in state:
-                visit(nid)
+                elif nxt not in done:
+                    on_path[nxt] = len(path)
+                    path.append(nxt)
+                    stack.append(iter(self.dependents[nxt]))
         return cycles
 
     def branch_targets(self, conditional_id: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""What crosses the durable boundary for a job: the start record and the activity messages.
+"""What crosses the durable boundary for a job: the start message and the activity messages.
 
 They travel as plain JSON (`model_dump(mode="json")`); every orchestration, activity and
 sub-orchestration takes one of these and returns one.
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from domain.events import JobEvent
 from domain.snapshot import PinnedWorkflow
-from domain.state import NodeError
+from domain.tasks import TaskId
 
 CANCEL_EVENT = "cancel"
 
@@ -27,7 +27,7 @@ class EngineOptions(BaseModel):
     task_hub: str | None = None
 
 
-class JobStart(BaseModel):
+class JobStartMessage(BaseModel):
     """The input of the job orchestrator: everything it needs, pinned at submission."""
 
     job_id: str
@@ -39,36 +39,52 @@ class JobStart(BaseModel):
     engine: EngineOptions = EngineOptions()
 
 
-class RunHandler(BaseModel):
-    """Run a light handler in an activity."""
+class RunHandlerMessage(BaseModel):
+    """Run attempt ``task_id.attempt`` of a light handler in an activity; it returns the
+    `TaskResult` (`handlers.execute`)."""
 
-    job_id: str
-    node_id: str
-    attempt: int
+    task_id: TaskId
     handler: str
     params: dict[str, Any] = Field(default_factory=dict)
     large_output_bytes: int = 32 * 1024
 
 
-class HandlerOutcome(BaseModel):
-    """A handler's output, or its classified error; handler errors never fail the activity."""
+class ChildJobRecord(BaseModel):
+    """The catalog row of a job that no HTTP request created (a sub-workflow job): written
+    with its first `RecordEventsMessage`."""
 
-    ok: bool
-    output: Any = None
-    error: NodeError | None = None
+    job_id: str
+    workflow_id: str
+    workflow_version: int
+    workflow_hash: str
+    asset_id: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    parent_job_id: str | None = None
+
+    @classmethod
+    def of(cls, start: JobStartMessage) -> ChildJobRecord:
+        definition = start.workflow.definition
+        return cls(
+            job_id=start.job_id,
+            workflow_id=definition.workflow_id,
+            workflow_version=definition.version,
+            workflow_hash=start.workflow.hash,
+            asset_id=start.asset_id,
+            inputs=start.inputs,
+            parent_job_id=start.parent_job_id,
+        )
 
 
-class RecordEvents(BaseModel):
+class RecordEventsMessage(BaseModel):
     """One episode's timeline events and the job's progress, written in one activity call."""
 
     job_id: str
     events: list[JobEvent] = Field(default_factory=list)
     progress: dict[str, Any] | None = None
-    # A sub-workflow job creates its own catalog row with its first batch.
-    create: dict[str, Any] | None = None
+    create: ChildJobRecord | None = None
 
 
-class StopInstances(BaseModel):
+class StopInstancesMessage(BaseModel):
     """Child orchestrations (fan-out batches, sub-workflow jobs) still running when their job
     ended: each gets the cancel event."""
 

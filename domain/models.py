@@ -151,7 +151,7 @@ class EndNode(DependentNode):
     result: Any = None
 
 
-class TaskSpec(Strict):
+class TaskDefinition(Strict):
     """What runs: a handler on a queue, with templated params, a retry policy and a timeout."""
 
     handler: str
@@ -161,7 +161,7 @@ class TaskSpec(Strict):
     timeout: Duration | None = None
 
 
-class TaskNode(DependentNode, TaskSpec):
+class TaskNode(DependentNode, TaskDefinition):
     type: Literal["task"]
 
 
@@ -200,7 +200,7 @@ class FanOutNode(DependentNode):
     type: Literal["fan_out"]
     over: Any
     max_parallel: int | None = Field(default=None, ge=1)
-    task: TaskSpec
+    task: TaskDefinition
 
 
 class Aggregate(StrEnum):
@@ -281,14 +281,14 @@ class WorkflowDefinition(Strict):
                 return node
         raise KeyError(node_id)
 
-    def queue_of(self, spec: TaskSpec) -> Queue:
+    def queue_of(self, spec: TaskDefinition) -> Queue:
         queue = spec.queue or self.defaults.queue
         if queue is None:  # the validator rejects this; guard against unvalidated models
             raise ValueError(f"handler '{spec.handler}' has no queue and defaults.queue is unset")
         return queue
 
-    def retry_of(self, spec: TaskSpec) -> RetryPolicy:
+    def retry_of(self, spec: TaskDefinition) -> RetryPolicy:
         return spec.retry or self.defaults.retry or NO_RETRY
 
-    def timeout_of(self, spec: TaskSpec) -> timedelta | None:
+    def timeout_of(self, spec: TaskDefinition) -> timedelta | None:
         return spec.timeout or self.defaults.timeout

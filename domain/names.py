@@ -1,4 +1,5 @@
-"""Function names that cross the durable boundary, in one place (STYLE: no repeated strings)."""
+"""Function names that cross the durable boundary, in one place, so that no name is spelled
+out as a string in two files."""
 
 JOB_ORCHESTRATOR = "job_orchestrator"
 FAN_OUT_BATCH = "fan_out_batch"

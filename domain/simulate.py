@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.decisions import ApprovalReceived, Dispatch, NodeCompleted, Result, Step
+from domain.decisions import (
+    ApprovalReceived,
+    Dispatch,
+    NodeCompleted,
+    Result,
+    RunHeavyTask,
+    RunLightTask,
+    RunSubWorkflow,
+    Step,
+    WaitForApproval,
+)
 from domain.evaluator import Evaluator
 from domain.models import WorkflowDefinition
 from domain.state import JobInfo, JobState
@@ -57,8 +67,22 @@ def _round(step: Step) -> PlanRound:
 
 
 def _simulated_result(dispatch: Dispatch, outputs: dict[str, Any]) -> Result:
-    if dispatch.kind == "approval":
+    if isinstance(dispatch, WaitForApproval):
         return ApprovalReceived(node_id=dispatch.node_id, approved=True, by="plan")
     base_id = dispatch.node_id.split("[", 1)[0]
-    output = outputs.get(dispatch.node_id, outputs.get(base_id, dispatch.params))
+    output = outputs.get(dispatch.node_id, outputs.get(base_id, given(dispatch)))
     return NodeCompleted(node_id=dispatch.node_id, attempt=dispatch.attempt, output=output)
+
+
+def given(dispatch: Dispatch) -> dict[str, Any]:
+    """What a dispatched node is handed: a task's params, a sub-workflow's inputs."""
+    if isinstance(dispatch, RunSubWorkflow):
+        return dispatch.inputs
+    return dispatch.params if isinstance(dispatch, RunLightTask | RunHeavyTask) else {}
+
+
+def describe(dispatch: Dispatch) -> str:
+    """``handler on queue`` for a task, else the kind of dispatch."""
+    if isinstance(dispatch, RunLightTask | RunHeavyTask):
+        return f"{dispatch.handler} on {dispatch.queue}"
+    return dispatch.kind

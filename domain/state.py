@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.errors import ErrorInfo
 from domain.status import JobStatus, NodeStatus
 
 
@@ -21,19 +22,11 @@ class JobInfo(BaseModel):
     workflow_hash: str = ""
 
 
-class NodeError(BaseModel):
-    """Why a node attempt failed. ``kind`` is matched against `retry.non_retryable`."""
-
-    kind: str
-    message: str
-    retryable: bool = True
-
-
 class NodeState(BaseModel):
     status: NodeStatus = NodeStatus.PENDING
     attempt: int = 0
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
     reason: str | None = None  # why it was skipped or cancelled
     # conditional: the chosen branch target ("" when no branch matched)
     branch: str | None = None
@@ -55,7 +48,7 @@ class JobState(BaseModel):
     nodes: dict[str, NodeState] = Field(default_factory=dict)
     seq: int = 1  # seq 0 is `job.created`, written when the job is submitted
     output: Any = None
-    error: NodeError | None = None
+    error: ErrorInfo | None = None
     counts: Counter[str] = Field(default_factory=Counter)
 
     def open_nodes(self) -> int:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.errors import ErrorInfo
+
 
 class TaskId(BaseModel):
     """Identifies one attempt of one node of one job; the worker's idempotency key."""
@@ -53,16 +55,21 @@ class TaskMessage(BaseModel):
     """Outputs larger than this go to blob storage; the event carries their stub."""
 
 
-class TaskError(BaseModel):
-    kind: str
-    message: str
-    retryable: bool
-
-
 class TaskResult(BaseModel):
-    """The payload of the task event: an output or a classified error, never both."""
+    """What one handler attempt came to, light or heavy: an output or a classified error,
+    never both. The `run_handler` activity returns it; the worker raises it as the task
+    event's payload."""
 
     task_id: TaskId
     status: Literal["completed", "failed"]
     output: Any = None
-    error: TaskError | None = None
+    error: ErrorInfo | None = None
+
+    @classmethod
+    def completed(cls, task_id: TaskId, output: Any) -> TaskResult:
+        return cls(task_id=task_id, status="completed", output=output)
+
+    @classmethod
+    def failed(cls, task_id: TaskId, kind: str, message: str, *, retryable: bool) -> TaskResult:
+        error = ErrorInfo(kind=kind, message=message, retryable=retryable)
+        return cls(task_id=task_id, status="failed", error=error)

@@ -23,8 +23,8 @@ from domain.models import (
     NodeDefinition,
     StartNode,
     SubWorkflowNode,
+    TaskDefinition,
     TaskNode,
-    TaskSpec,
 )
 
 TEMPLATE_ROOTS = ("inputs", "nodes", "job")
@@ -170,7 +170,7 @@ def _fan_ins(graph: Graph) -> Iterator[Issue]:
             )
 
 
-def _task_specs(node: NodeDefinition) -> Iterator[tuple[TaskSpec, tuple[str, ...]]]:
+def _task_specs(node: NodeDefinition) -> Iterator[tuple[TaskDefinition, tuple[str, ...]]]:
     if isinstance(node, TaskNode):
         yield node, ()
     elif isinstance(node, FanOutNode):

@@ -9,7 +9,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from domain.batch import BatchRunner, BatchStep
-from domain.decisions import BatchStart, CancelRequested, NodeCompleted, NodeFailed, RetryDue
+from domain.decisions import BatchStartMessage, CancelRequested, NodeCompleted, NodeFailed, RetryDue
 from domain.names import FAN_OUT_BATCH
 from orchestrations.records import Recorder
 from orchestrations.work import Work, listen_for_cancel
@@ -18,7 +18,7 @@ bp = df.Blueprint()
 
 
 def run_batch(
-    context: df.DurableOrchestrationContext, start: BatchStart
+    context: df.DurableOrchestrationContext, start: BatchStartMessage
 ) -> Generator[Any, Any, dict[str, Any]]:
     runner = BatchRunner(start)
     work = Work(context, start.job_id, start.engine)
@@ -50,4 +50,4 @@ def run_batch(
 
 @bp.orchestration_trigger(context_name="context", orchestration=FAN_OUT_BATCH)
 def fan_out_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
-    return (yield from run_batch(context, BatchStart.model_validate(context.get_input())))
+    return (yield from run_batch(context, BatchStartMessage.model_validate(context.get_input())))

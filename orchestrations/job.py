@@ -11,7 +11,6 @@ through the `asset_command` sub-orchestration.
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -24,7 +23,7 @@ from domain.asset_flow import (
 )
 from domain.decisions import JobTimedOut, Step
 from domain.evaluator import Evaluator
-from domain.jobs import JobFailed, JobStart, StopInstances
+from domain.jobs import ChildJobRecord, JobFailed, JobStartMessage, StopInstancesMessage
 from domain.names import ASSET_COMMAND, JOB_ORCHESTRATOR, STOP_INSTANCES
 from domain.state import JobInfo, JobState
 from domain.status import JobStatus
@@ -35,7 +34,7 @@ bp = df.Blueprint()
 
 
 class JobRun:
-    def __init__(self, context: df.DurableOrchestrationContext, start: JobStart) -> None:
+    def __init__(self, context: df.DurableOrchestrationContext, start: JobStartMessage) -> None:
         self.context = context
         self.start = start
         self.evaluator = Evaluator(
@@ -112,7 +111,7 @@ class JobRun:
         """The job ended with batches or sub-workflows still running: they get the cancel
         event (their nodes are already final here), so they stop instead of running on."""
         reason = f"job {self.start.job_id} ended {state.status.value}"
-        message = StopInstances(instance_ids=instance_ids, reason=reason)
+        message = StopInstancesMessage(instance_ids=instance_ids, reason=reason)
         try:
             yield self.context.call_activity(STOP_INSTANCES, message.model_dump(mode="json"))
         except Exception:  # the job's outcome stands; unstopped children still end on their own
@@ -133,19 +132,9 @@ class JobRun:
             self.work.dispatch(dispatch)
         progress = state.progress()
         self.context.set_custom_status(progress)
-        self.recorder.record(step.events, progress, self._job_row() if create else None)
-
-    def _job_row(self) -> dict[str, Any]:
-        definition = self.start.workflow.definition
-        return {
-            "job_id": self.start.job_id,
-            "workflow_id": definition.workflow_id,
-            "workflow_version": definition.version,
-            "workflow_hash": self.start.workflow.hash,
-            "asset_id": self.start.asset_id,
-            "inputs": self.start.inputs,
-            "parent_job_id": self.start.parent_job_id,
-        }
+        self.recorder.record(
+            step.events, progress, ChildJobRecord.of(self.start) if create else None
+        )
 
     def _finish(self, state: JobState, step: Step) -> dict[str, Any]:
         finished = step.finished
@@ -163,8 +152,8 @@ class JobRun:
 
 @bp.orchestration_trigger(context_name="context", orchestration=JOB_ORCHESTRATOR)
 def job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
-    start = JobStart.model_validate(context.get_input())
+    start = JobStartMessage.model_validate(context.get_input())
     return (yield from JobRun(context, start).run())
 
 
-__all__ = ["bp", "job_orchestrator", "timedelta"]
+__all__ = ["bp", "job_orchestrator"]

@@ -12,7 +12,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskBase
 
 from domain.events import JobEvent
-from domain.jobs import RecordEvents
+from domain.jobs import ChildJobRecord, RecordEventsMessage
 from domain.names import RECORD_EVENTS
 from orchestrations.work import Pending, Work
 
@@ -27,14 +27,14 @@ class Recorder:
         self.job_id = job_id
         self.buffer: list[JobEvent] = []
         self.progress: dict[str, Any] | None = None
-        self.create: dict[str, Any] | None = None
+        self.create: ChildJobRecord | None = None
         self.writing: TaskBase | None = None
 
     def record(
         self,
         events: list[JobEvent],
         progress: dict[str, Any] | None = None,
-        create: dict[str, Any] | None = None,
+        create: ChildJobRecord | None = None,
     ) -> None:
         self.buffer += events
         self.progress = progress if progress is not None else self.progress
@@ -47,7 +47,7 @@ class Recorder:
             return
         if not self.buffer and self.create is None:
             return
-        batch = RecordEvents(
+        batch = RecordEventsMessage(
             job_id=self.job_id, events=self.buffer, progress=self.progress, create=self.create
         )
         self.buffer, self.create = [], None

@@ -1,13 +1,28 @@
-"""Opaque listing cursors: the position (created_at, then tie-breaking keys) of the last row
-of a page. ``list_jobs`` uses (created_at, job_id); ``list_stac_items`` (created_at,
-collection, item_id)."""
+"""Newest-first listings in pages, with opaque cursors.
+
+A listing is ordered by ``created_at`` then tie-breaking key columns, all descending; a
+cursor is the position of the last row of a page (base64 JSON), and the next page starts
+strictly after it, so pages never overlap or skip a row that existed when the first page
+was read. ``list_jobs`` orders by (created_at, job_id); ``list_stac_items`` by (created_at,
+collection, item_id).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
+
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
+
+MAX_PAGE = 1000
+Row = TypeVar("Row", bound=BaseModel)
 
 
 def encode_position(created_at: datetime, *keys: str) -> str:
@@ -30,11 +45,52 @@ def decode_position(cursor: str, keys: int) -> tuple[datetime, tuple[str, ...]]:
     return position
 
 
-def encode_cursor(created_at: datetime, job_id: str) -> str:
-    return encode_position(created_at, job_id)
+@dataclass(frozen=True)
+class Listing:
+    """A table listed newest first: ``columns`` selected, ties broken by ``keys``."""
 
+    table: str
+    columns: str
+    keys: tuple[str, ...]
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, job_id) a ``list_jobs`` cursor stands for."""
-    at, (job_id,) = decode_position(cursor, 1)
-    return at, job_id
+    def page(
+        self,
+        pool: ConnectionPool,
+        model: type[Row],
+        where: list[sql.Composable],
+        params: dict[str, Any],
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Row], str | None]:
+        """One page of rows matching every ``where`` condition (``params`` fill them), and
+        the cursor of the next page (None on the last)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"Invalid limit {limit!r}: must be within 1..{MAX_PAGE}.")
+        order = ("created_at", *self.keys)
+        params = {**params, "page_limit": limit + 1}
+        where = list(where)
+        if cursor is not None:
+            at, keys = decode_position(cursor, len(self.keys))
+            names = [f"cursor_{i}" for i in range(len(order))]
+            params.update(zip(names, (at, *keys), strict=True))
+            where.append(
+                sql.SQL("({}) < ({})").format(
+                    sql.SQL(", ").join(map(sql.Identifier, order)),
+                    sql.SQL(", ").join(map(sql.Placeholder, names)),
+                )
+            )
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT %(page_limit)s").format(
+            sql.SQL(self.columns),
+            sql.Identifier(self.table),
+            sql.SQL(" AND ").join(where or [sql.SQL("TRUE")]),
+            sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in order),
+        )
+        with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query, params).fetchall()
+        items = [model.model_validate(r) for r in rows[:limit]]
+        last = items[-1] if len(rows) > limit else None
+        created_at = getattr(last, "created_at", None)
+        if last is None or created_at is None:
+            return items, None
+        return items, encode_position(created_at, *(str(getattr(last, k)) for k in self.keys))

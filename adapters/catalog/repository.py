@@ -19,11 +19,10 @@ from psycopg_pool import ConnectionPool
 from adapters.catalog import projections
 from adapters.catalog.errors import JobConflict, UnknownJob
 from adapters.catalog.models import JobPage, JobRecord, NodeRecord
-from adapters.catalog.paging import decode_cursor, encode_cursor
+from adapters.catalog.paging import Listing
 from domain.events import JobEvent
 from domain.status import JobStatus
 
-MAX_PAGE = 1000
 _JOB_COLUMNS = (
     "job_id, workflow_id, workflow_version, workflow_hash, status, request_id, asset_id, "
     "inputs, output, error, progress, created_at, updated_at, started_at, completed_at"
@@ -39,6 +38,7 @@ _FILTERS = {
     "created_from": "created_at >= %(created_from)s",
     "created_to": "created_at < %(created_to)s",
 }
+_JOBS = Listing("jobs", _JOB_COLUMNS, keys=("job_id",))
 _INSERT_JOB = f"""
 INSERT INTO jobs (job_id, workflow_id, workflow_version, workflow_hash, status, request_id,
                   asset_id, inputs, output, error, progress, created_at, updated_at,
@@ -209,8 +209,6 @@ class JobCatalog:
         ``created_from`` is inclusive, ``created_to`` exclusive. Pages never overlap or skip
         a job that existed when the first page was read.
         """
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"Invalid limit {limit!r}: must be within 1..{MAX_PAGE}.")
         params: dict[str, Any] = {
             "status": status.value if status else None,
             "workflow_id": workflow_id,
@@ -219,21 +217,10 @@ class JobCatalog:
             "created_to": created_to,
         }
         conds = [sql.SQL(_FILTERS[key]) for key, value in params.items() if value is not None]
-        params["limit"] = limit + 1
-        if cursor is not None:
-            params["c_at"], params["c_id"] = decode_cursor(cursor)
-            conds.append(sql.SQL("(created_at, job_id) < (%(c_at)s, %(c_id)s)"))
-        query = sql.SQL(
-            "SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, job_id DESC LIMIT %(limit)s"
-        ).format(sql.SQL(_JOB_COLUMNS), sql.SQL(" AND ").join(conds or [sql.SQL("TRUE")]))
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, params).fetchall()
-        items = [JobRecord.model_validate(r) for r in rows[:limit]]
-        more = len(rows) > limit
-        return JobPage(
-            items=items,
-            next_cursor=encode_cursor(items[-1].created_at, items[-1].job_id) if more else None,
+        items, next_cursor = _JOBS.page(
+            self._pool, JobRecord, conds, params, limit=limit, cursor=cursor
         )
+        return JobPage(items=items, next_cursor=next_cursor)
 
     def _nodes(self, query: str, params: tuple[Any, ...]) -> list[NodeRecord]:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

@@ -14,9 +14,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from adapters.catalog.models import StacItemPage, StacItemRecord
-from adapters.catalog.paging import decode_position, encode_position
+from adapters.catalog.paging import Listing
 
-MAX_PAGE = 1000
 BBox = tuple[float, float, float, float]
 _COLUMNS = (
     "collection, item_id, job_id, node_id, "
@@ -44,6 +43,7 @@ _FILTERS = {
         "AND bbox_south <= %(north)s AND bbox_north >= %(south)s"
     ),
 }
+_ITEMS = Listing("stac_items", _COLUMNS, keys=("collection", "item_id"))
 
 
 def check_bbox(bbox: BBox) -> None:
@@ -105,30 +105,12 @@ class StacCatalog:
         """Items newest first (created_at, then collection and item_id, descending), filtered
         by collection, job and bbox intersection, one page. Pages never overlap or skip an
         item that existed when the first page was read."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"Invalid limit {limit!r}: must be within 1..{MAX_PAGE}.")
         params: dict[str, Any] = {"collection": collection, "job_id": job_id, "bbox": bbox}
         conds = [sql.SQL(_FILTERS[key]) for key, value in params.items() if value is not None]
         if bbox is not None:
             check_bbox(bbox)
             params["west"], params["south"], params["east"], params["north"] = bbox
-        if cursor is not None:
-            params["c_at"], (params["c_coll"], params["c_id"]) = decode_position(cursor, 2)
-            conds.append(
-                sql.SQL("(created_at, collection, item_id) < (%(c_at)s, %(c_coll)s, %(c_id)s)")
-            )
-        params["limit"] = limit + 1
-        query = sql.SQL(
-            "SELECT {} FROM stac_items WHERE {} "
-            "ORDER BY created_at DESC, collection DESC, item_id DESC LIMIT %(limit)s"
-        ).format(sql.SQL(_COLUMNS), sql.SQL(" AND ").join(conds or [sql.SQL("TRUE")]))
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, params).fetchall()
-        items = [StacItemRecord.model_validate(r) for r in rows[:limit]]
-        last = items[-1] if len(rows) > limit else None
-        return StacItemPage(
-            items=items,
-            next_cursor=None
-            if last is None or last.created_at is None
-            else encode_position(last.created_at, last.collection, last.item_id),
+        items, next_cursor = _ITEMS.page(
+            self._pool, StacItemRecord, conds, params, limit=limit, cursor=cursor
         )
+        return StacItemPage(items=items, next_cursor=next_cursor)

@@ -26,22 +26,40 @@ from devhost.store import ActivityItem, NewMessage
 from devhost.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from devhost.engine.core import Engine
+    from devhost.app_loader import FunctionIndex
+    from devhost.engine.effects import Scheduler
+    from devhost.engine.invoker import Invoker
+    from devhost.keys import HostKeys
+    from devhost.settings import DevhostSettings
+    from devhost.store import Store
 
 log = logging.getLogger("devhost")
 
 
 class ActivityRunner:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_activities)
+    def __init__(
+        self,
+        store: Store,
+        index: FunctionIndex,
+        invoker: Invoker,
+        settings: DevhostSettings,
+        keys: HostKeys,
+        scheduler: Scheduler,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.invoker = invoker
+        self.settings = settings
+        self.keys = keys  # for the durable client binding of an activity
+        self.scheduler = scheduler
+        self._semaphore = asyncio.Semaphore(settings.host_json.max_concurrent_activities)
         self._completions: asyncio.Queue[tuple[int, NewMessage]] = asyncio.Queue()
 
     def start(self) -> None:
-        self.engine.spawn(self._writer())
+        self.scheduler.spawn(self._writer())
 
     def dispatch(self, item: ActivityItem) -> None:
-        self.engine.spawn(self._run(item))
+        self.scheduler.spawn(self._run(item))
 
     async def _run(self, item: ActivityItem) -> None:
         async with self._semaphore:
@@ -74,13 +92,13 @@ class ActivityRunner:
     async def _invoke(self, item: ActivityItem) -> Any:
         if item.name == HTTP_ACTIVITY:
             return await _call_http(json.loads(item.input or "null"))
-        info = self.engine.index.activity(item.name)
+        info = self.index.activity(item.name)
         if info is None:
             raise LookupError(f"The function '{item.name}' doesn't exist or is not an activity.")
         datum = meta.Datum(type="json", value=item.input if item.input is not None else "null")
         value = ActivityTriggerConverter.decode(datum, trigger_metadata=None)
-        kwargs = function_kwargs(info, value, self.engine.settings, self.engine.keys)
-        return await self.engine.invoker.call(info.fn, kwargs, self.engine.invoker.activity_pool)
+        kwargs = function_kwargs(info, value, self.settings, self.keys)
+        return await self.invoker.call(info.fn, kwargs, self.invoker.activity_pool)
 
     async def _writer(self) -> None:
         while True:
@@ -88,11 +106,11 @@ class ActivityRunner:
             while not self._completions.empty():
                 batch.append(self._completions.get_nowait())
             try:
-                self.engine.store.complete_activities(batch)
+                self.store.complete_activities(batch)
             except Exception:
                 log.exception("could not record %d activity completion(s)", len(batch))
                 continue
-            self.engine.route_messages([m for _, m in batch])
+            self.scheduler.route_messages([m for _, m in batch])
 
 
 def _user_stack(exc: BaseException) -> str:

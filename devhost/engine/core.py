@@ -16,15 +16,15 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Coroutine
-from datetime import datetime
 from typing import Any
 
 from devhost.app_loader import FunctionIndex
 from devhost.engine import history as h
 from devhost.engine.activities import ActivityRunner
+from devhost.engine.effects import Effects
 from devhost.engine.entities import EntityRunner
 from devhost.engine.invoker import Invoker
-from devhost.engine.orchestrations import Effects, OrchestrationRunner
+from devhost.engine.orchestrations import OrchestrationRunner
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery, InstanceRecord, NewEntityOp, NewMessage, Store
@@ -57,9 +57,10 @@ class Engine:
         self.store = Store(settings.data_dir / "devhost.sqlite3")
         hj = settings.host_json
         self.invoker = Invoker(hj.max_concurrent_activities, hj.max_concurrent_orchestrators)
-        self.orchestrations = OrchestrationRunner(self)
-        self.activities = ActivityRunner(self)
-        self.entities = EntityRunner(self)
+        parts = (self.store, index, self.invoker, settings)
+        self.orchestrations = OrchestrationRunner(*parts, scheduler=self)
+        self.activities = ActivityRunner(*parts, keys=self.keys, scheduler=self)
+        self.entities = EntityRunner(*parts, scheduler=self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: list[tuple[float, str]] = []
         self._timer_wakeup = asyncio.Event()
@@ -133,44 +134,6 @@ class Engine:
                 await asyncio.wait_for(self._timer_wakeup.wait(), timeout)
 
     # --- instances --------------------------------------------------------------------
-    def new_instance_rows(
-        self,
-        db: sqlite3.Connection,
-        *,
-        name: str,
-        instance_id: str,
-        input_json: str | None,
-        parent: tuple[dict[str, Any], str, int] | None,
-        now: datetime,
-    ) -> NewMessage:
-        """Write a Pending instance and its ExecutionStarted message (replacing old rows)."""
-        self.store.delete_instance(db, instance_id)
-        self.orchestrations.cache.pop(instance_id, None)
-        execution_id = uuid.uuid4().hex
-        parent_ref, parent_execution, parent_task = parent or (None, None, None)
-        parent_id = parent_ref["OrchestrationInstance"]["InstanceId"] if parent_ref else None
-        self.store.put_instance(
-            db,
-            InstanceRecord(
-                instance_id,
-                name,
-                execution_id,
-                "Pending",
-                input_json,
-                None,
-                None,
-                to_history_ts(now),
-                to_history_ts(now),
-                parent_id,
-                parent_execution,
-                parent_task,
-            ),
-        )
-        started = h.execution_started(now, name, input_json, instance_id, execution_id, parent_ref)
-        msg = NewMessage(instance_id, started, execution_id)
-        self.store.add_messages(db, [msg])
-        return msg
-
     async def start_instance(
         self, name: str, instance_id: str | None, input_json: str | None
     ) -> str:
@@ -189,7 +152,7 @@ class Engine:
                     f"An instance with ID '{instance_id}' already exists and is {existing.status}."
                 )
             with self.store.transaction() as db:
-                msg = self.new_instance_rows(
+                msg = self.orchestrations.new_instance_rows(
                     db,
                     name=name,
                     instance_id=instance_id,
@@ -233,7 +196,7 @@ class Engine:
                 self.store.delete_all_messages(db, instance_id)
                 db.execute("DELETE FROM activity_items WHERE instance_id = ?", (instance_id,))
                 self.store.put_instance(db, inst)
-                parent_msgs = self.notify_parent(db, inst, now)
+                parent_msgs = self.orchestrations.notify_parent(db, inst, now)
             self.orchestrations.cache.pop(instance_id, None)
         log.info("%s (%s): terminated (%s)", inst.name, instance_id, reason)
         self.route_messages(parent_msgs)
@@ -273,22 +236,6 @@ class Engine:
         texts = [json.dumps(e, separators=(",", ":")) for e in played]
         self.store.append_history(db, inst.instance_id, len(cached.texts), texts)
         cached.extend(played)
-
-    def notify_parent(
-        self, db: sqlite3.Connection, inst: InstanceRecord, now: datetime
-    ) -> list[NewMessage]:
-        """Tell a parent orchestration that this sub-orchestration finished."""
-        if not inst.parent_instance_id or inst.parent_task_id is None:
-            return []
-        if inst.status == "Completed":
-            ev = h.sub_orchestration_completed(now, inst.parent_task_id, inst.output)
-        else:
-            ev = h.sub_orchestration_failed(
-                now, inst.parent_task_id, inst.output or inst.status, f"Message: {inst.output}"
-            )
-        msg = NewMessage(inst.parent_instance_id, ev, inst.parent_execution_id)
-        self.store.add_messages(db, [msg])
-        return [msg]
 
     async def purge(self, instance_ids: list[str]) -> int:
         """Delete final-state instances and their history; return how many were deleted."""

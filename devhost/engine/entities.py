@@ -20,7 +20,11 @@ from devhost.store import EntityOp, EntityRecord, NewMessage
 from devhost.timeutil import to_history_ts, utcnow
 
 if TYPE_CHECKING:
-    from devhost.engine.core import Engine
+    from devhost.app_loader import FunctionIndex
+    from devhost.engine.effects import Scheduler
+    from devhost.engine.invoker import Invoker
+    from devhost.settings import DevhostSettings
+    from devhost.store import Store
 
 log = logging.getLogger("devhost")
 
@@ -36,8 +40,19 @@ def entity_instance_id(name: str, key: str) -> str:
 
 
 class EntityRunner:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        store: Store,
+        index: FunctionIndex,
+        invoker: Invoker,
+        settings: DevhostSettings,
+        scheduler: Scheduler,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.invoker = invoker
+        self.settings = settings
+        self.scheduler = scheduler
         self._running: set[str] = set()
         self._dirty: set[str] = set()
 
@@ -46,14 +61,14 @@ class EntityRunner:
             self._dirty.add(entity_id)
             return
         self._running.add(entity_id)
-        self.engine.spawn(self._loop(entity_id))
+        self.scheduler.spawn(self._loop(entity_id))
 
     async def _loop(self, entity_id: str) -> None:
         try:
             while True:
                 self._dirty.discard(entity_id)
-                limit = self.engine.settings.host_json.max_entity_batch_size
-                ops = self.engine.store.entity_ops(entity_id, limit)
+                limit = self.settings.host_json.max_entity_batch_size
+                ops = self.store.entity_ops(entity_id, limit)
                 if not ops:
                     if entity_id in self._dirty:
                         continue
@@ -65,14 +80,16 @@ class EntityRunner:
             self._running.discard(entity_id)
 
     async def _run_batch(self, entity_id: str, ops: list[EntityOp]) -> None:
-        store = self.engine.store
+        store = self.store
         name, key = split_entity_id(entity_id)
         record = store.get_entity(entity_id) or EntityRecord(entity_id, False, None, "")
-        info = self.engine.index.entity(name)
+        info = self.index.entity(name)
         if info is None:
             error = f"The function '{name}' doesn't exist, is disabled, or is not an entity."
-            results = [{"isError": True, "result": json.dumps(error)} for _ in ops]
-            state = {"entityExists": record.exists, "entityState": record.state}
+            results: list[dict[str, Any]] = [
+                {"isError": True, "result": json.dumps(error)} for _ in ops
+            ]
+            state: dict[str, Any] = {"entityExists": record.exists, "entityState": record.state}
         else:
             request = json.dumps(
                 {
@@ -96,18 +113,19 @@ class EntityRunner:
                 log.warning(
                     "entity %s operation '%s' failed: %s", entity_id, op.op, result.get("result")
                 )
-        self.engine.route_messages(responses)
+        self.scheduler.route_messages(responses)
 
     async def _call_sdk(self, fn: Any, request: str, count: int) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             try:
-                return json.loads(fn(func.EntityContext(request)))
+                state: dict[str, Any] = json.loads(fn(func.EntityContext(request)))
+                return state
             except Exception as exc:
                 failed = {"isError": True, "result": json.dumps(str(exc))}
                 return {"entityExists": False, "entityState": None, "results": [failed] * count}
 
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.engine.invoker.entity_pool, run)
+        return await loop.run_in_executor(self.invoker.entity_pool, run)
 
     @staticmethod
     def _responses(ops: list[EntityOp], results: list[dict[str, Any]]) -> list[NewMessage]:

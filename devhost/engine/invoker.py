@@ -33,7 +33,7 @@ class InvocationContext(func.Context):
 
     @property
     def thread_local_storage(self) -> type[threading.local]:
-        return threading.local  # type: ignore[return-value]
+        return threading.local
 
     @property
     def function_name(self) -> str:

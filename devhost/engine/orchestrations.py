@@ -14,11 +14,12 @@ import asyncio
 import json
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from devhost.engine import history as h
+from devhost.engine.effects import Effects, Scheduler
 from devhost.engine.history import Event, EventType
 from devhost.engine.replay import HTTP_ACTIVITY, ReplayResult, Want, shadow_replay
 from devhost.engine.sdk_protocol import (
@@ -29,13 +30,16 @@ from devhost.engine.sdk_protocol import (
     context_json,
     played,
 )
-from devhost.store import ActivityItem, InstanceRecord, MessageRecord, NewEntityOp, NewMessage
+from devhost.store import InstanceRecord, MessageRecord, NewEntityOp, NewMessage
 from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from devhost.engine.core import Engine
+    from devhost.app_loader import FunctionIndex
+    from devhost.engine.invoker import Invoker
+    from devhost.settings import DevhostSettings
+    from devhost.store import Store
 
 log = logging.getLogger("devhost")
 
@@ -49,13 +53,24 @@ class EpisodeOutcome:
 
 
 class OrchestrationRunner:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        store: Store,
+        index: FunctionIndex,
+        invoker: Invoker,
+        settings: DevhostSettings,
+        scheduler: Scheduler,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.invoker = invoker
+        self.settings = settings
+        self.scheduler = scheduler
         self.cache: dict[str, CachedHistory] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self._dirty: set[str] = set()
         self._running: set[str] = set()
-        self._semaphore = asyncio.Semaphore(engine.settings.host_json.max_concurrent_orchestrators)
+        self._semaphore = asyncio.Semaphore(settings.host_json.max_concurrent_orchestrators)
         # Time spent inside the SDK's orchestrator function, per instance: (seconds, episodes).
         self.replay_stats: dict[str, tuple[float, int]] = {}
 
@@ -67,7 +82,7 @@ class OrchestrationRunner:
             self._dirty.add(instance_id)
             return
         self._running.add(instance_id)
-        self.engine.spawn(self._loop(instance_id))
+        self.scheduler.spawn(self._loop(instance_id))
 
     async def _loop(self, instance_id: str) -> None:
         try:
@@ -90,14 +105,68 @@ class OrchestrationRunner:
         cached = self.cache.get(instance_id)
         if cached is None:
             cached = CachedHistory()
-            cached.texts = self.engine.store.load_history(instance_id)
+            cached.texts = self.store.load_history(instance_id)
             cached.events = [json.loads(t) for t in cached.texts]
             self.cache[instance_id] = cached
         return cached
 
+    def new_instance_rows(
+        self,
+        db: sqlite3.Connection,
+        *,
+        name: str,
+        instance_id: str,
+        input_json: str | None,
+        parent: tuple[dict[str, Any], str, int] | None,
+        now: datetime,
+    ) -> NewMessage:
+        """Write a Pending instance and its ExecutionStarted message (replacing old rows)."""
+        self.store.delete_instance(db, instance_id)
+        self.cache.pop(instance_id, None)
+        execution_id = uuid.uuid4().hex
+        parent_ref, parent_execution, parent_task = parent or (None, None, None)
+        parent_id = parent_ref["OrchestrationInstance"]["InstanceId"] if parent_ref else None
+        self.store.put_instance(
+            db,
+            InstanceRecord(
+                instance_id,
+                name,
+                execution_id,
+                "Pending",
+                input_json,
+                None,
+                None,
+                to_history_ts(now),
+                to_history_ts(now),
+                parent_id,
+                parent_execution,
+                parent_task,
+            ),
+        )
+        started = h.execution_started(now, name, input_json, instance_id, execution_id, parent_ref)
+        msg = NewMessage(instance_id, started, execution_id)
+        self.store.add_messages(db, [msg])
+        return msg
+
+    def notify_parent(
+        self, db: sqlite3.Connection, inst: InstanceRecord, now: datetime
+    ) -> list[NewMessage]:
+        """Tell a parent orchestration that this sub-orchestration finished."""
+        if not inst.parent_instance_id or inst.parent_task_id is None:
+            return []
+        if inst.status == "Completed":
+            ev = h.sub_orchestration_completed(now, inst.parent_task_id, inst.output)
+        else:
+            ev = h.sub_orchestration_failed(
+                now, inst.parent_task_id, inst.output or inst.status, f"Message: {inst.output}"
+            )
+        msg = NewMessage(inst.parent_instance_id, ev, inst.parent_execution_id)
+        self.store.add_messages(db, [msg])
+        return [msg]
+
     # --- one episode ------------------------------------------------------------------
     async def _episode(self, instance_id: str) -> bool:
-        store = self.engine.store
+        store = self.store
         now = utcnow()
         messages = store.visible_messages(instance_id, now.timestamp())
         if not messages:
@@ -129,11 +198,11 @@ class OrchestrationRunner:
         new_events = [h.orchestrator_started(now)] + [m.event for m in current]
         for m in current:
             self._log_arrival(inst, m.event)
-        info = self.engine.index.orchestrator(inst.name)
+        info = self.index.orchestrator(inst.name)
         if info is None:
             sdk = SdkResult(
                 {"actions": [], "isDone": False},
-                _unknown_function(inst.name, "orchestrator", self.engine.index.orchestrators),
+                _unknown_function(inst.name, "orchestrator", self.index.orchestrators),
                 0.0,
             )
         else:
@@ -148,11 +217,11 @@ class OrchestrationRunner:
         self, fn: Any, inst: InstanceRecord, past: CachedHistory, new_events: list[Event]
     ) -> SdkResult:
         context = context_json(inst, past.texts, new_events)
-        if self.engine.settings.verbose:
+        if self.settings.verbose:
             log.info("history of %s sent to the SDK: %s", inst.instance_id, context)
         loop = asyncio.get_running_loop()
         sdk = await loop.run_in_executor(
-            self.engine.invoker.orchestrator_pool, call_orchestrator, fn, context
+            self.invoker.orchestrator_pool, call_orchestrator, fn, context
         )
         spent, count = self.replay_stats.get(inst.instance_id, (0.0, 0))
         self.replay_stats[inst.instance_id] = (spent + sdk.seconds, count + 1)
@@ -175,7 +244,7 @@ class OrchestrationRunner:
         return EpisodeOutcome("Completed", output=output)
 
     def _unknown_targets(self, work: list[Want]) -> str | None:
-        index = self.engine.index
+        index = self.index
         for want in work:
             name = want.name or ""
             is_activity = want.kind == EventType.TASK_SCHEDULED and name != HTTP_ACTIVITY
@@ -197,7 +266,7 @@ class OrchestrationRunner:
         sdk: SdkResult,
         now: datetime,
     ) -> None:
-        store = self.engine.store
+        store = self.store
         past = self.history_of(inst.instance_id)
         output_events = [self._scheduling_event(inst, w, now) for w in replay.new_work]
         if outcome.status in ("Completed", "Failed"):
@@ -217,7 +286,7 @@ class OrchestrationRunner:
         if inst.is_terminal or outcome.status == "ContinuedAsNew":
             self.cache.pop(inst.instance_id, None)
         self._log_outcome(inst, outcome, replay)
-        self.engine.after_commit(effects)
+        self.scheduler.after_commit(effects)
 
     def _scheduling_event(self, inst: InstanceRecord, want: Want, now: datetime) -> Event:
         if want.kind == EventType.TASK_SCHEDULED:
@@ -265,7 +334,7 @@ class OrchestrationRunner:
         effects: Effects,
         now: datetime,
     ) -> None:
-        store = self.engine.store
+        store = self.store
         if replay.canceled_timers:
             store.delete_timer_messages(db, inst.instance_id, replay.canceled_timers)
         activities, timers, ops = [], [], []
@@ -314,7 +383,7 @@ class OrchestrationRunner:
         now: datetime,
     ) -> None:
         child_id = want.instance_id or ""
-        existing = self.engine.store.get_instance(child_id)
+        existing = self.store.get_instance(child_id)
         if existing is not None and not existing.is_terminal:
             reason = f"An orchestration with instance ID '{child_id}' already exists."
             msg = NewMessage(
@@ -322,7 +391,7 @@ class OrchestrationRunner:
                 h.sub_orchestration_failed(now, want.task_id, reason, None),
                 parent.execution_id,
             )
-            self.engine.store.add_messages(db, [msg])
+            self.store.add_messages(db, [msg])
             effects.messages.append(msg)
             return
         parent_ref = {
@@ -333,7 +402,7 @@ class OrchestrationRunner:
                 "ExecutionId": parent.execution_id,
             },
         }
-        msg = self.engine.new_instance_rows(
+        msg = self.new_instance_rows(
             db,
             name=want.name or "",
             instance_id=child_id,
@@ -352,7 +421,7 @@ class OrchestrationRunner:
         effects: Effects,
         now: datetime,
     ) -> None:
-        store = self.engine.store
+        store = self.store
         custom = sdk.state.get("customStatus")
         inst.custom_status = None if custom is None else json.dumps(custom)
         inst.last_updated_time = to_history_ts(now)
@@ -362,7 +431,7 @@ class OrchestrationRunner:
         inst.status = outcome.status
         if outcome.status in ("Completed", "Failed"):
             inst.output = outcome.output
-            effects.messages.extend(self.engine.notify_parent(db, inst, now))
+            effects.messages.extend(self.notify_parent(db, inst, now))
         store.put_instance(db, inst)
 
     def _continue_as_new(
@@ -373,7 +442,7 @@ class OrchestrationRunner:
         effects: Effects,
         now: datetime,
     ) -> None:
-        store = self.engine.store
+        store = self.store
         store.clear_history(db, inst.instance_id)
         inst.execution_id = uuid.uuid4().hex
         inst.input = None if outcome.continue_input is None else json.dumps(outcome.continue_input)
@@ -423,15 +492,6 @@ class OrchestrationRunner:
             )
         elif outcome.status == "ContinuedAsNew":
             log.info("%s (%s): continued as new", inst.name, inst.instance_id)
-
-
-@dataclass
-class Effects:
-    """What a committed transaction asks the engine to start."""
-
-    activities: list[ActivityItem] = field(default_factory=list)
-    messages: list[NewMessage] = field(default_factory=list)
-    entities: set[str] = field(default_factory=set)
 
 
 def _unknown_function(name: str | None, kind: str, known: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from devhost.engine.history import Event, EventType
 from devhost.timeutil import parse_ts, to_history_ts
@@ -397,7 +397,7 @@ class _Shadow:
 
 def _sent_op(ev: Event) -> str | None:
     try:
-        return json.loads(ev.get("Input") or "{}").get("op")
+        return cast("str | None", json.loads(ev.get("Input") or "{}").get("op"))
     except (ValueError, AttributeError):
         return ev.get("Name")
 

@@ -16,7 +16,7 @@ branch's ``when`` and in a fan-out's ``over``. They see ``inputs``, ``nodes.<id>
 
 Public API::
 
-    TemplateContext(inputs=..., nodes=..., job=JobInfo(id=, workflow_id=, version=),
+    TemplateContext(inputs=..., nodes=..., job=TemplateJob(id=, workflow_id=, version=),
                     item=..., index=...)            .for_item(item, index), .jinja_vars()
     render_value(value, ctx, *, node_id, path="params", resolver=None) -> Any
     evaluate_condition(expr, ctx, *, node_id, path, resolver=None) -> bool
@@ -36,7 +36,7 @@ from domain.templates.analysis import (
     iter_templates,
     references,
 )
-from domain.templates.context import JobInfo, TemplateContext
+from domain.templates.context import TemplateContext, TemplateJob
 from domain.templates.errors import (
     TemplateProblem,
     TemplateRenderError,
@@ -48,10 +48,10 @@ from domain.templates.views import Resolver
 
 __all__ = [
     "CONTEXT_ROOTS",
-    "JobInfo",
     "Reference",
     "Resolver",
     "TemplateContext",
+    "TemplateJob",
     "TemplateProblem",
     "TemplateRenderError",
     "TemplateSandboxViolation",

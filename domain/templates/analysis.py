@@ -78,8 +78,9 @@ def _collect(node: nodes.Node, free: set[str], found: set[Reference]) -> None:
 
 
 def _free_name(node: nodes.Node | None, free: set[str]) -> str | None:
-    is_free = isinstance(node, nodes.Name) and node.ctx == "load" and node.name in free
-    return node.name if is_free else None
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in free:
+        return node.name
+    return None
 
 
 def iter_templates(value: Any, path: str = "params") -> Iterator[tuple[str, str]]:

@@ -29,7 +29,7 @@ NO_ITEM: Final = _NoItem()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class JobInfo:
+class TemplateJob:
     """``job`` in templates: ``job.id``, ``job.workflow_id``, ``job.version``."""
 
     id: str
@@ -52,7 +52,7 @@ class TemplateContext:
 
     inputs: Mapping[str, Any] = field(default_factory=dict)
     nodes: Mapping[str, Any] = field(default_factory=dict)
-    job: JobInfo
+    job: TemplateJob
     item: Any = NO_ITEM
     index: int | None = None
 

@@ -1,35 +1,19 @@
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from azure.core.credentials import AccessToken
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from adapters.catalog.connection import ENTRA_SCOPE, connection_config, open_pool
 from adapters.catalog.errors import CatalogUnavailable
 from config.settings import CatalogSettings
+from tests.support.credentials import FakeCredential
 from tests.support.postgres import TEST_DATABASE, EmbeddedPostgres
-
-
-@dataclass
-class FakeAccessToken:
-    token: str
-    expires_on: int = 0
-
-
-@dataclass
-class FakeCredential:
-    """Stands in for azure-identity's DefaultAzureCredential (same get_token interface)."""
-
-    token: str = "token"
-    scopes_requested: list[tuple[str, ...]] = field(default_factory=list)
-
-    def get_token(self, *scopes: str) -> FakeAccessToken:
-        self.scopes_requested.append(scopes)
-        return FakeAccessToken(self.token)
 
 
 def entra_settings(**env: str) -> CatalogSettings:
@@ -121,7 +105,7 @@ def test_wrong_entra_token_fails_naming_the_entra_settings(password_role):
 
 
 class BrokenCredential:
-    def get_token(self, *scopes: str) -> FakeAccessToken:
+    def get_token(self, *scopes: str) -> AccessToken:
         raise RuntimeError("no managed identity endpoint")
 
 

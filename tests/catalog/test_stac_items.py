@@ -1,43 +1,9 @@
 """The STAC item index (``StacCatalog``) on the real embedded PostgreSQL."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from adapters.catalog import StacCatalog, StacItemRecord
-from tests.catalog.builders import a_job
-
-
-def _item(
-    item_id: str,
-    collection: str = "scenes",
-    bbox: tuple[float, float, float, float] = (15.0, 45.0, 15.1, 45.1),
-    job_id: str | None = "job-1",
-    **extra: object,
-) -> StacItemRecord:
-    west, south, east, north = bbox
-    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    geometry = {"type": "Polygon", "coordinates": [ring]}
-    item = {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": item_id,
-        "collection": collection,
-        "bbox": list(bbox),
-        "geometry": geometry,
-        "properties": {**extra},
-    }
-    return StacItemRecord(
-        collection=collection,
-        item_id=item_id,
-        job_id=job_id,
-        node_id="stac",
-        bbox=bbox,
-        geometry=geometry,
-        datetime=datetime(2024, 5, 1, 10, tzinfo=UTC),
-        item=item,
-        href=f"http://127.0.0.1/acct/out/{item_id}.stac.json",
-    )
+from adapters.catalog import StacCatalog
+from tests.catalog.builders import a_job, a_stac_item
 
 
 @pytest.fixture
@@ -46,10 +12,10 @@ def stac(catalog_db) -> StacCatalog:
 
 
 def test_an_upserted_item_is_read_back_unchanged(stac: StacCatalog):
-    stored = stac.upsert_item(_item("a"))
+    stored = stac.upsert_item(a_stac_item("a"))
     got = stac.get_item("scenes", "a")
     assert got == stored
-    assert got.item == _item("a").item
+    assert got.item == a_stac_item("a").item
     assert got.bbox == (15.0, 45.0, 15.1, 45.1)
     assert got.created_at is not None
 
@@ -59,8 +25,8 @@ def test_unknown_item_reads_as_none(stac: StacCatalog):
 
 
 def test_upserting_an_item_again_updates_its_row_and_keeps_created_at(stac: StacCatalog):
-    first = stac.upsert_item(_item("a", platform="s2a"))
-    second = stac.upsert_item(_item("a", platform="s2b", job_id="job-2"))
+    first = stac.upsert_item(a_stac_item("a", properties={"platform": "s2a"}))
+    second = stac.upsert_item(a_stac_item("a", properties={"platform": "s2b"}, job_id="job-2"))
     assert second.created_at == first.created_at
     assert second.updated_at >= first.updated_at
     assert stac.get_item("scenes", "a").item["properties"] == {"platform": "s2b"}
@@ -68,24 +34,24 @@ def test_upserting_an_item_again_updates_its_row_and_keeps_created_at(stac: Stac
 
 
 def test_the_same_item_id_in_two_collections_is_two_items(stac: StacCatalog):
-    stac.upsert_item(_item("a", collection="one"))
-    stac.upsert_item(_item("a", collection="two"))
+    stac.upsert_item(a_stac_item("a", collection="one"))
+    stac.upsert_item(a_stac_item("a", collection="two"))
     assert {i.collection for i in stac.list_items().items} == {"one", "two"}
 
 
 def test_listing_filters_by_collection_and_job(stac: StacCatalog):
-    stac.upsert_item(_item("a", collection="one", job_id="j1"))
-    stac.upsert_item(_item("b", collection="two", job_id="j1"))
-    stac.upsert_item(_item("c", collection="two", job_id="j2"))
+    stac.upsert_item(a_stac_item("a", collection="one", job_id="j1"))
+    stac.upsert_item(a_stac_item("b", collection="two", job_id="j1"))
+    stac.upsert_item(a_stac_item("c", collection="two", job_id="j2"))
     assert [i.item_id for i in stac.list_items(collection="two").items] == ["c", "b"]
     assert [i.item_id for i in stac.list_items(job_id="j1").items] == ["b", "a"]
     assert [i.item_id for i in stac.list_items(collection="two", job_id="j1").items] == ["b"]
 
 
 def test_listing_by_bbox_returns_the_items_it_intersects(stac: StacCatalog):
-    stac.upsert_item(_item("west", bbox=(10.0, 45.0, 11.0, 46.0)))
-    stac.upsert_item(_item("east", bbox=(20.0, 45.0, 21.0, 46.0)))
-    stac.upsert_item(_item("north", bbox=(10.0, 60.0, 11.0, 61.0)))
+    stac.upsert_item(a_stac_item("west", bbox=(10.0, 45.0, 11.0, 46.0)))
+    stac.upsert_item(a_stac_item("east", bbox=(20.0, 45.0, 21.0, 46.0)))
+    stac.upsert_item(a_stac_item("north", bbox=(10.0, 60.0, 11.0, 61.0)))
     found = stac.list_items(bbox=(10.5, 45.5, 20.5, 50.0)).items
     assert sorted(i.item_id for i in found) == ["east", "west"]
     touching = stac.list_items(bbox=(11.0, 46.0, 12.0, 47.0)).items
@@ -94,7 +60,7 @@ def test_listing_by_bbox_returns_the_items_it_intersects(stac: StacCatalog):
 
 def test_pages_cover_every_item_once_newest_first(stac: StacCatalog):
     for name in "abcde":
-        stac.upsert_item(_item(name))
+        stac.upsert_item(a_stac_item(name))
     seen, cursor = [], None
     while True:
         page = stac.list_items(limit=2, cursor=cursor)

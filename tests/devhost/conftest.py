@@ -3,7 +3,6 @@ SDK-feature test app (tests/devhost_app), and a driver that talks to it over HTT
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from devhost.testing import RunningDevhost, run_devhost
+from tests.support.polling import wait_until
 
 APP_DIR = Path(__file__).resolve().parent.parent / "devhost_app"
 WEBHOOKS = "/runtime/webhooks/durabletask"
@@ -39,19 +39,21 @@ class Driver:
     def wait(
         self, instance_id: str, timeout: float = 30, until: set[str] = FINAL, **params: str
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def reached() -> dict[str, Any] | None:
             response = self.status(instance_id, **params)
-            if response.status_code != 404:
-                body = response.json()
-                if body["runtimeStatus"] in until:
-                    return dict(body)
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{instance_id} not in {until} after {timeout}s: "
-                    f"{response.text}\n{self.host.log_text()[-3000:]}"
-                )
-            time.sleep(0.05)
+            if response.status_code == 404 or response.json()["runtimeStatus"] not in until:
+                return None
+            return dict(response.json())
+
+        return wait_until(
+            reached,
+            timeout,
+            lambda: (
+                f"{instance_id} in {until}: {self.status(instance_id).text}\n"
+                f"{self.host.log_text()[-3000:]}"
+            ),
+        )
 
     def run(self, name: str, payload: Any = None, timeout: float = 30) -> dict[str, Any]:
         return self.wait(self.start(name, payload), timeout)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.devhost.conftest import WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +33,22 @@ def test_entity_operation_failure_reaches_caller_as_exception(driver: Driver) ->
 
 def test_client_signal_and_read_entity_state(driver: Driver) -> None:
     assert driver.http.post("/api/entity/Counter/signalled?op=add", json=7).status_code == 202
-    deadline = time.monotonic() + 10
-    while _read(driver, "signalled") != {"exists": True, "state": 7}:
-        assert time.monotonic() < deadline, _read(driver, "signalled")
-        time.sleep(0.05)
+    wait_until(
+        lambda: _read(driver, "signalled") == {"exists": True, "state": 7},
+        10,
+        lambda: f"state 7, not {_read(driver, 'signalled')}",
+    )
 
 
 def test_http_api_reads_unknown_entity_as_404_and_signals_with_202(driver: Driver) -> None:
     assert driver.http.get(f"{WEBHOOKS}/entities/Counter/nobody").status_code == 404
     response = driver.http.post(f"{WEBHOOKS}/entities/Counter/viahttp?op=add", json="5")
     assert response.status_code == 202
-    deadline = time.monotonic() + 10
-    while driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").status_code == 200,
+        10,
+        "the entity to exist",
+    )
     assert driver.http.get(f"{WEBHOOKS}/entities/counter/viahttp").json() == 5
     listed = driver.http.get(f"{WEBHOOKS}/entities/counter", params={"fetchState": "true"})
     assert {"name": "counter", "key": "viahttp"} in [e["entityId"] for e in listed.json()]

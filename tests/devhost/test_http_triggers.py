@@ -14,6 +14,7 @@ from devhost.http.routes import compile_route
 from devhost.http.triggers import signed_in
 from devhost.testing import RunningDevhost, run_devhost
 from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 
 def test_route_template_with_int_constraint_and_optional_segment() -> None:
@@ -117,10 +118,9 @@ def test_client_urls_carry_the_system_key_when_keys_are_required(
     assert response.status_code == 202
     status_url = response.json()["statusQueryGetUri"]
     assert f"code={keyed_host.keys()['durable_system']}" in status_url
-    deadline = time.monotonic() + 10
-    while (status := httpx.get(status_url)).status_code == 202:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    status = wait_until(
+        lambda: (r := httpx.get(status_url)).status_code != 202 and r, 10, "the orchestration"
+    )
     assert status.json()["runtimeStatus"] == "Completed"
     # --verbose logs each history sent to the SDK.
     assert f'history of {response.json()["id"]} sent to the SDK: {{"history":[' in (

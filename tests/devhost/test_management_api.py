@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests.devhost.conftest import WEBHOOKS, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -174,10 +175,11 @@ def test_webhook_start_returns_check_status_payload(driver: Driver) -> None:
     }
     assert response.headers["Location"] == body["statusQueryGetUri"]
     status_url = body["statusQueryGetUri"]
-    deadline = time.monotonic() + 10
-    while (status := driver.http.get(status_url)).status_code == 202:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    status = wait_until(
+        lambda: (r := driver.http.get(status_url)).status_code != 202 and r,
+        10,
+        "the orchestration",
+    )
     assert status.json()["output"] == ["Hello Tokyo", "Hello Seattle", "Hello London"]
 
 

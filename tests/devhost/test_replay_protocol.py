@@ -1,5 +1,6 @@
-"""Unit level: hand-built histories (as in DURABLE_PROTOCOL.md) go through the real SDK, and
-the shadow replay must derive the work the host would schedule, with the host's ids."""
+"""Unit level: hand-built histories (in the host's event shapes, `devhost.engine.history`)
+go through the real SDK, and the shadow replay must derive the work the host would schedule,
+with the host's ids."""
 
 from __future__ import annotations
 

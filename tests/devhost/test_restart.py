@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from devhost.testing import run_devhost
 from tests.devhost.conftest import APP_DIR, Driver
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,7 @@ def test_instances_resume_after_kill_and_complete_exactly_once(tmp_path: Path) -
         timer_id = driver.start("durable_timer", 3)
         waiter_id = driver.start("waits_forever")
         driver.wait(waiter_id, until={"Running"})
-        deadline = time.monotonic() + 20
-        while len(_lines(out / "run-0.txt")) < 2:
-            assert time.monotonic() < deadline, host.log_text()
-            time.sleep(0.02)
+        wait_until(lambda: len(_lines(out / "run-0.txt")) >= 2, 20, host.log_text, 0.02)
 
         host.kill()
         before_kill = {n: _lines(out / f"run-{n}.txt") for n in range(3)}
@@ -59,13 +56,14 @@ def test_replay_that_changed_after_restart_fails_as_non_deterministic(tmp_path: 
         driver = Driver(host, tmp_path)
         instance_id = driver.start("drifting")
         driver.wait(instance_id, until={"Running"})
-        deadline = time.monotonic() + 10
-        while not any(
-            e["EventType"] == "TaskCompleted"
-            for e in driver.status(instance_id, showHistory="true").json()["historyEvents"]
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(
+            lambda: any(
+                e["EventType"] == "TaskCompleted"
+                for e in driver.status(instance_id, showHistory="true").json()["historyEvents"]
+            ),
+            10,
+            "a completed activity in the history",
+        )
         host.kill()
         host.env["DEVHOST_DRIFT"] = "identity"
         host.start()

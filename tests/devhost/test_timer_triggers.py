@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from devhost.timer_triggers import CronSchedule, ScheduleError, next_occurrence
 from tests.devhost.conftest import Driver
+from tests.support.polling import wait_until
 
 T = datetime(2026, 1, 5, 10, 7, 30, 500000, tzinfo=UTC)  # a Monday
 
@@ -41,8 +41,10 @@ def test_timer_function_runs_on_startup_and_on_schedule_with_a_durable_client(
     driver: Driver,
 ) -> None:
     beats = driver.out_dir / "heartbeat.txt"
-    deadline = time.monotonic() + 10
-    while len(beats.read_text().split()) < 2 if beats.exists() else True:
-        assert time.monotonic() < deadline, driver.host.log_text()[-2000:]
-        time.sleep(0.2)
+    wait_until(
+        lambda: beats.exists() and len(beats.read_text().split()) >= 2,
+        10,
+        lambda: driver.host.log_text()[-2000:],
+        interval=0.2,
+    )
     assert set(beats.read_text().split()) == {"DurableOrchestrationClient"}

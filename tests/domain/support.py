@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.decisions import NodeCompleted, NodeFailed, Step
+from domain.errors import ErrorInfo
 from domain.evaluator import Evaluator
 from domain.loader import load_workflow_text
 from domain.models import WorkflowDefinition
-from domain.state import JobInfo, NodeError
+from domain.simulate import given
+from domain.state import JobInfo
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,7 +52,7 @@ class Run:
         self, node_id: str, kind: str = "boom", retryable: bool = True, timed_out: bool = False
     ) -> Step:
         attempt = self.state.nodes[node_id].attempt
-        error = NodeError(kind=kind, message=f"{node_id} failed", retryable=retryable)
+        error = ErrorInfo(kind=kind, message=f"{node_id} failed", retryable=retryable)
         return self.feed(
             NodeFailed(node_id=node_id, attempt=attempt, error=error, timed_out=timed_out)
         )
@@ -72,7 +74,7 @@ class Run:
         while pending and not self.state.status.is_final:
             step = self.feed(
                 *[
-                    NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=d.params)
+                    NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=given(d))
                     for d in pending
                 ]
             )

@@ -5,8 +5,9 @@ import itertools
 
 from domain.batch import BatchRunner
 from domain.decisions import BatchFinished, NodeCompleted, NodeFailed, RetryDue
+from domain.errors import ErrorInfo
 from domain.evaluator import Evaluator
-from domain.state import JobInfo, NodeError
+from domain.state import JobInfo
 from tests.domain.support import NOW, workflow
 
 FAN = """\
@@ -71,7 +72,7 @@ def run_batch(batch, fail_first: set[str] = frozenset()):
         d = pending.pop(0)
         if d.node_id in fail_first and d.attempt == 1:
             step = runner.apply(
-                NodeFailed(node_id=d.node_id, attempt=1, error=NodeError(kind="x", message="no")),
+                NodeFailed(node_id=d.node_id, attempt=1, error=ErrorInfo(kind="x", message="no")),
                 NOW,
             )
             pending += [d.model_copy(update={"attempt": r.attempt}) for r in step.retries]
@@ -127,7 +128,7 @@ def test_a_failed_child_in_a_batch_fails_the_job_fast():
     evaluator, state, step = start(10)
     result, _ = run_batch(step.dispatch[0].batch)
     result.outcomes[2] = result.outcomes[2].model_copy(
-        update={"status": "failed", "error": NodeError(kind="x", message="broken", retryable=False)}
+        update={"status": "failed", "error": ErrorInfo(kind="x", message="broken", retryable=False)}
     )
     evaluator.step(state, [BatchFinished(result=result)], NOW)
     assert state.status == "failed"

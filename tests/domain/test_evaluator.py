@@ -471,7 +471,7 @@ def test_sub_workflow_is_dispatched_with_rendered_inputs():
     )
     run = Run(wf, {"n": 3})
     (dispatch,) = run.last.dispatch
-    assert (dispatch.kind, dispatch.workflow_id, dispatch.workflow_version, dispatch.params) == (
+    assert (dispatch.kind, dispatch.workflow_id, dispatch.workflow_version, dispatch.inputs) == (
         "sub_workflow",
         "other",
         2,

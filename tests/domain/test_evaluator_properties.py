@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.decisions import NodeCompleted, NodeFailed, RetryDue
+from domain.errors import ErrorInfo
 from domain.evaluator import Evaluator
 from domain.models import WorkflowDefinition
-from domain.state import JobInfo, NodeError
+from domain.state import JobInfo
 from tests.domain.support import NOW
 
 
@@ -65,7 +66,7 @@ def drive(definition: WorkflowDefinition, outcomes: st.DataObject):
             d = pending.pop(outcomes.draw(st.integers(0, len(pending) - 1)))
             if outcomes.draw(st.integers(0, 4)) == 0:
                 result = NodeFailed(
-                    node_id=d.node_id, attempt=d.attempt, error=NodeError(kind="boom", message="x")
+                    node_id=d.node_id, attempt=d.attempt, error=ErrorInfo(kind="boom", message="x")
                 )
             else:
                 result = NodeCompleted(node_id=d.node_id, attempt=d.attempt, output=d.node_id)

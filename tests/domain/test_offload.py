@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.offload import child_ref, follow, is_ref, json_size, ref_items, stub
-from domain.templates import JobInfo, TemplateContext, TemplateRenderError, render_value
+from domain.templates import TemplateContext, TemplateJob, TemplateRenderError, render_value
 
 BLOB = "dagmaster-outputs/job-1/plan/1.json"
 LIMIT = 1_000
@@ -96,7 +96,7 @@ def test_child_reference_extends_the_path() -> None:
 # --- templates in the orchestrator --------------------------------------------------------
 
 PLAN = stub({"count": 200, "tiles": big_list()}, LIMIT, BLOB)
-JOB = JobInfo(id="job-1", workflow_id="raster_ingest", version=1)
+JOB = TemplateJob(id="job-1", workflow_id="raster_ingest", version=1)
 
 
 def render(value: Any, **ctx: Any) -> Any:

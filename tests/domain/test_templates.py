@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from domain.templates import (
     CONTEXT_ROOTS,
-    JobInfo,
     Reference,
     TemplateContext,
+    TemplateJob,
     TemplateProblem,
     TemplateRenderError,
     TemplateSandboxViolation,
@@ -25,7 +25,7 @@ from domain.templates import (
     render_value,
 )
 
-JOB = JobInfo(id="job-1", workflow_id="raster_ingest", version=3)
+JOB = TemplateJob(id="job-1", workflow_id="raster_ingest", version=3)
 
 
 def make_ctx(

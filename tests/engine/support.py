@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 
 from devhost.testing import RunningDevhost, run_devhost
 from tests.support.azurite import Azurite
+from tests.support.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_WORKFLOWS = Path(__file__).resolve().parent / "workflows"
@@ -29,14 +29,6 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
         "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",
     }
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass
@@ -68,15 +60,16 @@ class Engine:
     ) -> dict[str, Any]:
         """Poll until the job's catalog status is in ``until`` (default: final)."""
         until = until or FINAL
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def reached() -> dict[str, Any] | None:
             job = self.job(job_id)
-            if job["status"] in until:
-                return job
-            time.sleep(0.2)
-        raise AssertionError(
-            f"job {job_id} not {until} after {timeout}s: {self.job(job_id)}\n"
-            f"{self.host.log_text()[-4000:]}"
+            return job if job["status"] in until else None
+
+        return wait_until(
+            reached,
+            timeout,
+            lambda: f"job {job_id} {until}: {self.job(job_id)}\n{self.host.log_text()[-4000:]}",
+            interval=0.2,
         )
 
     def timeline(self, job_id: str) -> list[dict[str, Any]]:

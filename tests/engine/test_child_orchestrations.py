@@ -1,20 +1,18 @@
 """Sub-workflows and fan-out batches are child orchestrations: they get the parent's asset,
 their inputs are checked, and they stop when the parent job ends early."""
 
-import time
+from tests.support.polling import wait_until
 
 ITEMS = list(range(120))  # two batches (100 + 20), each far too slow to finish on its own
 
 
 def wait_durable(engine, instance_id, statuses, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached():
         response = engine.call("GET", f"/runtime/webhooks/durabletask/instances/{instance_id}")
         status = response.json() if response.status_code < 300 else {}
-        if status.get("runtimeStatus") in statuses:
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"{instance_id} not {statuses} after {timeout}s: {status}")
+        return status if status.get("runtimeStatus") in statuses else None
+
+    return wait_until(reached, timeout, f"{instance_id} {statuses}", interval=0.2)
 
 
 def test_sub_workflow_runs_with_its_default_inputs_filled_in(engine):
@@ -68,13 +66,12 @@ def test_cancelling_a_wide_fan_out_stops_its_batches(engine):
 
 def test_progress_counts_children_finished_inside_a_running_batch(engine):
     job_id = engine.submit("wide_cancel_test", {"items": ITEMS, "seconds": 0.2})
-    deadline = time.monotonic() + 30
-    progress = {}
-    while time.monotonic() < deadline:
+
+    def four_completed():
         progress = engine.job(job_id)["progress"] or {}
-        if progress.get("counts", {}).get("completed", 0) >= 4:
-            break
-        time.sleep(0.2)
+        return progress if progress.get("counts", {}).get("completed", 0) >= 4 else None
+
+    progress = wait_until(four_completed, 30, "4 children completed", interval=0.2)
     batch = engine.durable_status(f"{job_id}.each@0")
     engine.call("POST", f"/api/jobs/{job_id}/cancel", json={"by": "test"})
     assert batch["runtimeStatus"] == "Running"  # no batch had returned to the parent

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from tests.engine.e2e_handlers import PAUSED, RELEASE
-from tests.engine.support import wait_for
 from tests.engine.workers import run_workers
+from tests.support.polling import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,13 @@ def test_checkpointing_heavy_task_completes(engine, worker_log):
 def test_worker_progress_shows_in_the_jobs_api_while_the_node_runs(engine, worker_log, tmp_path):
     assert "DAGMASTER_WORKER_PROGRESS_SINK" not in {**os.environ, **engine.env}
     job_id = engine.submit("resume_test", {"tally_dir": str(tmp_path), "pause_after": 2})
-    wait_for((tmp_path / PAUSED).exists, 60, "the task to pause after step 2 of 4")
+    wait_until((tmp_path / PAUSED).exists, 60, "the task to pause after step 2 of 4")
 
     def node_progress() -> tuple[float | None, str | None]:
         steps = engine.nodes(job_id)["steps"]
         return steps["progress_percent"], steps["progress_message"]
 
-    wait_for(lambda: node_progress() == (50.0, "step 2 of 4"), 10, "50 % on /nodes")
+    wait_until(lambda: node_progress() == (50.0, "step 2 of 4"), 10, "50 % on /nodes")
     assert engine.job(job_id)["node_progress"] == {
         "steps": {"attempt": 1, "percent": 50.0, "message": "step 2 of 4"}
     }

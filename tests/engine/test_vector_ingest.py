@@ -20,8 +20,9 @@ from stac_validator.validate import StacValidate
 from dagmaster import vector_samples as samples
 from devhost.testing import run_devhost
 from handlers.raster.stac import local_schema_map
-from tests.engine.support import REPO, Engine, app_env, wait_for
+from tests.engine.support import REPO, Engine, app_env
 from tests.engine.workers import run_workers
+from tests.support.polling import wait_until
 from tests.support.postgres import fresh_catalog
 
 SCHEMA = "geo_e2e"
@@ -153,7 +154,7 @@ def test_100k_points_load_exactly_once_when_a_worker_is_killed_mid_chunk(
     def chunk_started() -> bool:
         return any(f"task {job_id}/load" in log.read_text() for log in log_dir.glob("worker-*.log"))
 
-    wait_for(chunk_started, 120, "a worker to start a chunk")
+    wait_until(chunk_started, 120, "a worker to start a chunk")
     victim = next(
         p
         for p, log in zip(procs, sorted(log_dir.glob("worker-*.log")), strict=True)

@@ -15,8 +15,8 @@ import pytest
 from adapters.taskqueue import TaskQueueSettings, open_task_queue
 from domain.tasks import ReplyTo, TaskId, TaskMessage, task_event_name
 from tests.engine.e2e_handlers import PAUSED
-from tests.engine.support import wait_for
 from tests.engine.workers import run_workers
+from tests.support.polling import wait_until
 
 # Short, so the killed worker's message is visible again within seconds (renewed every 1 s).
 FAST_REDELIVERY = {"DAGMASTER_WORKER_VISIBILITY_TIMEOUT_SECONDS": "3"}
@@ -58,7 +58,7 @@ def killed_run(engine, workers, tmp_path_factory) -> KilledRun:
     procs, log_dir = workers
     tally = tmp_path_factory.mktemp("tally")
     job_id = engine.submit("resume_test", {"tally_dir": str(tally), "total": 4, "pause_after": 2})
-    wait_for((tally / PAUSED).exists, 60, "the task to checkpoint step 2 and pause")
+    wait_until((tally / PAUSED).exists, 60, "the task to checkpoint step 2 and pause")
     killed_pid = int((tally / PAUSED).read_text())
     assert killed_pid in {p.pid for p in procs}
     os.kill(killed_pid, signal.SIGKILL)
@@ -115,7 +115,7 @@ def test_duplicate_message_for_a_finished_task_does_not_rerun_it(engine, workers
         log = worker_log(log_dir)
         return sum(log.count(line) for line in settled) == 2
 
-    wait_for(both_settled, 30, "the duplicate message to be settled")
+    wait_until(both_settled, 30, "the duplicate message to be settled")
 
     assert f"task {key} already finished: re-sending its result" in worker_log(log_dir)
     assert [len(pids) for pids in runs_per_step(tmp_path, 2).values()] == [1, 1]

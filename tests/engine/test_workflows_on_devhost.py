@@ -3,6 +3,8 @@ cancel, and bad submissions."""
 
 import pytest
 
+from tests.support.polling import wait_until
+
 
 def kinds(timeline, node_id=None):
     return [
@@ -62,11 +64,11 @@ def test_job_timeout_fails_the_job(engine):
 def test_durable_status_of_a_failed_job_is_failed_with_the_reason(engine):
     job_id = engine.submit("job_timeout_test")
     engine.wait(job_id)
-    status = engine.durable_status(job_id)
-    for _ in range(50):
-        if status["runtimeStatus"] != "Running":
-            break
-        status = engine.durable_status(job_id)
+    status = wait_until(
+        lambda: (s := engine.durable_status(job_id))["runtimeStatus"] != "Running" and s,
+        10,
+        "the orchestration to end",
+    )
     assert status["runtimeStatus"] == "Failed"
     assert "exceeded its timeout" in str(status["output"])
 

@@ -1,7 +1,7 @@
 """Error messages reach timelines and logs: SAS signatures in them are blanked."""
 
-from container_worker.executor import classify
 from handlers.base import NonRetryableError, redact
+from handlers.execute import classify
 
 URL = "http://127.0.0.1:10000/devstoreaccount1/c/t.tif?se=2026-11-22&sp=r&sv=2024&sig=abc%2Bdef%3D"
 

@@ -4,22 +4,15 @@ Azure (Get User Delegation Key); the SAS itself is signed by the real SDK code."
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
-from azure.core.credentials import AccessToken
 from azure.storage.blob import BlobServiceClient, UserDelegationKey
 
 from adapters.blob import AzureBlobStore, UserDelegationSigner
+from tests.support.credentials import FakeCredential
 
 ACCOUNT = "mainaccount1"
-
-
-class FakeCredential:
-    """A token credential that never talks to Entra ID."""
-
-    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-        return AccessToken("fake-token", int(datetime.now(UTC).timestamp()) + 3600)
 
 
 class FakeDelegationService:

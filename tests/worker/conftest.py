@@ -5,7 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.taskqueue import TaskQueue
+from adapters.blob import open_blob_store
+from adapters.taskqueue import JsonBlobs, TaskQueue
+from config.settings import StorageSettings
+from container_worker.checkpoints import TaskStore
 from tests.support.azurite import Azurite
 from tests.worker.support import EventHost, task_queue
 
@@ -43,3 +46,11 @@ def queue(worker_env: dict[str, str]) -> Iterator[TaskQueue]:
     opened = task_queue(worker_env)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def store(worker_env: dict[str, str]) -> Iterator[TaskStore]:
+    """The worker's checkpoints and result markers, on the same storage account."""
+    blobs = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
+    yield TaskStore(blobs)
+    blobs.close()

@@ -8,9 +8,8 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +24,7 @@ from config.settings import WorkerSettings
 from container_worker.progress import ProgressSink
 from container_worker.worker import Worker
 from domain.tasks import ReplyTo, TaskId, TaskMessage, TaskResult, task_event_name
+from tests.support.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 EVENT_PATH = "/runtime/webhooks/durabletask/instances/"
@@ -135,14 +135,6 @@ class RecordingSink:
 
     def update(self, task_id: TaskId, percent: float, message: str) -> None:
         self.updates.append((task_id, percent, message))
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def make_task(

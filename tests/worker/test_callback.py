@@ -15,11 +15,11 @@ from container_worker.callback import (
     EventCallback,
 )
 from domain.tasks import TaskResult
+from tests.support.polling import wait_until
 from tests.worker.support import (
     make_task,
     queue_length,
     running_worker,
-    wait_until,
 )
 
 FAST = {"max_attempts": 3, "backoff_initial_seconds": 0.01, "backoff_max_seconds": 0.05}

@@ -43,8 +43,13 @@ def test_catalog_sink_records_progress_per_node_attempt():
     assert catalog.calls == [("job-1", "cog", 2, 40.0, "tiling")]
 
 
-def test_catalog_outage_does_not_fail_the_task():
-    CatalogProgressSink(FakeCatalog(fail=True)).update(TASK, 40.0, "tiling")
+def test_catalog_outage_does_not_fail_the_task_and_is_logged(caplog):
+    with caplog.at_level(logging.ERROR):
+        CatalogProgressSink(FakeCatalog(fail=True)).update(TASK, 40.0, "tiling")  # no raise
+
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == "could not record progress of job-1/cog/2"
+    assert record.exc_info is not None and "database is down" in str(record.exc_info[1])
 
 
 def test_progress_sink_is_logging_unless_a_factory_is_named():

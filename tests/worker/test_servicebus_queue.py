@@ -20,8 +20,9 @@ from container_worker.callback import EventCallback
 from container_worker.checkpoints import TaskStore
 from container_worker.progress import LoggingProgressSink
 from container_worker.worker import Worker
+from tests.support.polling import wait_until
 from tests.worker.fake_servicebus import FakeServiceBusClient
-from tests.worker.support import make_task, wait_until
+from tests.worker.support import make_task
 
 QUEUE = "heavy"
 

@@ -8,30 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from adapters.blob import open_blob_store
-from adapters.taskqueue import JsonBlobs
-from config.settings import StorageSettings
 from container_worker.checkpoints import TaskStore, checkpoint_ref
 from domain.tasks import TaskMessage
+from tests.support.polling import wait_until
 from tests.worker.support import (
     RecordingSink,
     make_task,
     queue_length,
     raw_queue,
     running_worker,
-    wait_until,
 )
 
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-@pytest.fixture
-def store(worker_env):
-    blobs = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
-    yield TaskStore(blobs)
-    blobs.close()
 
 
 def test_crashing_task_goes_to_poison_queue_after_max_deliveries_and_a_failed_event_is_raised(

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 from adapters.outputs import is_ref, resolve_refs
+from tests.support.polling import wait_until
 from tests.worker.support import (
     EventHost,
     make_task,
     queue_length,
     raw_queue,
     running_worker,
-    wait_until,
 )
 
 

@@ -6,26 +6,14 @@ import signal
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from adapters.blob import open_blob_store
-from adapters.taskqueue import JsonBlobs
-from config.settings import StorageSettings
 from container_worker.checkpoints import TaskStore
+from tests.support.polling import wait_until
 from tests.worker.support import (
     make_task,
     queue_length,
     raw_queue,
-    wait_until,
     worker_process,
 )
-
-
-@pytest.fixture
-def store(worker_env):
-    blobs = JsonBlobs(open_blob_store(StorageSettings.from_env(worker_env)))
-    yield TaskStore(blobs)
-    blobs.close()
 
 
 def steps_by_pid(path: Path) -> dict[int, list[int]]:
