@@ -12,6 +12,7 @@ import azure.durable_functions as df
 import wiring
 from activities.assets import start_job
 from adapters import webhooks
+from config.base import SettingsError
 from config.settings import OutboundSettings
 from domain.asset_flow import AssetJob, StartAssetJob
 from domain.callbacks import (
@@ -114,14 +115,20 @@ def send(message: SendCallback) -> AttemptResult:
         return AttemptResult(attempt=message.attempt, status_code=200)  # already final
     settings = OutboundSettings.from_env()
     body = delivery.body.encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "dagmaster-callbacks/1",
-        SIGNATURE_HEADER: sign(settings.secret(delivery.secret_setting), int(time.time()), body),
-        EVENT_ID_HEADER: delivery.event_id,
-        EVENT_TYPE_HEADER: delivery.event_type,
-    }
-    result = webhooks.post(delivery.url, body, headers, settings.timeout_seconds, message.attempt)
+    try:
+        secret = settings.secret(delivery.secret_setting)
+    except SettingsError as exc:  # nothing sent; retried, so setting it later delivers it
+        result = AttemptResult(attempt=message.attempt, error=str(exc))
+    else:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "dagmaster-callbacks/1",
+            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+            EVENT_ID_HEADER: delivery.event_id,
+            EVENT_TYPE_HEADER: delivery.event_type,
+        }
+        timeout = settings.timeout_seconds
+        result = webhooks.post(delivery.url, body, headers, timeout, message.attempt)
     step = next_step(result, message.policy)
     final = (
         "delivered"

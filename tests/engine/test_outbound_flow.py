@@ -20,8 +20,9 @@ from dagmaster.demo import make_geotiff
 from devhost.testing import run_devhost
 from domain.assets import asset_id_for
 from domain.callbacks import SIGNATURE_HEADER, verify
-from tests.engine.support import REPO, Engine, app_env, wait_for
+from tests.engine.support import REPO, Engine, app_env
 from tests.engine.workers import run_workers
+from tests.support.polling import wait_until
 from tests.support.postgres import fresh_catalog
 
 pytestmark = pytest.mark.slow
@@ -155,7 +156,7 @@ def act(engine: Engine, asset_id: str, path: str) -> None:
 
 
 def wait_event(receiver: Receiver, asset_id: str, type_: str, timeout: float = 180) -> dict:
-    wait_for(lambda: type_ in receiver.types(asset_id), timeout, f"{type_} of {asset_id}")
+    wait_until(lambda: type_ in receiver.types(asset_id), timeout, f"{type_} of {asset_id}")
     return next(e for e in receiver.events(asset_id) if e["type"] == type_)
 
 
