@@ -315,7 +315,9 @@ async def run(
 
 
 async def wait(client: DurableCommander, instance_id: str) -> Outcome | None:
+    """Poll the instance's status (50 ms at first, backing off to 0.5 s) until it ends."""
     deadline = time.monotonic() + WAIT_SECONDS
+    delay = _POLL_SECONDS
     while True:
         status = await client.get_status(instance_id)
         state = getattr(status.runtime_status, "value", None) if status else None
@@ -325,4 +327,5 @@ async def wait(client: DurableCommander, instance_id: str) -> Outcome | None:
             raise RuntimeError(f"asset command {instance_id} {state.lower()}: {status.output}")
         if time.monotonic() > deadline:
             return None
-        await asyncio.sleep(_POLL_SECONDS)
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 0.5)

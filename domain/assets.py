@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 # How many recent command ids an asset remembers (their first outcome, without the state).
 # Commands arrive through orchestrations whose instance ids are derived from the request,
 # so a duplicate normally comes soon after the original; this bounds the entity's state.
-REMEMBERED_COMMANDS = 200
+REMEMBERED_COMMANDS = 100
 ASSET_ID_PATTERN = r"^[a-z0-9_]+-[0-9a-f]{32}$"
 
 

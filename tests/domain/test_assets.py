@@ -5,6 +5,7 @@ import re
 from domain.asset_machine import decide
 from domain.assets import (
     ASSET_ID_PATTERN,
+    REMEMBERED_COMMANDS,
     Approval,
     Clearance,
     Processing,
@@ -217,3 +218,13 @@ def test_every_change_records_who_why_and_when():
         1,
     )
     assert event.revision == state.revision + 1
+
+
+def test_an_asset_remembers_only_its_latest_command_ids():
+    state = processed()
+    first = clearance("cleared")
+    state, _ = apply(state, first)
+    for _ in range(REMEMBERED_COMMANDS):
+        state, _ = apply(state, approve(ordinal=9))  # refused, but remembered
+    assert len(state.commands) == REMEMBERED_COMMANDS
+    assert first.command_id not in state.commands

@@ -169,8 +169,15 @@ def start_parent(n: str) -> Replay:
     return Replay("job_orchestrator", start.model_dump(mode="json"))
 
 
+def past_asset_report(replay: Replay) -> Episode:
+    """A job of an asset first reports its start to the asset; the episode after that."""
+    [report] = replay.run().scheduled("asset_command")
+    replay.complete(report, {})
+    return replay.run()
+
+
 def test_a_sub_workflow_runs_as_a_child_job_named_after_the_node_and_attempt():
-    first = start_parent("3").run()
+    first = past_asset_report(start_parent("3"))
 
     [child] = first.scheduled("job_orchestrator")
     assert child.instance_id == "job-1.child.1"
@@ -184,9 +191,10 @@ def test_a_sub_workflow_runs_as_a_child_job_named_after_the_node_and_attempt():
 
 def test_a_sub_workflow_with_inputs_that_do_not_fit_fails_without_starting_a_child():
     replay = start_parent('"three"')
-    first = replay.run()
+    first = past_asset_report(replay)
     assert first.scheduled("job_orchestrator") == []
 
     last = replay.settle(first, "record_events", 1)
+    last = replay.settle(last, "asset_command", {})  # the failure's report to the asset
 
     assert last.error is not None and "inputs of sub-workflow 'child'" in last.error
