@@ -20,7 +20,7 @@ def servers() -> Iterator[dict[str, str]]:
 
     def serve(handler: type[BaseHTTPRequestHandler]) -> str:
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         started.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
 

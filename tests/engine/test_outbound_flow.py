@@ -82,7 +82,7 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/dagmaster"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
     server.shutdown()
@@ -119,8 +119,10 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
             running = Engine(host, env)
             source = data_dir / "rgb.tif"
             make_geotiff(source)
-            blobs(running).get_container_client("raw").create_container()
-            blobs(running).get_blob_client("raw", "ddh/rgb.tif").upload_blob(source.read_bytes())
+            raw = blobs(running).get_container_client("raw")
+            if not raw.exists():  # other modules share the session's Azurite
+                raw.create_container()
+            raw.upload_blob("ddh/rgb.tif", source.read_bytes(), overwrite=True)
             with run_workers(running, tmp_path_factory.mktemp("workers")):
                 yield running
 
