@@ -13,6 +13,7 @@ from api.assets import bp as assets
 from api.deliveries import bp as deliveries
 from api.health import bp as health
 from api.jobs import bp as jobs
+from api.openapi import bp as openapi
 from api.stac import bp as stac
 from api.workflows import bp as workflows
 from entities.asset import bp as asset_entity
@@ -41,5 +42,6 @@ for blueprint in (
     stac,
     workflows,
     health,
+    openapi,
 ):
     app.register_functions(blueprint)

@@ -1,22 +1,17 @@
 """The asset command orchestration's activities: `project_asset` (the read model) and
-`start_asset_job` (the version's job, through the one job submission use case)."""
+`start_asset_job` (the version's job, through the one job submission use case,
+`application.jobs.submit_job`)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 
 import wiring
-from adapters.catalog import JobRecord
-from api.workflow_lookup import pinned
+from application.jobs import JobSubmission, submit_job
 from domain.asset_flow import ProjectAsset, StartAssetJob
-from domain.evaluator import job_created_event
-from domain.jobs import JobStartMessage
-from domain.names import JOB_ORCHESTRATOR, PROJECT_ASSET, START_ASSET_JOB
-from domain.state import JobInfo
+from domain.names import PROJECT_ASSET, START_ASSET_JOB
 
 bp = df.Blueprint()
 
@@ -47,44 +42,19 @@ def project_asset(message: dict[str, Any]) -> bool:
 async def start_job(
     start: StartAssetJob, client: df.DurableOrchestrationClient, *, reports: bool = True
 ) -> str:
-    """Record and start the version's job under its own id, at most once. ``reports``:
-    the job reports its start and end to the asset (a publication job does not).
-
-    TEMPORARY: this repeats what `api.jobs.submit_job` does until the job submission use
-    case (`application.jobs.submit_job`) is in main; then it calls that."""
-    catalog = wiring.catalog()
-    snapshot = pinned(start.job.workflow_id, start.job.version)
-    definition = snapshot.definition
-    record = JobRecord(
-        job_id=start.job_id,
-        workflow_id=definition.workflow_id,
-        workflow_version=definition.version,
-        workflow_hash=snapshot.hash,
+    """Record and start the version's job under the id the asset gave it, at most once
+    (the job's request id is derived from it), through the one job submission use case.
+    ``reports``: the job reports its start and end to the asset (a publication job, whose
+    id is not a version's, does not)."""
+    submission = JobSubmission(
+        workflow_id=start.job.workflow_id,
+        version=start.job.version,
+        inputs=start.job.inputs,
         request_id=f"asset:{start.asset_id}:{start.job_id}",
-        asset_id=start.asset_id,
-        inputs=start.job.inputs,
-    )
-    stored = await asyncio.to_thread(catalog.create_job, record)
-    status = await client.get_status(stored.job_id)
-    if status is not None and status.runtime_status is not None:
-        return stored.job_id
-    info = JobInfo(
-        id=stored.job_id,
-        workflow_id=definition.workflow_id,
-        version=definition.version,
-        workflow_hash=snapshot.hash,
-    )
-    created = job_created_event(info, datetime.now(UTC), {"request_id": record.request_id})
-    await asyncio.to_thread(catalog.record_events, [created])
-    job_start = JobStartMessage(
-        job_id=stored.job_id,
-        workflow=snapshot,
-        inputs=start.job.inputs,
-        request_id=record.request_id,
         asset_id=start.asset_id if reports else None,
     )
-    await client.start_new(JOB_ORCHESTRATOR, stored.job_id, job_start.model_dump(mode="json"))
-    return stored.job_id
+    submitted = await submit_job(submission, client, job_id=start.job_id)
+    return submitted.job.job_id
 
 
 @bp.activity_trigger(input_name="message", activity=START_ASSET_JOB)

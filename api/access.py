@@ -13,7 +13,7 @@ from typing import Any
 import azure.functions as func
 
 import wiring
-from api.http import Forbidden, Unauthorized
+from api.errors import Forbidden, Unauthorized
 from config.settings import PlatformAccessSettings
 from domain.access import KEY_HEADER, OPEN, Caller, Rule, authorize, identify
 

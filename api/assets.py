@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
 
 import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
+from api import contract
 from api.access import body_platform, guard, own_platform
 from api.asset_models import (
     AssetListQuery,
@@ -39,10 +39,14 @@ from api.http import (
     json_body,
     json_errors,
     json_response,
+    parse,
+    parse_query,
 )
 from application import assets as use_cases
+from application.errors import InvalidRequest
 from domain.access import Rule
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
+from domain.platforms import PlatformDefinition
 
 bp = df.Blueprint()
 
@@ -62,22 +66,12 @@ def _refused(outcome: Outcome, **extra: Any) -> ApiError:
     return error(refusal.message, current=refusal.current, allowed=refusal.allowed, **extra)
 
 
-def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        fields = {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors(include_url=False)}
-        raise BadRequest("invalid request body", fields=fields) from exc
-
-
 async def _call(coro: Any) -> use_cases.CommandAnswer:
     """Await a use case, turning its errors into HTTP errors."""
     try:
         return await coro
-    except use_cases.InvalidRequest as exc:
+    except InvalidRequest as exc:
         raise BadRequest(str(exc), fields=exc.fields) from exc
-    except use_cases.RequestConflict as exc:
-        raise Conflict(str(exc)) from exc
 
 
 def _principal(req: func.HttpRequest) -> str | None:
@@ -102,7 +96,15 @@ def _check_asset_id(asset_id: str) -> str:
 # B2B -------------------------------------------------------------------------------------
 
 
-@bp.route(route="api/platform/submit", methods=["POST"])
+@contract.route(
+    bp,
+    "POST",
+    "api/platform/submit",
+    SubmitAnswer,
+    status=202,
+    body=use_cases.SubmitBody,
+    errors=(409,),
+)
 @bp.durable_client_input(client_name="client")
 @json_errors
 @guard(Rule.SUBMIT, platform_of=body_platform)
@@ -111,7 +113,7 @@ async def platform_submit(
 ) -> func.HttpResponse:
     """A new version of a platform's asset; 202 once the version is recorded and its job
     started. The same request_id with the same body returns the same answer."""
-    body: use_cases.SubmitBody = _parse(use_cases.SubmitBody, json_body(req))
+    body: use_cases.SubmitBody = parse(use_cases.SubmitBody, json_body(req))
     answer = await _call(use_cases.submit(body, _principal(req), client))
     request_id = answer.request_id or ""
     base = _base(req)
@@ -141,14 +143,21 @@ async def platform_submit(
     return json_response(accepted, 202, headers={"Location": links["status"]})
 
 
-@bp.route(route="api/platform/status/{request_id}", methods=["GET"])
+@contract.route(
+    bp,
+    "GET",
+    "api/platform/status/{request_id}",
+    PlatformStatusView,
+    query=StatusQuery,
+    errors=(404,),
+)
 @json_errors
 @guard(Rule.READ)
 async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     """Where a submission is: its version's processing, approval, the asset's clearance,
     the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
     request_id = req.route_params["request_id"]
-    query: StatusQuery = _parse(StatusQuery, dict(req.params))
+    query: StatusQuery = parse_query(StatusQuery, req)
     catalog = wiring.asset_catalog()
     found = await asyncio.to_thread(catalog.requests, request_id)
     if query.platform_id:
@@ -195,17 +204,20 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PlatformStatusView.model_validate({**view.model_dump(), **current}))
 
 
-@bp.route(route="api/platforms", methods=["GET"])
+@contract.route(bp, "GET", "api/platforms", PlatformPage)
 @json_errors
 @guard(Rule.READ)
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
+    """The platform registry: who may submit, what identifies their assets, which workflow
+    each data type runs."""
     return json_response(PlatformPage(items=wiring.platforms().all()))
 
 
-@bp.route(route="api/platforms/{platform_id}", methods=["GET"])
+@contract.route(bp, "GET", "api/platforms/{platform_id}", PlatformDefinition, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
+    """One registry entry."""
     platform_id = req.route_params["platform_id"]
     try:
         return json_response(wiring.platforms().get(platform_id))
@@ -216,12 +228,12 @@ async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
 # Reviewers -------------------------------------------------------------------------------
 
 
-@bp.route(route="api/assets", methods=["GET"])
+@contract.route(bp, "GET", "api/assets", AssetPage, query=AssetListQuery)
 @json_errors
 @guard(Rule.READ)
 async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     """Newest first; ``approval`` and ``processing`` filter on each asset's latest version."""
-    query: AssetListQuery = _parse(AssetListQuery, dict(req.params))
+    query: AssetListQuery = parse_query(AssetListQuery, req)
     if (own := own_platform()) is not None:  # access: a platform lists its own assets only
         if query.platform_id not in (None, own):
             return json_response(AssetPage(items=[], next_cursor=None))
@@ -254,7 +266,7 @@ async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
 
 def _ordinal(req: func.HttpRequest) -> int:
     raw = req.route_params["ordinal"]
-    if not raw.isdigit() or int(raw) < 1:
+    if re.fullmatch(r"[1-9][0-9]{0,8}", raw) is None:  # ASCII digits only: "²".isdigit()
         raise BadRequest(f"ordinal: {raw!r} is not a version number (1, 2, ...)")
     return int(raw)
 
@@ -284,7 +296,7 @@ def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> A
 async def _review(
     req: func.HttpRequest, client: Any, action: str, ordinal: int | None = None
 ) -> func.HttpResponse:
-    body: use_cases.ReviewBody = _parse(use_cases.ReviewBody, json_body(req))
+    body: use_cases.ReviewBody = parse(use_cases.ReviewBody, json_body(req))
     asset_id = _check_asset_id(req.route_params["asset_id"])
     answer = await _call(
         use_cases.review(asset_id, action, body, _principal(req), client, ordinal=ordinal)
@@ -292,7 +304,7 @@ async def _review(
     return _command_answer(req, answer)
 
 
-@bp.route(route="api/assets/{asset_id}", methods=["GET"])
+@contract.route(bp, "GET", "api/assets/{asset_id}", AssetView, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
@@ -301,7 +313,14 @@ async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(AssetView.of(found, versions))
 
 
-@bp.route(route="api/assets/{asset_id}", methods=["DELETE"])
+@contract.route(
+    bp,
+    "DELETE",
+    "api/assets/{asset_id}",
+    CommandAnswerView,
+    body=use_cases.ReviewBody,
+    errors=(404, 409),
+)
 @bp.durable_client_input(client_name="client")
 @json_errors
 @guard(Rule.REVIEW)
@@ -312,16 +331,17 @@ async def delete_asset(
     return await _review(req, client, "delete")
 
 
-@bp.route(route="api/assets/{asset_id}/versions", methods=["GET"])
+@contract.route(bp, "GET", "api/assets/{asset_id}/versions", VersionPage, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
+    """Every version of the asset, oldest first."""
     found, versions = await _read(req.route_params["asset_id"])
     items = [VersionView.of(v) for v in versions]
     return json_response(VersionPage(asset_id=found.asset_id, items=items))
 
 
-@bp.route(route="api/assets/{asset_id}/versions/{ordinal}", methods=["GET"])
+@contract.route(bp, "GET", "api/assets/{asset_id}/versions/{ordinal}", VersionView, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
@@ -339,7 +359,7 @@ async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(VersionView.of(version))
 
 
-@bp.route(route="api/assets/{asset_id}/history", methods=["GET"])
+@contract.route(bp, "GET", "api/assets/{asset_id}/history", HistoryPage, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
@@ -350,32 +370,66 @@ async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(HistoryPage(asset_id=found.asset_id, items=items))
 
 
-_VERSION_ACTIONS = ("approve", "reject", "reprocess")
+def _command_route(path: str) -> Any:
+    return contract.route(
+        bp, "POST", path, CommandAnswerView, body=use_cases.ReviewBody, errors=(404, 409)
+    )
 
 
-@bp.route(route="api/assets/{asset_id}/versions/{ordinal}/{action}", methods=["POST"])
+@_command_route("api/assets/{asset_id}/versions/{ordinal}/approve")
 @bp.durable_client_input(client_name="client")
 @json_errors
 @guard(Rule.REVIEW)
-async def version_action(
+async def approve_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """approve | reject | reprocess {by?, reason, request_id?}."""
-    action = req.route_params["action"]
-    if action not in _VERSION_ACTIONS:
-        raise NotFound(f"no version action '{action}' (actions: {', '.join(_VERSION_ACTIONS)})")
-    return await _review(req, client, action, _ordinal(req))
+    """Approve a version {by?, reason, request_id?}: only once its processing completed.
+
+    409 names the version's state and what is allowed."""
+    return await _review(req, client, "approve", _ordinal(req))
 
 
-@bp.route(route="api/assets/{asset_id}/clearance/{clearance}", methods=["POST"])
+@_command_route("api/assets/{asset_id}/versions/{ordinal}/reject")
 @bp.durable_client_input(client_name="client")
 @json_errors
 @guard(Rule.REVIEW)
-async def set_clearance(
+async def reject_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """cleared | public {by?, reason, request_id?}."""
-    target = req.route_params["clearance"]
-    if target not in ("cleared", "public"):
-        raise NotFound(f"no clearance '{target}' to set (cleared, public)")
-    return await _review(req, client, target)
+    """Reject a version {by?, reason, request_id?}: only once its processing completed."""
+    return await _review(req, client, "reject", _ordinal(req))
+
+
+@_command_route("api/assets/{asset_id}/versions/{ordinal}/reprocess")
+@bp.durable_client_input(client_name="client")
+@json_errors
+@guard(Rule.REVIEW)
+async def reprocess_version(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Run a new job for a failed or not yet reviewed version {by?, reason, request_id?}."""
+    return await _review(req, client, "reprocess", _ordinal(req))
+
+
+@_command_route("api/assets/{asset_id}/clearance/cleared")
+@bp.durable_client_input(client_name="client")
+@json_errors
+@guard(Rule.REVIEW)
+async def clear_asset(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Clearance cleared {by?, reason, request_id?}: from uncleared, or back from public
+    (which unpublishes)."""
+    return await _review(req, client, "cleared")
+
+
+@_command_route("api/assets/{asset_id}/clearance/public")
+@bp.durable_client_input(client_name="client")
+@json_errors
+@guard(Rule.REVIEW)
+async def publish_asset(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Clearance public {by?, reason, request_id?}: from cleared, with an approved version
+    (the latest approved one is published)."""
+    return await _review(req, client, "public")

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 import wiring
 from adapters.catalog.callbacks import DeliveryRecord
+from api import contract
 from api.access import guard, own_platform
 from api.http import NotFound, json_errors, json_response
 from domain.access import Rule
@@ -47,10 +48,11 @@ class DeliveryPage(BaseModel):
     items: list[DeliveryView]
 
 
-@bp.route(route="api/assets/{asset_id}/deliveries", methods=["GET"])
+@contract.route(bp, "GET", "api/assets/{asset_id}/deliveries", DeliveryPage, errors=(404,))
 @json_errors
 @guard(Rule.READ)
 async def asset_deliveries(req: func.HttpRequest) -> func.HttpResponse:
+    """The asset's callback events, oldest first, with their attempts and last outcome."""
     asset_id = req.route_params["asset_id"]
     asset = await asyncio.to_thread(wiring.asset_catalog().get_asset, asset_id)
     if asset is None or own_platform() not in (None, asset.platform_id):

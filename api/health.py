@@ -8,7 +8,9 @@ from typing import Any
 import azure.functions as func
 
 import wiring
+from api import contract
 from api.http import json_response
+from api.models import Probe
 
 bp = func.Blueprint()
 
@@ -27,7 +29,7 @@ def _check_storage() -> dict[str, Any]:
         return {"ok": False, "error": str(exc)}
 
 
-@bp.route(route="api/livez", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/livez", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
@@ -39,7 +41,7 @@ async def _checks() -> dict[str, dict[str, Any]]:
     return {"database": database, "storage": storage}
 
 
-@bp.route(route="api/readyz", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/readyz", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     checks = await _checks()
     ready = all(c["ok"] for c in checks.values())
@@ -48,7 +50,7 @@ async def readyz(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@contract.route(bp, "GET", "api/health", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     checks = await _checks()
     return json_response(

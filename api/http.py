@@ -1,4 +1,8 @@
-"""JSON responses and the one table from exceptions to HTTP status codes."""
+"""JSON responses and the one table from exceptions to HTTP status codes.
+
+Handlers import what they need from here: the errors (`api.errors`), `json_errors`,
+`json_response` and the request parsers (`api.parsing`).
+"""
 
 from __future__ import annotations
 
@@ -12,42 +16,27 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from adapters.catalog import CatalogUnavailable
+from api.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from api.parsing import check_url, json_body, parse, parse_query
+from application.errors import (
+    InstanceGone,
+    JobStateConflict,
+    NoSuchJob,
+    NoSuchNode,
+    RequestConflict,
+    UnknownWorkflow,
+)
 from domain.inputs import InputError
 
 log = logging.getLogger("dagmaster.api")
-
-
-class ApiError(Exception):
-    """A request the API refuses; its HTTP status comes from `STATUS_OF`."""
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class BadRequest(ApiError):
-    """The request is malformed or names bad values (400)."""
-
-
-class Unauthorized(ApiError):
-    """No valid key."""
-
-    status = 401
-
-
-class Forbidden(ApiError):
-    """A valid key that may not do this."""
-
-    status = 403
-
-
-class NotFound(ApiError):
-    """What the request names does not exist (404)."""
-
-
-class Conflict(ApiError):
-    """The request conflicts with the current state, e.g. of the job (409)."""
 
 
 STATUS_OF: dict[type[Exception], int] = {
@@ -56,7 +45,14 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     InputError: 400,
     NotFound: 404,
+    UnknownWorkflow: 404,
+    InstanceGone: 404,
+    NoSuchJob: 404,
+    NoSuchNode: 404,
     Conflict: 409,
+    RequestConflict: 409,
+    JobStateConflict: 409,
+    PayloadTooLarge: 413,
     CatalogUnavailable: 503,
 }
 
@@ -86,7 +82,19 @@ def error_response(exc: Exception) -> func.HttpResponse:
         }
     if status == 500:
         log.exception("unhandled error")
-    return json_response(body, status)
+    return json_response(_clipped(body), status)
+
+
+ECHO_CHARS = 300
+"""Longest message or field text an error body carries; a longer one is cut and says so."""
+
+
+def _clipped(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > ECHO_CHARS:
+        return f"{value[:ECHO_CHARS]}... ({len(value)} characters in all)"
+    if isinstance(value, dict):
+        return {k: _clipped(v) for k, v in value.items()}
+    return value
 
 
 Handler = Callable[..., Awaitable[func.HttpResponse]]
@@ -98,6 +106,9 @@ def json_errors(fn: Handler) -> Handler:
     @wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> func.HttpResponse:
         try:
+            for arg in (*args, *kwargs.values()):
+                if isinstance(arg, func.HttpRequest):
+                    check_url(arg)
             return await fn(*args, **kwargs)
         except Exception as exc:
             return error_response(exc)
@@ -105,14 +116,17 @@ def json_errors(fn: Handler) -> Handler:
     return wrapper
 
 
-def json_body(req: func.HttpRequest) -> dict[str, Any]:
-    raw = req.get_body()
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"malformed JSON body: {exc}") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("the JSON body must be an object")
-    return body
+__all__ = [
+    "STATUS_OF",
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "NotFound",
+    "PayloadTooLarge",
+    "error_response",
+    "json_body",
+    "json_errors",
+    "json_response",
+    "parse",
+    "parse_query",
+]

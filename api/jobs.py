@@ -1,179 +1,128 @@
-"""Submit and follow jobs: `/api/jobs...`."""
+"""Submit and follow jobs: `/api/jobs...`. Handlers parse, call one use case, format."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import BaseModel, Field, ValidationError
 
+import application.approve
+import application.cancel
+import application.jobs
 import wiring
 from adapters.catalog import JobCatalog, JobRecord
+from adapters.catalog.paging import decode_after, encode_after
 from adapters.outputs import contains_ref, resolve_refs
-from api.http import BadRequest, Conflict, NotFound, json_body, json_errors, json_response
-from api.workflow_lookup import find, pinned
-from domain.evaluator import job_created_event
-from domain.events import EventKind
-from domain.inputs import resolve_inputs
-from domain.jobs import CANCEL_EVENT, JobStartMessage
-from domain.models import ApprovalNode
-from domain.names import JOB_ORCHESTRATOR
+from api import contract
+from api.http import (
+    BadRequest,
+    NotFound,
+    json_body,
+    json_errors,
+    json_response,
+    parse,
+    parse_query,
+)
+from api.models import (
+    ApprovalAccepted,
+    ApprovalRequest,
+    CancelAccepted,
+    CancelRequest,
+    JobLinks,
+    JobListPage,
+    JobQuery,
+    JobSummary,
+    JobView,
+    ListJobsQuery,
+    NodeProgress,
+    NodesPage,
+    NodesQuery,
+    SubmitAccepted,
+    TimelinePage,
+    TimelineQuery,
+)
+from application.approve import ApprovalDecision
+from application.cancel import CancelJob
+from application.jobs import JobSubmission
 from domain.progress import live_progress
-from domain.state import JobInfo
-from domain.status import JobStatus
 
 bp = df.Blueprint()
-
-
-class SubmitJob(BaseModel):
-    """`POST /api/jobs` body."""
-
-    workflow_id: str
-    version: int | None = Field(default=None, ge=1)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    request_id: str | None = Field(default=None, min_length=1, max_length=200)
-    asset_id: str | None = None
+_LARGE = {"inputs", "output"}
 
 
 async def _catalog() -> JobCatalog:
     return await asyncio.to_thread(wiring.catalog)
 
 
-def _links(req: func.HttpRequest, job_id: str) -> dict[str, str]:
+def _links(req: func.HttpRequest, job_id: str) -> JobLinks:
     base = req.url.split("/api/")[0] + f"/api/jobs/{job_id}"
-    return {
-        "self": base,
-        "nodes": f"{base}/nodes",
-        "timeline": f"{base}/timeline",
-        "cancel": f"{base}/cancel",
-    }
+    return JobLinks(
+        self=base, nodes=f"{base}/nodes", timeline=f"{base}/timeline", cancel=f"{base}/cancel"
+    )
 
 
-def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        fields = {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors(include_url=False)}
-        raise BadRequest("invalid request body", fields=fields) from exc
-
-
-@bp.route(route="api/jobs", methods=["POST"])
+@contract.route(
+    bp, "POST", "api/jobs", SubmitAccepted, status=202, body=JobSubmission, errors=(404, 409)
+)
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def submit_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Validate, pin, record, start. The same `request_id` twice returns the same job."""
-    submit: SubmitJob = _parse(SubmitJob, json_body(req))
-    catalog = await _catalog()
-    if submit.request_id:
-        existing = await asyncio.to_thread(catalog.find_by_request_id, submit.request_id)
-        if existing is not None:
-            await _ensure_started(client, existing, None)
-            return _accepted(req, existing)
-    snapshot = pinned(submit.workflow_id, submit.version)
-    inputs = resolve_inputs(snapshot.definition, submit.inputs)
-    definition = snapshot.definition
-    record = JobRecord(
-        job_id=uuid.uuid4().hex,
-        workflow_id=definition.workflow_id,
-        workflow_version=definition.version,
-        workflow_hash=snapshot.hash,
-        request_id=submit.request_id,
-        asset_id=submit.asset_id,
-        inputs=inputs,
-    )
-    stored = await asyncio.to_thread(catalog.create_job, record)
-    start = JobStartMessage(
-        job_id=stored.job_id,
-        workflow=snapshot,
-        inputs=inputs,
-        request_id=submit.request_id,
-        asset_id=submit.asset_id,
-    )
-    if stored.job_id == record.job_id:
-        info = JobInfo(
-            id=stored.job_id,
-            workflow_id=definition.workflow_id,
-            version=definition.version,
-            workflow_hash=snapshot.hash,
-        )
-        created = job_created_event(info, datetime.now(UTC), {"request_id": submit.request_id})
-        await asyncio.to_thread(catalog.record_events, [created])
-    await _ensure_started(client, stored, start)
-    return _accepted(req, stored)
+    """Submit a job of a workflow.
 
-
-async def _ensure_started(
-    client: df.DurableOrchestrationClient, job: JobRecord, start: JobStartMessage | None
-) -> None:
-    """Start the orchestration unless it exists (a retried submission after a crash)."""
-    status = await client.get_status(job.job_id)
-    if status is not None and status.runtime_status is not None:
-        return
-    if start is None:
-        start = JobStartMessage(
-            job_id=job.job_id,
-            workflow=pinned(job.workflow_id, job.workflow_version),
-            inputs=dict(job.inputs),
-            request_id=job.request_id,
-            asset_id=job.asset_id,
-        )
-    await client.start_new(JOB_ORCHESTRATOR, job.job_id, start.model_dump(mode="json"))
-
-
-def _accepted(req: func.HttpRequest, job: JobRecord) -> func.HttpResponse:
+    202 with the job and its links. The same `request_id` with the same body returns the
+    same job; with another body or workflow it is a 409 naming the difference."""
+    submission: JobSubmission = parse(JobSubmission, json_body(req))
+    job = (await application.jobs.submit_job(submission, client)).job
     links = _links(req, job.job_id)
-    body = {
-        "job_id": job.job_id,
-        "status": job.status.value,
-        "workflow_id": job.workflow_id,
-        "version": job.workflow_version,
-        "links": links,
-    }
-    return json_response(body, 202, headers={"Location": links["self"]})
+    accepted = SubmitAccepted(
+        job_id=job.job_id,
+        status=job.status,
+        workflow_id=job.workflow_id,
+        version=job.workflow_version,
+        links=links,
+    )
+    return json_response(accepted, 202, headers={"Location": links.self})
 
 
-def _datetime(req: func.HttpRequest, name: str) -> datetime | None:
-    value = req.params.get(name)
-    if not value:
+def _after(cursor: str | None, kind: type[str] | type[int]) -> Any:
+    """The key a `/nodes` or `/timeline` cursor stands for (None: the first page)."""
+    if cursor is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return decode_after(cursor, kind)
     except ValueError as exc:
-        raise BadRequest(f"{name}: not an ISO 8601 time: {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise BadRequest(f"cursor: {exc}", fields={"cursor": str(exc)}) from exc
 
 
-@bp.route(route="api/jobs", methods=["GET"])
+@contract.route(bp, "GET", "api/jobs", JobListPage, query=ListJobsQuery)
 @json_errors
 async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
-    status = req.params.get("status")
-    if status is not None and status not in JobStatus.__members__.values():
-        raise BadRequest(f"status: {status!r} is not one of {[s.value for s in JobStatus]}")
-    try:
-        limit = int(req.params.get("limit", "50"))
-    except ValueError as exc:
-        raise BadRequest("limit: not an integer") from exc
+    """List jobs, newest first, one page.
+
+    Without `full=true` each job leaves out its `inputs` and `output`."""
+    query: ListJobsQuery = parse_query(ListJobsQuery, req)
     catalog = await _catalog()
     try:
         page = await asyncio.to_thread(
             catalog.list_jobs,
-            status=JobStatus(status) if status else None,
-            workflow_id=req.params.get("workflow_id"),
-            asset_id=req.params.get("asset_id"),
-            created_from=_datetime(req, "created_from"),
-            created_to=_datetime(req, "created_to"),
-            limit=limit,
-            cursor=req.params.get("cursor"),
+            status=query.status,
+            workflow_id=query.workflow_id,
+            asset_id=query.asset_id,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            limit=query.limit,
+            cursor=query.cursor,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
-    return json_response(page)
+    exclude = set() if query.full else _LARGE
+    items = [JobSummary.model_validate(j.model_dump(exclude=exclude)) for j in page.items]
+    listing = JobListPage(items=items, next_cursor=page.next_cursor)
+    return json_response(listing.model_dump(mode="json", exclude={"items": {"__all__": exclude}}))
 
 
 async def _job(job_id: str) -> JobRecord:
@@ -183,125 +132,135 @@ async def _job(job_id: str) -> JobRecord:
     return job
 
 
-async def _node_progress(job: JobRecord) -> dict[str, dict[str, Any]]:
+async def _node_progress(job: JobRecord) -> dict[str, NodeProgress]:
     """What the heavy workers last reported for the job's unfinished nodes, by node id."""
     if job.status.is_final:
         return {}
     nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
     return {
-        n.node_id: {
-            "attempt": n.attempt,
-            "percent": n.progress_percent,
-            "message": n.progress_message,
-        }
+        n.node_id: NodeProgress(
+            attempt=n.attempt, percent=n.progress_percent, message=n.progress_message
+        )
         for n in nodes
         if n.progress_percent is not None and not n.status.is_final
     }
 
 
-@bp.route(route="api/jobs/{job_id}", methods=["GET"])
+@contract.route(bp, "GET", "api/jobs/{job_id}", JobView, query=JobQuery, errors=(404,))
 @json_errors
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
-    """The job, its links and ``node_progress`` (see `_node_progress`). While it runs, its
-    progress counts every node by its latest recorded event, children of fan-out batches
-    included (the orchestrator sees those only per batch). Large outputs in the job's result
-    are read from blob storage unless ``resolve=false``."""
+    """A job: status, progress, output, error and links.
+
+    `node_progress` is what heavy workers last reported for unfinished nodes. Its progress
+    counts every node by its latest recorded event, children of fan-out batches included
+    (the orchestrator sees those only per batch), so a cancel counts only what it cancelled.
+    Large outputs in the job's result are read from blob storage unless `resolve=false`."""
+    query: JobQuery = parse_query(JobQuery, req)
     job = await _job(req.route_params["job_id"])
     body = job.model_dump(mode="json")
-    if contains_ref(body["output"]) and req.params.get("resolve", "true") != "false":
+    if contains_ref(body["output"]) and query.resolve:
         body["output"] = await asyncio.to_thread(resolve_refs, wiring.json_blobs(), body["output"])
-    if not job.status.is_final and job.progress is not None:
+    if job.progress is not None:  # after the end too: batches record their cancels late
         counts, running = await asyncio.to_thread((await _catalog()).node_status_counts, job.job_id)
         body["progress"] = live_progress(job.progress, counts, running)
-    body["node_progress"] = await _node_progress(job)
-    return json_response({**body, "links": _links(req, job.job_id)})
+    progress = await _node_progress(job)
+    body["node_progress"] = {k: v.model_dump(mode="json") for k, v in progress.items()}
+    return json_response({**body, "links": _links(req, job.job_id).model_dump()})
 
 
-@bp.route(route="api/jobs/{job_id}/nodes", methods=["GET"])
+@contract.route(bp, "GET", "api/jobs/{job_id}/nodes", NodesPage, query=NodesQuery, errors=(404,))
 @json_errors
 async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
+    """The latest attempt of every node of a job, by node id, one page.
+
+    `full=false` leaves each node's `output` out."""
+    query: NodesQuery = parse_query(NodesQuery, req)
+    after = _after(query.cursor, str)
     job = await _job(req.route_params["job_id"])
-    nodes = await asyncio.to_thread((await _catalog()).list_nodes, job.job_id)
+    nodes = await asyncio.to_thread(
+        (await _catalog()).list_nodes, job.job_id, after_node=after, limit=query.limit + 1
+    )
+    more = len(nodes) > query.limit
+    nodes = nodes[: query.limit]
+    exclude = None if query.full else {"output"}
     return json_response(
-        {"job_id": job.job_id, "items": [n.model_dump(mode="json") for n in nodes]}
+        {
+            "job_id": job.job_id,
+            "items": [n.model_dump(mode="json", exclude=exclude) for n in nodes],
+            "next_cursor": encode_after(nodes[-1].node_id) if more else None,
+        }
     )
 
 
-@bp.route(route="api/jobs/{job_id}/timeline", methods=["GET"])
+@contract.route(
+    bp, "GET", "api/jobs/{job_id}/timeline", TimelinePage, query=TimelineQuery, errors=(404,)
+)
 @json_errors
 async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
+    """Every transition of a job and its nodes, in seq order, one page.
+
+    `after_seq` polls for what is new; `next_cursor` continues a long timeline."""
+    query: TimelineQuery = parse_query(TimelineQuery, req)
+    after = _after(query.cursor, int)
+    after_seq = max(query.after_seq, after if after is not None else -1)
     job = await _job(req.route_params["job_id"])
-    after = int(req.params.get("after_seq", "-1"))
-    events = await asyncio.to_thread((await _catalog()).timeline, job.job_id, after)
-    return json_response(
-        {"job_id": job.job_id, "items": [e.model_dump(mode="json") for e in events]}
+    events = await asyncio.to_thread(
+        (await _catalog()).timeline, job.job_id, after_seq, query.limit + 1
     )
+    more = len(events) > query.limit
+    events = events[: query.limit]
+    page = TimelinePage(
+        job_id=job.job_id,
+        items=events,
+        next_cursor=encode_after(events[-1].seq) if more else None,
+    )
+    return json_response(page)
 
 
-@bp.route(route="api/jobs/{job_id}/cancel", methods=["POST"])
+@contract.route(
+    bp,
+    "POST",
+    "api/jobs/{job_id}/cancel",
+    CancelAccepted,
+    status=202,
+    body=CancelRequest,
+    body_required=False,
+    errors=(404, 409),
+)
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def cancel_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    job = await _job(req.route_params["job_id"])
-    if job.status.is_final:
-        raise Conflict(f"job '{job.job_id}' is already {job.status.value}")
-    body = json_body(req)
-    await client.raise_event(
-        job.job_id, CANCEL_EVENT, {"by": body.get("by"), "reason": body.get("reason")}
-    )
-    return json_response({"job_id": job.job_id, "cancel": "requested"}, 202)
+    """Ask a running job to stop (body optional: `by`, `reason`).
+
+    409 when the job already ended, 404 when its Durable instance was purged."""
+    request: CancelRequest = parse(CancelRequest, json_body(req))
+    command = CancelJob(job_id=req.route_params["job_id"], by=request.by, reason=request.reason)
+    job = await application.cancel.cancel_job(command, client)
+    return json_response(CancelAccepted(job_id=job.job_id), 202)
 
 
-@bp.route(route="api/jobs/{job_id}/approve/{node_id}", methods=["POST"])
+@contract.route(
+    bp,
+    "POST",
+    "api/jobs/{job_id}/approve/{node_id}",
+    ApprovalAccepted,
+    status=202,
+    body=ApprovalRequest,
+    errors=(404, 409),
+)
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def approve_node(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Raise the approval event of a waiting approval node: {approved?, by, reason}."""
-    job = await _job(req.route_params["job_id"])
-    node_id = req.route_params["node_id"]
-    body = json_body(req)
-    if not isinstance(body.get("by"), str) or not body["by"]:
-        raise BadRequest("by: who approves is required")
-    event_name = await _waiting_event(job, node_id)
-    decision = {
-        "approved": bool(body.get("approved", True)),
-        "by": body["by"],
-        "reason": body.get("reason"),
-    }
-    await client.raise_event(job.job_id, event_name, decision)
-    return json_response({"job_id": job.job_id, "node_id": node_id, **decision}, 202)
-
-
-async def _waiting_event(job: JobRecord, node_id: str) -> str:
-    if job.status.is_final:
-        raise Conflict(f"job '{job.job_id}' is already {job.status.value}")
-    definition = find(job.workflow_id, job.workflow_version)
-    try:
-        node = definition.node(node_id)
-    except KeyError:
-        raise NotFound(f"job '{job.job_id}' has no node '{node_id}'") from None
-    if node.type != "approval":
-        raise Conflict(f"node '{node_id}' is a {node.type} node, not an approval")
-    # The catalog may lag the orchestration by a write; Durable Functions buffers an event
-    # raised before the orchestrator waits for it, so only a finished node is refused.
-    events = await asyncio.to_thread((await _catalog()).timeline, job.job_id)
-    latest = [e for e in events if e.node_id == node_id]
-    if latest and latest[-1].kind in _NODE_DONE:
-        raise Conflict(f"node '{node_id}' is already {latest[-1].kind.value.split('.')[1]}")
-    assert isinstance(node, ApprovalNode)
-    return node.event_name()
-
-
-_NODE_DONE = frozenset(
-    {
-        EventKind.NODE_COMPLETED,
-        EventKind.NODE_FAILED,
-        EventKind.NODE_SKIPPED,
-        EventKind.NODE_TIMED_OUT,
-        EventKind.NODE_CANCELLED,
-    }
-)
+    """Approve or reject a waiting approval node: `{approved?, by, reason?}`."""
+    request: ApprovalRequest = parse(ApprovalRequest, json_body(req))
+    decision = ApprovalDecision(
+        job_id=req.route_params["job_id"],
+        node_id=req.route_params["node_id"],
+        **request.model_dump(),
+    )
+    sent = await application.approve.decide_approval(decision, client)
+    return json_response(ApprovalAccepted(**sent.model_dump()), 202)

@@ -12,9 +12,11 @@ import math
 import azure.functions as func
 
 import wiring
-from adapters.catalog import StacCatalog
+from adapters.catalog import StacCatalog, StacItemPage, StacItemRecord
 from adapters.catalog.stac import BBox, check_bbox
-from api.http import BadRequest, NotFound, json_errors, json_response
+from api import contract
+from api.http import BadRequest, NotFound, json_errors, json_response, parse_query
+from api.models import StacItemsQuery
 
 bp = func.Blueprint()
 
@@ -41,32 +43,37 @@ def parse_bbox(value: str | None) -> BBox | None:
     return bbox
 
 
-@bp.route(route="api/stac/items", methods=["GET"])
+@contract.route(bp, "GET", "api/stac/items", StacItemPage, query=StacItemsQuery)
 @json_errors
 async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
-    try:
-        limit = int(req.params.get("limit", "50"))
-    except ValueError as exc:
-        raise BadRequest("limit: not an integer") from exc
-    bbox = parse_bbox(req.params.get("bbox"))
+    """Indexed STAC items, newest first, filtered by collection, job and bbox, one page."""
+    query: StacItemsQuery = parse_query(StacItemsQuery, req)
+    bbox = parse_bbox(query.bbox)
     stac = await _stac()
     try:
         page = await asyncio.to_thread(
             stac.list_items,
-            collection=req.params.get("collection") or None,
-            job_id=req.params.get("job_id") or None,
+            collection=query.collection or None,
+            job_id=query.job_id or None,
             bbox=bbox,
-            limit=limit,
-            cursor=req.params.get("cursor"),
+            limit=query.limit,
+            cursor=query.cursor,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
     return json_response(page)
 
 
-@bp.route(route="api/stac/collections/{collection}/items/{item_id}", methods=["GET"])
+@contract.route(
+    bp,
+    "GET",
+    "api/stac/collections/{collection}/items/{item_id}",
+    StacItemRecord,
+    errors=(404,),
+)
 @json_errors
 async def get_stac_item(req: func.HttpRequest) -> func.HttpResponse:
+    """One indexed STAC item by collection and id (404 if not indexed)."""
     collection, item_id = req.route_params["collection"], req.route_params["item_id"]
     record = await asyncio.to_thread((await _stac()).get_item, collection, item_id)
     if record is None:

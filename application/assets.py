@@ -19,8 +19,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 import wiring
-from api.workflow_lookup import find
+from application.errors import InvalidRequest, RequestConflict
 from application.platforms import ensure_projected
+from application.workflows import find
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
 from domain.assets import (
     AnyCommand,
@@ -81,22 +82,6 @@ class ReviewBody(_Strict):
     by: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
     request_id: str | None = Field(default=None, min_length=1, max_length=200)
-
-
-class InvalidRequest(ValueError):
-    """Every bad field of a request, by field path."""
-
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
-        super().__init__(message)
-        self.fields = fields
-
-
-class RequestConflict(ValueError):
-    """The request id was used before with another body."""
-
-
-class UnknownRequest(LookupError):
-    pass
 
 
 @dataclass(frozen=True)

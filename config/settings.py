@@ -582,6 +582,24 @@ class AppSettings(EnvSettings):
         readers=APP,
         default=None,
     )
+    max_body_bytes: int = setting(
+        "DAGMASTER_MAX_BODY_BYTES",
+        "largest HTTP request body the API reads; a larger one is a 413",
+        readers=APP,
+        default=1024 * 1024,
+        ge=1024,
+    )
+    max_fan_out: int = setting(
+        "DAGMASTER_MAX_FAN_OUT",
+        "most children one fan-out may create: checked at submit when the inputs give the "
+        "width, and when the fan-out runs",
+        readers=APP,
+        default=10_000,
+        ge=1,
+    )
+
+
+CLIENT_SIGNAL_FAULTS = ("duplicate", "reorder")
 
 
 class DevhostEnvSettings(EnvSettings):
@@ -593,6 +611,25 @@ class DevhostEnvSettings(EnvSettings):
         readers=DEVHOST,
         default=None,
     )
+    client_signal_faults: CommaList = setting(
+        "DEVHOST_CLIENT_SIGNAL_FAULTS",
+        "test knob: client signals to entities are queued twice (duplicate) and/or run out "
+        "of order (reorder), as Azure may deliver them",
+        readers=DEVHOST,
+        default=(),
+    )
+
+    @field_validator("client_signal_faults")
+    @classmethod
+    def _known_faults(cls, faults: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(f.lower() for f in faults)
+        unknown = [n for n in names if n not in CLIENT_SIGNAL_FAULTS]
+        if unknown:
+            raise ValueError(
+                f"has {', '.join(repr(n) for n in unknown)}: use "
+                f"{' and/or '.join(CLIENT_SIGNAL_FAULTS)}, comma-separated"
+            )
+        return names
 
 
 # Read by the Azure Functions host itself, not by our code; deployed with the app.

@@ -149,6 +149,24 @@ def plan(
         raise typer.Exit(1)
 
 
+@app.command()
+def openapi(
+    readme: Annotated[
+        Path | None, typer.Option("--readme", help="rewrite this README's copy instead")
+    ] = None,
+) -> None:
+    """Print the HTTP API's OpenAPI 3.1 document (or refresh the README's copy of it)."""
+    import function_app  # noqa: F401  (registers every route)
+    from api.contract import openapi as document
+    from api.contract import with_readme_copy
+
+    if readme is None:
+        typer.echo(json.dumps(document(), indent=1, ensure_ascii=False))
+        return
+    readme.write_text(with_readme_copy(readme.read_text(), document()))
+    typer.echo(f"updated the OpenAPI copy in {readme}")
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dev(ctx: typer.Context) -> None:
     """Run the Functions app locally on devhost (same options as `python -m devhost start`)."""

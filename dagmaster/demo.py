@@ -71,7 +71,14 @@ class Api:
         raise TimeoutError(f"job {job_id} did not finish in {timeout}s")
 
     def timeline(self, job_id: str) -> list[dict[str, Any]]:
-        return list(self.http.get(f"/api/jobs/{job_id}/timeline").json()["items"])
+        events: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        while True:  # the timeline pages (1000 events a page)
+            page = self.http.get(f"/api/jobs/{job_id}/timeline", params=params).json()
+            events += page["items"]
+            if page.get("next_cursor") is None:
+                return events
+            params = {"cursor": page["next_cursor"]}
 
 
 def show(api: Api, job: dict[str, Any], *, result: bool = True) -> None:

@@ -152,6 +152,7 @@ class NewEntityOp:
     is_signal: bool
     request_id: str | None = None
     parent_instance_id: str | None = None
+    visible_at: float = 0.0  # > 0 only for client signals held by the reorder test knob
 
 
 @dataclass
@@ -160,6 +161,18 @@ class EntityRecord:
     exists: bool
     state: str | None
     last_operation_time: str
+
+
+@dataclass
+class EntityQuery:
+    """`name` is the lower-cased entity name (None: every entity); times are history
+    timestamps (`to_history_ts`), compared as text."""
+
+    name: str | None = None
+    last_operation_from: str | None = None
+    last_operation_to: str | None = None
+    after_id: str | None = None
+    limit: int = 100
 
 
 @dataclass
@@ -348,23 +361,38 @@ class Store:
     def add_entity_ops(self, db: sqlite3.Connection, ops: Iterable[NewEntityOp]) -> None:
         db.executemany(
             "INSERT INTO entity_ops (entity_id, op, input, is_signal, request_id, "
-            "parent_instance_id) VALUES (?,?,?,?,?,?)",
+            "parent_instance_id, visible_at) VALUES (?,?,?,?,?,?,?)",
             [
-                (o.entity_id, o.op, o.input, int(o.is_signal), o.request_id, o.parent_instance_id)
+                (
+                    o.entity_id,
+                    o.op,
+                    o.input,
+                    int(o.is_signal),
+                    o.request_id,
+                    o.parent_instance_id,
+                    o.visible_at,
+                )
                 for o in ops
             ],
         )
 
-    def entity_ops(self, entity_id: str, limit: int) -> list[EntityOp]:
+    def entity_ops(self, entity_id: str, limit: int, now: float) -> list[EntityOp]:
+        """The entity's queued operations visible at `now`, in arrival order; operations held
+        until the same moment (the reorder test knob) come newest first."""
         rows = self._db.execute(
             "SELECT id, entity_id, op, input, is_signal, request_id, parent_instance_id "
-            "FROM entity_ops WHERE entity_id = ? ORDER BY id LIMIT ?",
-            (entity_id, limit),
+            "FROM entity_ops WHERE entity_id = ? AND visible_at <= ? "
+            "ORDER BY visible_at, CASE WHEN visible_at > 0 THEN -id ELSE id END LIMIT ?",
+            (entity_id, now, limit),
         )
         return [EntityOp(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
 
-    def entities_with_ops(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT DISTINCT entity_id FROM entity_ops")]
+    def entities_with_ops(self) -> list[tuple[str, float]]:
+        """Every entity with queued operations, and when the last of them becomes visible."""
+        rows = self._db.execute(
+            "SELECT entity_id, MAX(visible_at) FROM entity_ops GROUP BY entity_id"
+        )
+        return [(r[0], r[1]) for r in rows]
 
     def get_entity(self, entity_id: str) -> EntityRecord | None:
         row = self._db.execute(
@@ -374,11 +402,24 @@ class Store:
             return None
         return EntityRecord(row[0], bool(row[1]), row[2], row[3])
 
-    def list_entities(self, name: str) -> list[EntityRecord]:
-        rows = self._db.execute(
-            "SELECT * FROM entities WHERE entity_id LIKE ? AND exists_ = 1 ORDER BY entity_id",
-            (f"@{name}@%",),
-        )
+    def query_entities(self, query: EntityQuery) -> list[EntityRecord]:
+        """Existing entities matching `query`, ordered by entity id (keyset paging). The name
+        must match exactly: no entity name contains `@`, so such a name matches nothing."""
+        if query.name is not None and "@" in query.name:
+            return []
+        prefix = "@" if query.name is None else f"@{query.name}@"
+        clauses = ["exists_ = 1", "substr(entity_id, 1, ?) = ?"]
+        params: list[Any] = [len(prefix), prefix]
+        for clause, value in (
+            ("entity_id > ?", query.after_id),
+            ("last_operation_time >= ?", query.last_operation_from),
+            ("last_operation_time <= ?", query.last_operation_to),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        sql = f"SELECT * FROM entities WHERE {' AND '.join(clauses)} ORDER BY entity_id LIMIT ?"
+        rows = self._db.execute(sql, [*params, query.limit])
         return [EntityRecord(r[0], bool(r[1]), r[2], r[3]) for r in rows]
 
     def save_entity_batch(

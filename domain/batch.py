@@ -107,10 +107,12 @@ class BatchRunner:
         counts["waiting"] = len(self.waiting)
         return {"batch_id": self.start.batch_id, "counts": counts}
 
-    def stop(self, reason: str | None) -> BatchStep:
+    def stop(self, reason: str | None, now: datetime) -> BatchStep:
         """The parent job ended (cancel, timeout, failure): every unfinished child is
-        cancelled. No events: the parent has recorded its children's end already."""
+        cancelled, and only those get a `node.cancelled` event (the parent records none for
+        a batch's children: it cannot know which of them already finished here)."""
         error = ErrorInfo(kind="cancelled", message=reason or "the job ended", retryable=False)
+        step = BatchStep()
         for child in self.children.values():
             if child.outcome is None:
                 child.outcome = ChildOutcome(
@@ -119,10 +121,11 @@ class BatchRunner:
                     attempts=child.attempt,
                     error=error,
                 )
+                attempt = child.attempt or None
+                self._emit(step, EventKind.NODE_CANCELLED, child, now, attempt, reason=reason)
         self.waiting.clear()
         self.in_flight = 0
         self.stopped = True
-        step = BatchStep()
         self._maybe_finish(step)
         return step
 

@@ -49,6 +49,7 @@ from domain.decisions import (
 from domain.errors import ErrorInfo
 from domain.events import EventKind, JobEvent, event_output
 from domain.fan_in import AggregateError, aggregate
+from domain.fan_out import too_wide
 from domain.graph import Graph
 from domain.models import (
     NO_RETRY,
@@ -164,12 +165,15 @@ class Evaluator:
         *,
         batch_threshold: int | None = None,
         batch_size: int = 100,
+        max_fan_out: int | None = None,
     ) -> None:
         """``batch_threshold``: a fan-out with more children than this runs them in batches of
-        ``batch_size`` (sub-orchestrations); None never batches."""
+        ``batch_size`` (sub-orchestrations); None never batches. A fan-out wider than
+        ``max_fan_out`` fails (non-retryable) before any child is created."""
         self.definition = definition
         self.batch_threshold = batch_threshold
         self.batch_size = batch_size
+        self.max_fan_out = max_fan_out
         self.graph = Graph(definition.nodes)
         self.nodes: dict[str, NodeDefinition] = self.graph.nodes
         self.order = {nid: i for i, nid in enumerate(self.nodes)}
@@ -300,10 +304,15 @@ class Evaluator:
         by: str | None = None,
     ) -> None:
         """End the job now: in-flight nodes are cancelled, pending ones skipped (failure) or
-        cancelled (cancel request)."""
+        cancelled (cancel request). A batch's children are cancelled here without events:
+        the batch, stopped, records the end of those it actually cancels (others may have
+        completed there already)."""
         pending_to = NodeStatus.CANCELLED if status is JobStatus.CANCELLED else NodeStatus.SKIPPED
         for nid, node in run.state.nodes.items():
-            if node.status in _IN_FLIGHT:
+            if node.status in _IN_FLIGHT and self._in_batch(run.state, node):
+                node.reason = reason
+                run.set_status(nid, NodeStatus.CANCELLED, silent=True)
+            elif node.status in _IN_FLIGHT:
                 run.step.abandon.append(nid)
                 node.reason = reason
                 run.set_status(nid, NodeStatus.CANCELLED, reason=reason)
@@ -321,6 +330,12 @@ class Evaluator:
             data["error"] = error.model_dump()
         run.set_job_status(status, **data)
         run.step.finished = Finish(status=status, error=error)
+
+    def _in_batch(self, state: JobState, node: NodeState) -> bool:
+        """Whether ``node`` is a child of a fan-out that runs its children in batches."""
+        if node.parent is None or self.batch_threshold is None:
+            return False
+        return (state.nodes[node.parent].children or 0) > self.batch_threshold
 
     # --- propagation --------------------------------------------------------------------
 
@@ -485,6 +500,11 @@ class Evaluator:
                 node.id, "over", str(node.over), f"must be a list, got {type(items).__name__}"
             )
         parent = run.state.nodes[node.id]
+        if self.max_fan_out is not None and len(items) > self.max_fan_out:
+            message = too_wide(node.id, len(items), self.max_fan_out)
+            parent.error = ErrorInfo(kind="fan_out_too_wide", message=message, retryable=False)
+            self._fail_for_good(run, node.id, NodeStatus.FAILED)
+            return
         parent.children = len(items)
         run.step.fan_outs[node.id] = len(items)
         if not items:

@@ -35,14 +35,26 @@ def resolve_inputs(definition: WorkflowDefinition, given: dict[str, Any]) -> dic
             continue
         value = given[name]
         if not value_has_type(value, spec.type):
-            problems[name] = f"expected {spec.type.value}, got {_json_type(value)} {value!r}"
+            problems[name] = f"expected {spec.type.value}, got {_json_type(value)} {_shown(value)}"
         elif spec.enum is not None and value not in spec.enum:
-            problems[name] = f"{value!r} is not one of {spec.enum}"
+            problems[name] = f"{_shown(value)} is not one of {spec.enum}"
         else:
             resolved[name] = value
     if problems:
         raise InputError(problems)
     return resolved
+
+
+SHOWN_CHARS = 80
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to `SHOWN_CHARS` with the full length said: error messages end
+    up in responses, timelines and logs."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
 
 
 def _json_type(value: Any) -> str:

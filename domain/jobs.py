@@ -24,6 +24,8 @@ class EngineOptions(BaseModel):
     # A fan-out wider than this runs its children in sub-orchestrations of `batch_size`.
     batch_threshold: int | None = Field(default=100, ge=1)
     batch_size: int = Field(default=100, ge=1, le=1000)
+    # A fan-out wider than this fails before any child is created (None: no cap).
+    max_fan_out: int | None = Field(default=None, ge=1)
     task_hub: str | None = None
 
 

@@ -4,8 +4,10 @@
     load_workflow_file(path)           -> WorkflowDefinition
     load_workflow_dir(paths)           -> WorkflowSet          (cross-file checks too)
 
-YAML is parsed with `yaml.safe_load`; a second, safe `yaml.compose` pass keeps the line of
-every mapping key and sequence item so that Pydantic's error locations map back to lines.
+YAML is composed once with the safe loader, checked (no duplicate keys; aliases may not
+expand the document past `MAX_YAML_NODES`, so an alias bomb is refused at once) and then
+constructed like `yaml.safe_load`; the composed nodes keep the line of every mapping key and
+sequence item so that Pydantic's error locations map back to lines.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from domain.validation import InvalidNode, Issue, check_workflow
 
 Location = tuple[str | int, ...]
 _NODE = TypeAdapter(NodeDefinition)
+MAX_YAML_NODES = 100_000
+"""Most nodes a workflow document may have with every alias expanded."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,89 @@ class WorkflowValidationError(ValueError):
         super().__init__(f"invalid workflow ({count}):\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def _line_map(text: str) -> dict[Location, int]:
+def _expanded_size(root: yaml.Node, source: str) -> int:
+    """How many nodes ``root`` has with aliases expanded, counted once per distinct node."""
+    sizes: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in pending:
+            line = node.start_mark.line + 1
+            raise WorkflowValidationError([Problem(source, line, None, "YAML alias to itself")])
+        pending.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_YAML_NODES:
+                break
+        pending.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def _duplicate_keys(root: yaml.Node, source: str) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+                    continue
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    message = f"duplicate key '{key.value}' (first on line {first[key.value]})"
+                    problems.append(Problem(source, line, None, message))
+                first.setdefault(key.value, line)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _compose(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """The document's data and its node tree; `WorkflowValidationError` for duplicate keys
+    or a document that aliases expand past `MAX_YAML_NODES`."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        if _expanded_size(root, source) > MAX_YAML_NODES:
+            raise WorkflowValidationError(
+                [
+                    Problem(
+                        source,
+                        None,
+                        None,
+                        f"YAML: the document expands to more than {MAX_YAML_NODES} nodes "
+                        "(aliases repeating aliases?); write it out plainly",
+                    )
+                ]
+            )
+        duplicates = _duplicate_keys(root, source)
+        if duplicates:
+            raise WorkflowValidationError(duplicates)
+        return loader.construct_document(root), root
+    finally:
+        loader.dispose()
+
+
+def _line_map(root: yaml.Node | None) -> dict[Location, int]:
     """The 1-based line of every key and item, by its path from the document root."""
     lines: dict[Location, int] = {}
 
@@ -62,7 +148,6 @@ def _line_map(text: str) -> dict[Location, int]:
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
     if root is not None:
         walk(root, ())
     return lines
@@ -155,13 +240,17 @@ def _parsed_nodes(raw_nodes: list[Any]) -> list[NodeDefinition | InvalidNode]:
     return parsed
 
 
-def load_workflow_text(
-    text: str, source: str = "<string>", *, handlers: Collection[str] | None = None
-) -> WorkflowDefinition:
-    """Parse and validate one workflow; raise `WorkflowValidationError` listing every problem."""
+def read_yaml(text: str, source: str) -> tuple[Any, dict[Location, int]]:
+    """The document's data (`yaml.safe_load` semantics) and the 1-based line of every key and
+    item by its path; YAML syntax errors, duplicate keys, alias bombs and too deep nesting are
+    a `WorkflowValidationError` naming the line. Other YAML files (the platform registry)
+    read the same way."""
     try:
-        data = yaml.safe_load(text)
-        lines = _line_map(text)
+        data, root = _compose(text, source)
+        return data, _line_map(root)
+    except RecursionError:
+        problem = Problem(source, None, None, "YAML nested too deeply")
+        raise WorkflowValidationError([problem]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -169,6 +258,13 @@ def load_workflow_text(
         raise WorkflowValidationError(
             [Problem(source, line, None, f"YAML syntax: {reason}")]
         ) from exc
+
+
+def load_workflow_text(
+    text: str, source: str = "<string>", *, handlers: Collection[str] | None = None
+) -> WorkflowDefinition:
+    """Parse and validate one workflow; raise `WorkflowValidationError` listing every problem."""
+    data, lines = read_yaml(text, source)
     if not isinstance(data, dict):
         raise WorkflowValidationError(
             [Problem(source, 1, None, "a workflow file must be a YAML mapping")]
@@ -271,8 +367,8 @@ def find_workflow_file(directory: Path | str, workflow_id: str, version: int | N
     best: tuple[int, Path] | None = None
     for file in workflow_files([directory]):
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            data, _ = _compose(file.read_text(encoding="utf-8"), str(file))
+        except (OSError, yaml.YAMLError, WorkflowValidationError, RecursionError):
             continue
         if not isinstance(data, dict) or data.get("workflow_id") != workflow_id:
             continue

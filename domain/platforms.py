@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.callbacks import CallbackDefinition, url_problem
-from domain.loader import Problem, _line_map
+from domain.loader import Problem, WorkflowValidationError, read_yaml
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -105,15 +104,9 @@ def load_platform_text(
     """Parse and validate one entry; ``workflows`` (the known workflow ids) checks that each
     data type names one. Raises `PlatformValidationError` listing every problem."""
     try:
-        data = yaml.safe_load(text)
-        lines = _line_map(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise PlatformValidationError(
-            [Problem(source, line, None, f"YAML syntax: {reason}")]
-        ) from exc
+        data, lines = read_yaml(text, source)
+    except WorkflowValidationError as exc:
+        raise PlatformValidationError(exc.problems) from exc
     if not isinstance(data, dict):
         raise PlatformValidationError(
             [Problem(source, 1, None, "a platform file must be a YAML mapping")]

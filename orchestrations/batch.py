@@ -38,7 +38,7 @@ def run_batch(
         step = BatchStep()
         for result in work.take(winner):
             if isinstance(result, CancelRequested):
-                step = runner.stop(result.reason)
+                step = runner.stop(result.reason, context.current_utc_datetime)
                 break
             assert isinstance(result, NodeCompleted | NodeFailed | RetryDue)
             step = runner.apply(result, context.current_utc_datetime)

@@ -41,6 +41,7 @@ class JobRun:
             start.workflow.definition,
             batch_threshold=start.engine.batch_threshold,
             batch_size=start.engine.batch_size,
+            max_fan_out=start.engine.max_fan_out,
         )
         self.work = Work(
             context, start.job_id, start.engine, start.workflow, asset_id=start.asset_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ from pydantic import BaseModel
 
 MAX_PAGE = 1000
 Row = TypeVar("Row", bound=BaseModel)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def encode_position(created_at: datetime, *keys: str) -> str:
@@ -41,6 +44,8 @@ def decode_position(cursor: str, keys: int) -> tuple[datetime, tuple[str, ...]]:
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ValueError(invalid) from exc
     if position[0].tzinfo is None or len(position[1]) != keys:
+        raise ValueError(invalid)
+    if any(_UNSTORABLE.search(k) for k in position[1]):
         raise ValueError(invalid)
     return position
 
@@ -94,3 +99,22 @@ class Listing:
         if last is None or created_at is None:
             return items, None
         return items, encode_position(created_at, *(str(getattr(last, k)) for k in self.keys))
+
+
+def encode_after(key: str | int) -> str:
+    """A cursor for listings ordered by one key (a node id, an event seq)."""
+    raw = json.dumps([key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_after(cursor: str, kind: type[str] | type[int]) -> str | int:
+    """The key an `encode_after` cursor stands for; ``ValueError`` quoting it otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        (key,) = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.") from exc
+    storable = _UNSTORABLE.search(key) is None if isinstance(key, str) else 0 <= key < 2**63
+    if type(key) is not kind or not storable:
+        raise ValueError(f"Invalid cursor {cursor!r}: pass back a next_cursor unchanged.")
+    return key

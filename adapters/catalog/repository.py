@@ -227,10 +227,16 @@ class JobCatalog:
             rows = cur.execute(query.encode(), params).fetchall()
         return [NodeRecord.model_validate(r) for r in rows]
 
-    def list_nodes(self, job_id: str) -> list[NodeRecord]:
-        """The latest attempt of every node of the job (``attempts`` = how many), by node_id."""
-        query = f"SELECT {_NODE_COLUMNS} FROM job_nodes_latest WHERE job_id = %s ORDER BY node_id"
-        return self._nodes(query, (job_id,))
+    def list_nodes(
+        self, job_id: str, *, after_node: str | None = None, limit: int | None = None
+    ) -> list[NodeRecord]:
+        """The latest attempt of every node of the job (``attempts`` = how many), by node_id;
+        only those after ``after_node``, at most ``limit``, when given."""
+        query = (
+            f"SELECT {_NODE_COLUMNS} FROM job_nodes_latest WHERE job_id = %s AND node_id > %s "
+            "ORDER BY node_id LIMIT %s"
+        )
+        return self._nodes(query, (job_id, after_node or "", limit))
 
     def node_status_counts(self, job_id: str) -> tuple[dict[str, int], list[str]]:
         """How many nodes are in each latest recorded status, and the ids of those in flight
@@ -254,14 +260,17 @@ class JobCatalog:
         )
         return self._nodes(query, (job_id, node_id))
 
-    def timeline(self, job_id: str, after_seq: int = -1) -> list[JobEvent]:
-        """The job's events in seq order (only those after ``after_seq``, for polling)."""
+    def timeline(
+        self, job_id: str, after_seq: int = -1, limit: int | None = None
+    ) -> list[JobEvent]:
+        """The job's events in seq order (only those after ``after_seq``, for polling; at
+        most ``limit`` when given)."""
         query = (
             "SELECT job_id, seq, kind, at, node_id, attempt, data FROM job_events "
-            "WHERE job_id = %s AND seq > %s ORDER BY seq"
+            "WHERE job_id = %s AND seq > %s ORDER BY seq LIMIT %s"
         )
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, (job_id, after_seq)).fetchall()
+            rows = cur.execute(query, (job_id, after_seq, limit)).fetchall()
         return [JobEvent.model_validate(r) for r in rows]
 
     def ping(self, timeout: float = 2.0) -> bool:

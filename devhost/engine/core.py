@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any
 
+from config.settings import DevhostEnvSettings
 from devhost.app_loader import FunctionIndex
 from devhost.engine import history as h
 from devhost.engine.activities import ActivityRunner
@@ -25,6 +26,7 @@ from devhost.engine.effects import Effects
 from devhost.engine.entities import EntityRunner
 from devhost.engine.invoker import Invoker
 from devhost.engine.orchestrations import OrchestrationRunner
+from devhost.engine.signal_faults import SignalFaults
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery, InstanceRecord, NewEntityOp, NewMessage, Store
@@ -61,6 +63,7 @@ class Engine:
         self.orchestrations = OrchestrationRunner(*parts, scheduler=self)
         self.activities = ActivityRunner(*parts, keys=self.keys, scheduler=self)
         self.entities = EntityRunner(*parts, scheduler=self)
+        self.signal_faults = SignalFaults.from_settings(DevhostEnvSettings.from_env())
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: list[tuple[float, str]] = []
         self._timer_wakeup = asyncio.Event()
@@ -86,8 +89,11 @@ class Engine:
             else:
                 self._add_timer(visible_at, instance_id)
         pending_instances = {instance_id for instance_id, _ in pending}
-        for entity_id in self.store.entities_with_ops():
+        for entity_id, visible_at in self.store.entities_with_ops():
             self.entities.kick(entity_id)
+            self.entities.kick_at(entity_id, visible_at)
+        if self.signal_faults.active:
+            log.warning("test knob: %s", self.signal_faults.describe())
         if items or pending:
             log.info(
                 "resumed %d activity item(s) and %d instance(s) with pending messages",
@@ -259,9 +265,13 @@ class Engine:
 
     # --- entities ---------------------------------------------------------------------
     async def signal_entity(self, entity_id: str, op: str, input_json: str | None) -> None:
+        """A client signal (the HTTP API's, which the SDK's client uses too)."""
+        signal = NewEntityOp(entity_id, op, input_json, True)
+        ops = self.signal_faults.apply(signal, time.time())
         with self.store.transaction() as db:
-            self.store.add_entity_ops(db, [NewEntityOp(entity_id, op, input_json, True)])
+            self.store.add_entity_ops(db, ops)
         self.entities.kick(entity_id)
+        self.entities.kick_at(entity_id, max(o.visible_at for o in ops))
 
 
 def _validate_instance_id(instance_id: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,6 +19,22 @@ from devhost.http.triggers import TriggerDispatcher, provided_key
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.timer_triggers import TimerTriggers
+
+
+class AnyPath(Convertor[str]):
+    """Starlette's ``path`` without its blind spot: a path with a newline (``%0A``) in it
+    still reaches the function triggers, which answer it as the Functions host does."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
 
 log = logging.getLogger("devhost")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -72,6 +89,6 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
         Route("/admin/devhost/metrics", metrics, methods=["GET"]),
         *api.routes(WEBHOOK_PREFIX, require_key=True),
         *api.routes(RPC_PREFIX, require_key=False),
-        Route("/{path:path}", function_trigger, methods=methods),
+        Route("/{path:anypath}", function_trigger, methods=methods),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

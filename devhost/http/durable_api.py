@@ -10,7 +10,6 @@ import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,12 +23,12 @@ from devhost.engine.core import (
     InstanceNotFound,
     UnknownFunction,
 )
-from devhost.engine.entities import entity_instance_id
+from devhost.http.entity_api import EntityApi
 from devhost.http.status import parse_stored, status_payload
 from devhost.keys import HostKeys
 from devhost.settings import DevhostSettings
 from devhost.store import InstanceQuery
-from devhost.timeutil import parse_ts, to_history_ts, to_status_ts, utcnow
+from devhost.timeutil import parse_ts, to_history_ts, utcnow
 
 Handler = Callable[[Request], Awaitable[Response]]
 RUNNING_STATES = {"Running", "Pending", "ContinuedAsNew", "Suspended"}
@@ -66,6 +65,7 @@ class DurableApi:
         self.settings = settings
         self.keys = keys
         self.engine = engine
+        self.entities = EntityApi(engine)
 
     def routes(self, prefix: str, require_key: bool) -> list[Route]:
         table: list[tuple[str, Handler, list[str]]] = [
@@ -83,10 +83,14 @@ class DurableApi:
             ("/instances/{instance_id}/resume", self.resume, ["POST"]),
             ("/instances/{instance_id}/restart", self.restart, ["POST"]),
             ("/instances/{instance_id}/rewind", self.rewind, ["POST"]),
-            ("/entities/{name}/{key}", self.get_entity, ["GET"]),
-            ("/entities/{name}/{key}", self.signal_entity, ["POST"]),
-            ("/entities/{name}/{key}", self.delete_entity, ["DELETE"]),
-            ("/entities/{name}", self.list_entities, ["GET"]),
+            ("/entities/{name}/{key}", self.entities.get, ["GET"]),
+            ("/entities/{name}/{key}", self.entities.signal, ["POST"]),
+            ("/entities/{name}/{key}", self.entities.delete, ["DELETE"]),
+            ("/entities/{name}", self.entities.list, ["GET"]),
+            ("/entities/{name}", self.entities.signal, ["POST"]),
+            ("/entities/{name}", self.entities.delete, ["DELETE"]),
+            ("/entities", self.entities.list, ["GET"]),
+            ("/entities/", self.entities.list, ["GET"]),
         ]
         return [
             Route(prefix + path, self._guard(handler, require_key), methods=methods)
@@ -265,53 +269,6 @@ class DurableApi:
     async def rewind(self, request: Request) -> Response:
         # Rewind is deprecated on Azure and its semantics are not mirrored here.
         return error(501, "devhost does not implement rewind.")
-
-    # --- entities ---------------------------------------------------------------------
-    @staticmethod
-    def _entity_id(request: Request) -> str:
-        key = request.path_params["key"]
-        return entity_instance_id(request.path_params["name"], "" if key == "$" else key)
-
-    async def get_entity(self, request: Request) -> Response:
-        record = self.engine.store.get_entity(self._entity_id(request))
-        if record is None or not record.exists:
-            return Response(status_code=404)
-        return JSONResponse(parse_stored(record.state), status_code=200)
-
-    async def signal_entity(self, request: Request) -> Response:
-        raw = await request.body()
-        content_type = request.headers.get("content-type", "")
-        if not raw:
-            input_json = None
-        elif "application/json" in content_type.lower():
-            ok, body = await _json_body(request)
-            if not ok:
-                return error(400, "Invalid JSON content")
-            input_json = body
-        else:
-            input_json = json.dumps(raw.decode("utf-8"))
-        op = request.query_params.get("op") or ""
-        # The operation input is the body token serialised once more, as the host does.
-        await self.engine.signal_entity(self._entity_id(request), op, input_json)
-        return Response(status_code=202)
-
-    async def delete_entity(self, request: Request) -> Response:
-        await self.engine.signal_entity(self._entity_id(request), "delete", None)
-        return Response(status_code=202)
-
-    async def list_entities(self, request: Request) -> Response:
-        name = request.path_params["name"].lower()
-        fetch_state = _flag(request, "fetchState", False)
-        body = []
-        for record in self.engine.store.list_entities(name):
-            item: dict[str, Any] = {
-                "entityId": {"name": name, "key": record.entity_id.split("@", 2)[2]},
-                "lastOperationTime": to_status_ts(parse_ts(record.last_operation_time)),
-            }
-            if fetch_state:
-                item["state"] = parse_stored(record.state)
-            body.append(item)
-        return JSONResponse(body, status_code=200)
 
 
 def _encode_token(offset: int) -> str:

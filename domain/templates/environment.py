@@ -10,11 +10,19 @@ Why a subclass of ``ImmutableSandboxedEnvironment``:
   i.e. inside the validator, unless the operator is intercepted.
 - Globals are cut down to ``range`` (the sandbox's capped one) and ``namespace``; the
   ``random`` filter is removed because output must be deterministic on every replay.
+- What the sandbox would refuse at run time is refused at compile time, i.e. by the
+  validator: ``_``-attributes (``__class__``), ``|attr``, calling ``.format``/``.format_map``
+  or a mutating method, and macros, ``{% call %}``, recursive or nested loops (which could
+  run unbounded work without touching the sandbox).
+- Every render has a work budget (`MAX_STEPS`: attribute and item lookups, calls and
+  operators, each also charged the length of what it returns) and an output cap
+  (`MAX_OUTPUT_CHARS`), both counted, not timed, so they decide the same on every replay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,6 +42,48 @@ _REMOVED_FILTERS = ("random",)
 _VIEW_METHODS = frozenset({"get", "keys", "items", "values"})
 MAX_POWER_BITS = 1 << 16
 MAX_REPEAT_LENGTH = 1_000_000
+MAX_STEPS = 2_000_000
+MAX_OUTPUT_CHARS = 1_000_000
+# str.format escapes the sandbox's attribute checks; the rest mutate (what
+# ImmutableSandboxedEnvironment refuses on lists, dicts, sets and deques).
+_UNSAFE_CALLS = frozenset(
+    [
+        "format",
+        "format_map",
+        "mro",
+        "append",
+        "appendleft",
+        "add",
+        "clear",
+        "difference_update",
+        "discard",
+        "extend",
+        "extendleft",
+        "insert",
+        "pop",
+        "popitem",
+        "popleft",
+        "remove",
+        "reverse",
+        "rotate",
+        "setdefault",
+        "sort",
+        "symmetric_difference_update",
+        "update",
+    ]
+)
+_BUDGET: ContextVar[list[int] | None] = ContextVar("template_budget", default=None)
+
+
+def _charge(result: Any = None) -> Any:
+    """Count one step (and the length of ``result``) against the current render's budget."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        sized = isinstance(result, str | bytes | list | tuple | dict | set | frozenset | range)
+        budget[0] -= 1 + (len(result) if sized else 0)
+        if budget[0] < 0:
+            raise SecurityError(f"the template does more than {MAX_STEPS} steps of work")
+    return result
 
 
 def _has_key(mapping: Mapping[Any, Any], key: Any) -> bool:
@@ -49,6 +99,15 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        return _charge(self._getattr(obj, attribute))
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return _charge(self._getitem(obj, argument))
+
+    def call(self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        return _charge(super().call(__context, __obj, *args, **kwargs))
+
+    def _getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Offloaded):
             return obj[attribute]
         if isinstance(obj, Mapping):
@@ -58,7 +117,7 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
                 return self.undefined(obj.missing_hint(attribute), obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
-    def getitem(self, obj: Any, argument: Any) -> Any:
+    def _getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(obj, Offloaded):
             return obj[argument]
         if not isinstance(obj, Mapping):
@@ -74,7 +133,7 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
             _check_power(left, right)
         elif operator == "*":
             _check_repeat(left, right)
-        return super().call_binop(context, operator, left, right)
+        return _charge(super().call_binop(context, operator, left, right))
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -128,12 +187,38 @@ class Compiled:
     text: Template | None
 
     def run(self, variables: dict[str, Any]) -> Any:
-        """Native data for a lone expression, else the rendered string."""
-        if self.native is not None:
-            return to_data(self.native(variables))
-        if self.text is not None:
-            return self.text.render(variables)
+        """Native data for a lone expression, else the rendered string; `SecurityError`
+        past the work budget or the output cap."""
+        token = _BUDGET.set([MAX_STEPS])
+        try:
+            if self.native is not None:
+                return _capped(to_data(self.native(variables)))
+            if self.text is not None:
+                return _joined(self.text.generate(variables))
+        finally:
+            _BUDGET.reset(token)
         raise ValueError("empty compiled template")
+
+
+def _too_long(length: int) -> SecurityError:
+    return SecurityError(f"the template's output is over {MAX_OUTPUT_CHARS} characters ({length})")
+
+
+def _joined(parts: Iterator[str]) -> str:
+    out: list[str] = []
+    length = 0
+    for part in parts:
+        length += len(part)
+        if length > MAX_OUTPUT_CHARS:
+            raise _too_long(length)
+        out.append(part)
+    return "".join(out)
+
+
+def _capped(value: Any) -> Any:
+    if isinstance(value, str | list | dict) and len(value) > MAX_OUTPUT_CHARS:
+        raise _too_long(len(value))
+    return value
 
 
 def single_expression(ast: nodes.Template) -> nodes.Expr | None:
@@ -167,16 +252,45 @@ def _reject_loading(ast: nodes.Template) -> None:
         )
 
 
+def _unsafe(node: nodes.Node) -> str | None:
+    """Why the sandbox (or the work bound) would refuse ``node``, or None."""
+    if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+        return f"attribute '{node.attr}' is not available (names starting with _ are private)"
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        key = node.arg.value
+        if isinstance(key, str) and key.startswith("_"):
+            return f"key '{key}' is not available (names starting with _ are private)"
+    if isinstance(node, nodes.Filter) and node.name == "attr":
+        return "the 'attr' filter is not available; use a.b or a['b']"
+    called = node.node if isinstance(node, nodes.Call) else None
+    if isinstance(called, nodes.Getattr) and called.attr in _UNSAFE_CALLS:
+        return f"calling '.{called.attr}()' is not available in workflow templates"
+    if isinstance(node, nodes.Macro | nodes.CallBlock):
+        return "macros and '{% call %}' are not available in workflow templates"
+    if isinstance(node, nodes.For) and (node.recursive or any(node.find_all(nodes.For))):
+        return "recursive and nested loops are not available in workflow templates"
+    return None
+
+
+def _reject_unsafe(ast: nodes.Template) -> None:
+    for node in ast.find_all(nodes.Node):
+        reason = _unsafe(node)
+        if reason:
+            raise TemplateSyntaxError(reason, node.lineno)
+
+
 @lru_cache(maxsize=4096)
 def compile_template(source: str) -> Compiled:
     """Parse and compile ``source`` once; raises Jinja's ``TemplateSyntaxError``, also for
-    ``extends``/``include``/``import`` (there is nothing to load templates from).
+    ``extends``/``include``/``import`` (there is nothing to load templates from) and for what
+    the sandbox would refuse at run time (see the module docstring).
 
     A lone expression is compiled the way ``compile_expression`` does it (assign to
     ``result``), from the already parsed AST, so its value keeps its native type.
     """
     ast = ENV.parse(source)
     _reject_loading(ast)
+    _reject_unsafe(ast)
     expr = single_expression(ast)
     if expr is None:
         return Compiled(native=None, text=ENV.from_string(ast))

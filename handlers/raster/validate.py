@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 from pydantic import BaseModel
+from rasterio._err import CPLE_BaseError
+from rasterio.crs import CRS
+from rasterio.errors import CRSError
 from rasterio.io import DatasetReader
+from rasterio.warp import transform_bounds
 from rio_cogeo.cogeo import cog_validate
 
 import wiring
@@ -59,6 +64,7 @@ def raster_validate(params: RasterValidateParams, ctx: HandlerContext) -> Raster
         size = store.info(ref).size
         with open_blob_raster(store, ref) as src:
             _check_not_truncated(src, ref, size)
+            _check_footprint(src, ref)
             description = _describe(src, params, size)
             cog = _cog_validation(src.name, ref)
     return description.model_copy(update={"cog": cog, "warnings": _warnings(description, cog)})
@@ -114,6 +120,29 @@ def _warnings(desc: RasterValidation, cog: CogValidation) -> list[str]:
     if not cog.is_valid:
         found.append("not a valid Cloud Optimized GeoTIFF: " + "; ".join(cog.errors))
     return found
+
+
+def _crs_name(crs: CRS) -> str:
+    found = re.match(r'\s*\w+\["([^"]*)"', crs.to_wkt())
+    return found.group(1) if found else crs.to_string()
+
+
+def _check_footprint(src: DatasetReader, ref: BlobRef) -> None:
+    """A raster whose CRS cannot be placed on the globe (an engineering ``LOCAL_CS``, a
+    site grid) cannot get a footprint or a STAC item: refuse it now, before the heavy
+    conversion, instead of failing at the catalog step."""
+    if src.crs is None:
+        return  # no CRS at all is a warning of the description
+    try:
+        transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    except (CRSError, CPLE_BaseError) as exc:
+        raise NonRetryableError(
+            f"blob {ref} has the coordinate system '{_crs_name(src.crs)}', a local "
+            "(engineering) system with no position on Earth, so it cannot be mapped or "
+            "catalogued; reproject the raster to a geographic or projected CRS "
+            "(e.g. EPSG:4326 or a UTM zone) and submit it again",
+            kind="invalid_raster",
+        ) from exc
 
 
 def _check_not_truncated(src: DatasetReader, ref: BlobRef, size: int) -> None:

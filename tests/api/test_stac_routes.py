@@ -65,8 +65,8 @@ def test_listing_pages_with_limit_and_cursor(stac: StacCatalog):
         ({"bbox": "1,2,3"}, "bbox: expected four numbers minx,miny,maxx,maxy, got '1,2,3'"),
         ({"bbox": "a,b,c,d"}, "bbox: expected four numbers"),
         ({"bbox": "10,0,5,1"}, "bbox: minx 10.0 is greater than maxx 5.0"),
-        ({"limit": "many"}, "limit: not an integer"),
-        ({"limit": "0"}, "Invalid limit 0"),
+        ({"limit": "many"}, "limit: Input should be a valid integer"),
+        ({"limit": "0"}, "limit: Input should be greater than or equal to 1"),
         ({"cursor": "garbage"}, "Invalid cursor 'garbage'"),
     ],
 )

@@ -375,6 +375,78 @@ def entity_failure(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def entity_script(context: df.DurableOrchestrationContext):
+    """Signals the entity (`entity`, default Counter; key `key`) each [operation, input] of
+    `signals`, then calls it with each of `ops` in turn; the calls' outcomes come back as data."""
+    spec = context.get_input()
+    counter = df.EntityId(spec.get("entity", "Counter"), spec["key"])
+    for op, value in spec.get("signals", []):
+        context.signal_entity(counter, op, value)
+    outcomes = []
+    for op, value in spec["ops"]:
+        try:
+            outcomes.append({"ok": (yield context.call_entity(counter, op, value))})
+        except Exception as exc:
+            outcomes.append({"error": str(exc)})
+    return outcomes
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_fan_in(context: df.DurableOrchestrationContext):
+    """Entity calls and signals beside an activity and a timer in one task_all, then an
+    entity call racing a long timer in a task_any."""
+    journal = df.EntityId("Journal", context.get_input())
+    first = context.call_entity(journal, "append", "c1")
+    context.signal_entity(journal, "append", "s1")
+    second = context.call_entity(journal, "append", "c2")
+    context.signal_entity(journal, "append", "s2")
+    short = context.create_timer(context.current_utc_datetime + timedelta(seconds=0.1))
+    doubled = context.call_activity("double", 21)
+    gathered = yield context.task_all([first, second, doubled, short])
+    long = context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+    read = context.call_entity(journal, "read")
+    winner = yield context.task_any([read, long])
+    if winner != read:
+        return {"gathered": gathered, "read": "timer won"}
+    long.cancel()
+    return {"gathered": gathered, "read": read.result}
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_race(context: df.DurableOrchestrationContext):
+    """A slow entity call loses a task_any to a short timer."""
+    journal = df.EntityId("Journal", context.get_input())
+    hold = f"hold-{context.get_input()}"
+    call = context.call_entity(journal, "slow_append", {"hold": hold, "entry": "late"})
+    timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=0.05))
+    winner = yield context.task_any([call, timer])
+    return "entity" if winner == call else "timer"
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_fan_failure(context: df.DurableOrchestrationContext):
+    counter = df.EntityId("Counter", context.get_input())
+    tasks = [
+        context.call_activity("double", 1),
+        context.call_entity(counter, "fail"),
+        context.call_entity(counter, "add", 1),
+    ]
+    try:
+        yield context.task_all(tasks)
+    except Exception as exc:
+        return {"error": str(exc)}
+    return {"error": None}
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_ordering(context: df.DurableOrchestrationContext):
+    """Many calls to one entity in one task_all: answered in the order they were sent."""
+    journal = df.EntityId("Journal", context.get_input())
+    counts = yield context.task_all([context.call_entity(journal, "append", i) for i in range(15)])
+    return {"counts": counts, "entries": (yield context.call_entity(journal, "read"))}
+
+
+@app.orchestration_trigger(context_name="context")
 def waits_forever(context: df.DurableOrchestrationContext):
     context.set_custom_status("waiting")
     value = yield context.wait_for_external_event("go")
@@ -409,8 +481,45 @@ def Counter(context: df.DurableEntityContext):
         context.set_result(value)
     elif op == "reset":
         context.set_state(0)
+    elif op == "delete":
+        # What DELETE /entities/counter/{key} signals (Python entities get no built-in delete).
+        context.destruct_on_exit()
     elif op == "fail":
         raise ValueError("counter refuses")
+    elif op == "add_then_fail":
+        # The SDK has no rollback: the state set before the raise is kept.
+        context.set_state(value + context.get_input())
+        raise ValueError("added, then failed")
+    elif op == "poison":
+        # While the marker file exists the new state is a set, which the SDK cannot
+        # serialise, so the whole batch fails (a stand-in for a transient worker failure).
+        poisoned = (_out_dir() / f"poison-{context.entity_key}").exists()
+        value += context.get_input()
+        context.set_state({value} if poisoned else value)
+        context.set_result(value)
+
+
+@app.entity_trigger(context_name="context")
+def Journal(context: df.DurableEntityContext):
+    """Keeps the entries it was sent, in the order they arrived."""
+    entries = context.get_state(list)
+    op = context.operation_name
+    if op in ("append", "slow_append"):
+        value = context.get_input()
+        if op == "slow_append":
+            # Holds the batch while the marker file exists (at most 20 s); each start of the
+            # operation adds a line to <hold>.started.
+            hold = _out_dir() / value["hold"]
+            _append(f"{value['hold']}.started", value["entry"])
+            deadline = time.monotonic() + 20
+            while hold.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            value = value["entry"]
+        entries = [*entries, value]
+        context.set_state(entries)
+        context.set_result(len(entries))
+    elif op == "read":
+        context.set_result(entries)
 
 
 @app.orchestration_trigger(context_name="context")

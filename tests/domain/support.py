@@ -30,8 +30,13 @@ def workflow(body: str, *, inputs: str = "", extra: str = "") -> WorkflowDefinit
 class Run:
     """Drives the evaluator the way the orchestrator does, one result at a time."""
 
-    def __init__(self, definition: WorkflowDefinition, inputs: dict[str, Any] | None = None):
-        self.evaluator = Evaluator(definition)
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        inputs: dict[str, Any] | None = None,
+        **options: Any,
+    ):
+        self.evaluator = Evaluator(definition, **options)
         job = JobInfo(id="job-1", workflow_id=definition.workflow_id, version=definition.version)
         self.state, self.last = self.evaluator.start(job, inputs or {}, NOW)
         self.steps: list[Step] = [self.last]

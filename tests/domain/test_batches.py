@@ -141,9 +141,14 @@ def test_a_stopped_batch_cancels_its_unfinished_children_and_finishes():
     first = runner.begin(NOW).dispatch[0]
     runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
 
-    stopped = runner.stop("job j ended cancelled")
+    stopped = runner.stop("job j ended cancelled", NOW)
 
-    assert stopped.events == []  # the parent recorded its children's end already
+    # only what the batch actually cancelled gets an event: fan[0] completed here
+    assert [(e.kind.value, e.node_id) for e in stopped.events] == [
+        ("node.cancelled", "fan[1]"),
+        ("node.cancelled", "fan[2]"),
+        ("node.cancelled", "fan[3]"),
+    ]
     assert stopped.finished is not None
     statuses = [(o.node_id, o.status) for o in stopped.finished.outcomes]
     assert statuses == [
@@ -158,7 +163,7 @@ def test_results_arriving_after_a_stop_are_ignored():
     _, _, step = start(10)
     runner = BatchRunner(step.dispatch[0].batch)
     first = runner.begin(NOW).dispatch[0]
-    runner.stop(None)
+    runner.stop(None, NOW)
     late = runner.apply(NodeCompleted(node_id=first.node_id, attempt=1, output={"n": 0}), NOW)
     assert late.dispatch == [] and late.events == [] and late.finished is None
 
@@ -172,3 +177,14 @@ def test_batch_progress_counts_children_by_outcome():
         "batch_id": "fan@0",
         "counts": {"completed": 1, "in_flight": 1, "waiting": 2},
     }
+
+
+def test_cancelling_the_job_leaves_a_batch_s_children_to_the_batch():
+    from domain.decisions import CancelRequested
+
+    evaluator, state, _ = start(10)
+    step = evaluator.step(state, [CancelRequested(by="ops", reason="stop")], NOW)
+    cancelled = [e.node_id for e in step.events if e.kind.value == "node.cancelled"]
+    assert cancelled == ["fan", "total", "end"]  # no fan[i]: each batch records its own
+    assert state.nodes["fan[3]"].status == "cancelled"
+    assert state.status == "cancelled"

@@ -52,3 +52,18 @@ def test_unknown_workflow_id_is_a_clear_error():
     result = runner.invoke(app, ["graph", "nope"])
     assert result.exit_code == 1
     assert "unknown workflow 'nope'" in result.output
+
+
+def test_validate_rejects_templates_the_sandbox_would_refuse(tmp_path):
+    bad = tmp_path / "escape.yaml"
+    bad.write_text(
+        "workflow_id: escape\nversion: 1\nnodes:\n  - {id: start, type: start}\n"
+        "  - {id: a, type: task, handler: echo, queue: light, depends_on: [start],\n"
+        "     params: {x: \"{{ job | attr('__class__') }}\", y: \"{{ '{}'.format(1) }}\"}}\n"
+        "  - {id: end, type: end, depends_on: [a]}\n"
+    )
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "the 'attr' filter is not available" in result.output
+    assert "calling '.format()' is not available" in result.output
+    assert f"{bad}:6: node 'a'" in result.output

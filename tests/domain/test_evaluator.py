@@ -530,3 +530,29 @@ def test_progress_counts_nodes_by_status():
     assert progress["counts"] == {"completed": 2, "dispatched": 1, "pending": 1}
     assert progress["running"] == ["b"]
     assert progress["percent"] == 50.0
+
+
+def test_a_fan_out_wider_than_the_cap_fails_before_any_child_exists():
+    wf = workflow(
+        START
+        + fan_out("{{ nodes.plan.output }}").replace("[start]", "[plan]")
+        + task("plan", "[start]")
+        + fan_in("collect")
+        + end("[merge]"),
+    )
+    run = Run(wf, max_fan_out=3)
+    run.complete("plan", [1, 2, 3, 4])
+    assert run.status("fan") == "failed"
+    assert run.dispatched() == [] and "fan[0]" not in run.state.nodes
+    assert run.state.status == "failed"
+    assert run.state.error is not None and run.state.error.kind == "fan_out_too_wide"
+    assert "would have 4 children; at most 3" in run.state.error.message
+
+
+def test_a_fan_out_as_wide_as_the_cap_runs():
+    wf = workflow(
+        START + fan_out("{{ inputs.xs }}") + fan_in("collect") + end("[merge]"),
+        inputs="xs: {type: array}\n",
+    )
+    run = Run(wf, {"xs": [1, 2, 3]}, max_fan_out=3)
+    assert run.dispatched() == ["fan[0]", "fan[1]", "fan[2]"]

@@ -41,3 +41,10 @@ def test_an_integer_is_a_number_but_a_bool_is_not_an_integer():
     assert resolve_inputs(WF, {"path": "p", "ratio": 2})["ratio"] == 2
     with pytest.raises(InputError, match=r"inputs\.count: expected integer, got boolean"):
         resolve_inputs(WF, {"path": "p", "count": True})
+
+
+def test_a_long_bad_value_is_cut_short_in_the_message():
+    with pytest.raises(InputError) as info:
+        resolve_inputs(WF, {"path": "a.tif", "count": "x" * 10_000})
+    message = info.value.problems["count"]
+    assert len(message) < 150 and message.endswith("(10002 characters)")

@@ -302,3 +302,33 @@ def test_sub_workflow_must_exist_in_the_folder(tmp_path):
     with pytest.raises(WorkflowValidationError) as info:
         load_workflow_dir([tmp_path])
     assert "node 'a': sub_workflow 'missing' is not defined" in str(info.value)
+
+
+def test_a_duplicate_key_is_rejected_with_both_lines():
+    text = "workflow_id: t\nversion: 1\nversion: 2\nnodes: []\n"
+    assert problems_of(text) == ["wf.yaml:3: duplicate key 'version' (first on line 2)"]
+
+
+def test_a_merge_key_overriding_a_key_is_not_a_duplicate():
+    text = nodes(CHAIN.replace("  handler: echo\n", "  <<: {handler: x}\n  handler: echo\n"))
+    assert load_workflow_text(text).node("a").handler == "echo"
+
+
+def test_an_alias_bomb_is_refused_at_once():
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    text = "workflow_id: t\nversion: 1\n" + "\n".join(lines) + "\nnodes: []\n"
+    (problem,) = problems_of(text)
+    assert "expands to more than 100000 nodes" in problem
+
+
+def test_a_template_the_sandbox_refuses_is_rejected_statically_with_its_line():
+    text = nodes(
+        CHAIN.replace(
+            "  handler: echo\n", "  handler: echo\n  params: {x: '{{ inputs.__class__ }}'}\n"
+        )
+    )
+    (problem,) = problems_of(text)
+    assert problem.startswith("wf.yaml:") and "node 'a'" in problem
+    assert "attribute '__class__' is not available" in problem

@@ -84,3 +84,10 @@ def test_cli_validates_the_registry_against_the_workflows(tmp_path):
     bad = runner.invoke(app, ["validate", "workflows", "--platforms", str(tmp_path)])
     assert bad.exit_code == 1
     assert f"{tmp_path / 'x.yaml'}:6: data_types.raster.workflow_id: unknown workflow" in bad.output
+
+
+def test_a_registry_file_with_duplicate_keys_or_bad_yaml_is_refused_with_the_line():
+    with pytest.raises(PlatformValidationError, match=r"x\.yaml:3: duplicate key 'name'"):
+        load_platform_text(GOOD.replace("name: Acme\n", "name: Acme\nname: B\n"), "x.yaml")
+    with pytest.raises(PlatformValidationError, match="YAML syntax"):
+        load_platform_text("platform_id: [", "x.yaml")

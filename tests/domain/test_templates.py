@@ -307,9 +307,15 @@ ESCAPES = [
 
 
 @pytest.mark.parametrize("text", ESCAPES)
-def test_sandbox_escape_rejected(text: str) -> None:
-    with pytest.raises(TemplateSandboxViolation, match="unsafe"):
+def test_sandbox_escape_rejected_before_anything_runs(text: str) -> None:
+    assert "not available" in (check_syntax(text) or "")
+    with pytest.raises(TemplateProblem, match="not available"):
         render(text, make_ctx({"x": "s"}))
+
+
+def test_an_escape_through_a_computed_key_is_still_refused_at_run_time() -> None:
+    with pytest.raises(TemplateSandboxViolation, match="unsafe"):
+        render("{{ inputs.x[inputs.k] }}", make_ctx({"x": "s", "k": "__class__"}))
 
 
 @pytest.mark.parametrize(
@@ -323,7 +329,7 @@ def test_sandbox_escape_rejected(text: str) -> None:
     ],
 )
 def test_unsafe_globals_are_not_available(text: str) -> None:
-    with pytest.raises(TemplateRenderError, match=r"undefined|unsafe"):
+    with pytest.raises(TemplateProblem, match=r"undefined|unsafe|not available"):
         render(text)
 
 
@@ -335,7 +341,7 @@ def test_range_global_kept_but_capped() -> None:
 
 def test_inputs_cannot_be_mutated() -> None:
     inputs = {"v": [1]}
-    with pytest.raises(TemplateSandboxViolation):
+    with pytest.raises(TemplateProblem, match="not available"):
         render("{{ inputs.v.append(2) }}", make_ctx(inputs))
     assert inputs == {"v": [1]}
 
@@ -528,3 +534,33 @@ def test_same_input_same_output(inputs: dict[str, int]) -> None:
     params = {"all": "{{ inputs }}", "text": "{% for k, v in inputs|dictsort %}{{ k }}{% endfor %}"}
     first = render(params, make_ctx(inputs))
     assert render(params, make_ctx(dict(inputs))) == first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% for a in inputs.x %}{% for b in inputs.x %}{% endfor %}{% endfor %}",
+        "{% for a in inputs.x recursive %}{{ loop(a) }}{% endfor %}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+        "{{ '{}'.format(1) }}",
+    ],
+)
+def test_templates_that_could_run_unbounded_are_refused_statically(text: str) -> None:
+    assert "not available" in (check_syntax(text) or "")
+
+
+def test_a_template_past_its_work_budget_stops() -> None:
+    text = "{% for i in range(100000) %}{{ inputs.x|length }}{% endfor %}"
+    with pytest.raises(TemplateSandboxViolation, match="steps of work"):
+        render(text, make_ctx({"x": list(range(100))}))
+
+
+def test_a_template_output_past_its_cap_stops() -> None:
+    with pytest.raises(TemplateSandboxViolation, match="output is over 1000000 characters"):
+        render("{{ 'a' * 600000 }}{{ 'b' * 600000 }}")
+    with pytest.raises(TemplateSandboxViolation, match="output is over"):
+        render("{{ 'a' * 1000000 ~ 'b' }}")
+
+
+def test_a_loop_within_the_bounds_renders() -> None:
+    assert render("{% for i in range(3) %}{{ i }}{% endfor %}") == "012"

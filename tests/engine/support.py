@@ -72,12 +72,22 @@ class Engine:
             interval=0.2,
         )
 
+    def all_pages(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a paged listing, following ``next_cursor``."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        while True:
+            page = self.call("GET", path, params=params).json()
+            items += page["items"]
+            if page.get("next_cursor") is None:
+                return items
+            params = {"cursor": page["next_cursor"]}
+
     def timeline(self, job_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/api/jobs/{job_id}/timeline").json()["items"])
+        return self.all_pages(f"/api/jobs/{job_id}/timeline")
 
     def nodes(self, job_id: str) -> dict[str, dict[str, Any]]:
-        items = self.call("GET", f"/api/jobs/{job_id}/nodes").json()["items"]
-        return {n["node_id"]: n for n in items}
+        return {n["node_id"]: n for n in self.all_pages(f"/api/jobs/{job_id}/nodes")}
 
     def durable_status(self, job_id: str, history: bool = False) -> dict[str, Any]:
         params = {"showHistory": "true"} if history else {}

@@ -79,3 +79,36 @@ def test_progress_counts_children_finished_inside_a_running_batch(engine):
     assert sum(progress["counts"].values()) == len(ITEMS) + 3  # start, each, end + children
     assert 0 < progress["percent"] < 100
     assert any(n.startswith("each[") for n in progress["running"])
+
+
+def test_a_cancelled_wide_fan_out_counts_only_the_children_it_cancelled(engine):
+    job_id = engine.submit("wide_cancel_test", {"items": ITEMS, "seconds": 0.2})
+
+    def five_completed():
+        counts = (engine.job(job_id)["progress"] or {}).get("counts", {})
+        return counts.get("completed", 0) >= 5
+
+    wait_until(five_completed, 30, "5 children completed", interval=0.2)
+    engine.call("POST", f"/api/jobs/{job_id}/cancel", json={"by": "ops"})
+    assert engine.wait(job_id)["status"] == "cancelled"
+    for batch in (f"{job_id}.each@0", f"{job_id}.each@1"):
+        wait_durable(engine, batch, {"Completed"}, timeout=15)
+    ends: dict[str, list[str]] = {}
+    for event in engine.timeline(job_id):
+        if (
+            event["node_id"]
+            and event["node_id"].startswith("each[")
+            and event["kind"]
+            in {
+                "node.completed",
+                "node.cancelled",
+            }
+        ):
+            ends.setdefault(event["node_id"], []).append(event["kind"])
+    assert all(len(kinds) == 1 for kinds in ends.values()), ends  # never completed and cancelled
+    completed = sum(kinds == ["node.completed"] for kinds in ends.values())
+    assert completed >= 2
+    assert sum(kinds == ["node.cancelled"] for kinds in ends.values()) == len(ITEMS) - completed
+    counts = engine.job(job_id)["progress"]["counts"]
+    assert counts["cancelled"] == len(ITEMS) - completed + 2  # and the fan-out and end nodes
+    assert counts["completed"] == completed + 1  # and start

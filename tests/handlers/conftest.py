@@ -141,6 +141,15 @@ def no_crs(store: BlobStore, raster_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def local_cs(store: BlobStore, raster_dir: Path) -> dict[str, str]:
+    """1-band uint8 64x64 on an engineering site grid (LOCAL_CS): no place on Earth."""
+    crs = 'LOCAL_CS["Site grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+    data = _gradient(1, 64, 64, "uint8", 1.0)
+    path = _write(raster_dir / "local_cs.tif", data, crs=crs, transform=ORIGIN)
+    return _upload(store, path, "fixtures/local_cs.tif")
+
+
+@pytest.fixture(scope="session")
 def not_a_raster(store: BlobStore, raster_dir: Path) -> dict[str, str]:
     """A CSV file wearing a .tif name."""
     path = raster_dir / "not_a_raster.tif"

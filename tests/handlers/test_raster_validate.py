@@ -105,3 +105,11 @@ def test_a_10_gigapixel_sparse_raster_validates_from_metadata_alone(sparse_100k)
     assert report["size_bytes"] < 1_000_000
     # Reading the pixels over HTTP would take minutes; generous for shared CI cores.
     assert elapsed < 5, f"raster_validate took {elapsed:.1f} s"
+
+
+def test_a_raster_on_a_local_engineering_crs_is_refused_naming_the_crs(local_cs):
+    with pytest.raises(NonRetryableError) as info:
+        run("raster_validate", local_cs)
+    assert info.value.kind == "invalid_raster"
+    assert "coordinate system 'Site grid'" in str(info.value)
+    assert "no position on Earth" in str(info.value)
