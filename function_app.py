@@ -1,8 +1,12 @@
-"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints."""
+"""The Azure Functions app: builds the `df.DFApp` and registers dagmaster's blueprints.
+
+Importing it is the app's start-up: it also loads the workflows once, so a workflow file
+that fails to load is logged now (with file:line), not at the first request."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
+import wiring
 from activities.assets import bp as asset_activities
 from activities.callbacks import bp as callback_activities
 from activities.dispatch_task import bp as dispatch_task
@@ -21,6 +25,7 @@ from orchestrations.assets import bp as asset_command
 from orchestrations.batch import bp as fan_out_batch
 from orchestrations.callbacks import bp as deliver_callbacks
 from orchestrations.job import bp as job_orchestrator
+from timers.reconcile import bp as reconcile_jobs
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -43,5 +48,8 @@ for blueprint in (
     workflows,
     health,
     openapi,
+    reconcile_jobs,
 ):
     app.register_functions(blueprint)
+
+wiring.workflows()

@@ -1,8 +1,16 @@
-"""Probes: `livez` (the process answers), `readyz` (database and storage reachable), `health`."""
+"""Probes: `livez` (the process answers), `readyz` (database, storage and workflows), `health`.
+
+They are anonymous, so they say up or down and why in a few words, never how a dependency
+is reached (no user, host, port or database name): the full error goes to the log. Every
+check is bounded by `DAGMASTER_PROBE_TIMEOUT_SECONDS`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
@@ -11,34 +19,65 @@ import wiring
 from api import contract
 from api.http import json_response
 from api.models import Probe
+from config.settings import AccessSettings
 
 bp = func.Blueprint()
+log = logging.getLogger("dagmaster.health")
+Check = dict[str, Any]
+# A check that outlives its timeout keeps its thread until the client gives up; on threads
+# of their own, hung checks never hold up the app's requests (they share the default pool).
+_PROBE_THREADS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="probe")
 
 
-def _check_database() -> dict[str, Any]:
+def _check_database(timeout: float) -> Check:
+    if wiring.catalog().ping(timeout=timeout):
+        return {"ok": True}
+    return {"ok": False, "reason": "no answer to a query"}
+
+
+def _check_storage(timeout: float) -> Check:
+    wiring.blob_store().ping(timeout=timeout)
+    return {"ok": True}
+
+
+def _check_workflows(timeout: float) -> Check:
+    problems = [str(p) for p in wiring.workflows().problems]
+    if not problems:
+        return {"ok": True}
+    return {
+        "ok": False,
+        "reason": f"{len(problems)} problem(s) left workflow files out",
+        "errors": problems,
+    }
+
+
+async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
+    """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
+    running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
     try:
-        return {"ok": wiring.catalog().ping()}
+        return await asyncio.wait_for(running, timeout)
+    except TimeoutError:
+        log.warning("readiness: %s gave no answer within %g s", name, timeout)
+        return {"ok": False, "reason": f"no answer within {timeout:g} s"}
     except Exception as exc:  # a probe reports, it does not raise
-        return {"ok": False, "error": str(exc)}
+        log.warning("readiness: %s is down: %s", name, exc)
+        return {"ok": False, "reason": f"unreachable ({type(exc).__name__})"}
 
 
-def _check_storage() -> dict[str, Any]:
-    try:
-        return {"ok": wiring.blob_store().ping()}
-    except Exception as exc:
-        return {"ok": False, "error": str(exc)}
+async def _checks() -> dict[str, Check]:
+    timeout = AccessSettings.from_env().probe_timeout_seconds
+    checks = {
+        "database": _check_database,
+        "storage": _check_storage,
+        "workflows": _check_workflows,
+    }
+    verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))
+    return dict(zip(checks, verdicts, strict=True))
 
 
 @contract.route(bp, "GET", "api/livez", Probe, auth_level=func.AuthLevel.ANONYMOUS)
 async def livez(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
-
-
-async def _checks() -> dict[str, dict[str, Any]]:
-    database, storage = await asyncio.gather(
-        asyncio.to_thread(_check_database), asyncio.to_thread(_check_storage)
-    )
-    return {"database": database, "storage": storage}
 
 
 @contract.route(bp, "GET", "api/readyz", Probe, auth_level=func.AuthLevel.ANONYMOUS)

@@ -46,6 +46,7 @@ from api.models import (
 from application.approve import ApprovalDecision
 from application.cancel import CancelJob
 from application.jobs import JobSubmission
+from config.settings import AccessSettings
 from domain.progress import live_progress
 
 bp = df.Blueprint()
@@ -57,7 +58,8 @@ async def _catalog() -> JobCatalog:
 
 
 def _links(req: func.HttpRequest, job_id: str) -> JobLinks:
-    base = req.url.split("/api/")[0] + f"/api/jobs/{job_id}"
+    """Built from configuration or the host's own name, never from the request's Host."""
+    base = AccessSettings.from_env().link(f"/api/jobs/{job_id}")
     return JobLinks(
         self=base, nodes=f"{base}/nodes", timeline=f"{base}/timeline", cancel=f"{base}/cancel"
     )

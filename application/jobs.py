@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 import handlers
+import wiring
 from adapters.catalog import JobCatalog, JobRecord
 from application.errors import RequestConflict
 from application.limits import limits
@@ -24,6 +25,7 @@ from domain.inputs import InputError, resolve_inputs
 from domain.jobs import EngineOptions, JobStartMessage
 from domain.names import JOB_ORCHESTRATOR
 from domain.state import JobInfo
+from domain.storage import check_storage_inputs
 
 
 class DurableStarter(Protocol):
@@ -86,6 +88,7 @@ async def submit_job(
             return SubmittedJob(job=existing, created=False)
     snapshot = pinned(submission.workflow_id, submission.version)
     inputs = resolve_inputs(snapshot.definition, submission.inputs)
+    check_storage_inputs(snapshot.definition, inputs, wiring.container_policy())
     definition = snapshot.definition
     check_before_work(definition, inputs, handlers.registry, limits().max_fan_out)
     record = JobRecord(

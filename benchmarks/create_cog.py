@@ -33,6 +33,7 @@ from benchmarks.raster_support import (
     make_structured_raster,
     python_child,
     scratch_dir,
+    storage_env,
     use_azurite,
 )
 
@@ -102,7 +103,7 @@ def main() -> None:
             "output_container": OUTPUTS,
             "output_path": "cog.tif",
         }
-        env = {"DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string}
+        env = storage_env(azurite)
         best = best_alternating(
             args.repeat,
             {

@@ -31,11 +31,20 @@ def azurite_on_disk(location: Path) -> AbstractContextManager[Azurite]:
     return run_azurite(location)
 
 
+def storage_env(azurite: Azurite) -> dict[str, str]:
+    """The settings a handler needs: the account and the containers it may use."""
+    return {
+        "DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "DAGMASTER_INPUT_CONTAINERS": INPUTS,
+        "DAGMASTER_OUTPUT_CONTAINERS": OUTPUTS,
+    }
+
+
 def use_azurite(azurite: Azurite) -> None:
     """Point the handlers' store at ``azurite`` (environment, as in production)."""
     import wiring
 
-    os.environ["DAGMASTER_STORAGE_CONNECTION_STRING"] = azurite.connection_string
+    os.environ.update(storage_env(azurite))
     wiring.reset()
     store = wiring.blob_store()
     service = store._services[store.default_account]  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from benchmarks.raster_support import (
     dump,
     python_child,
     scratch_dir,
+    storage_env,
     use_azurite,
 )
 from dagmaster.synthetic import write_sparse_raster
@@ -47,7 +48,7 @@ def main() -> None:
         import wiring
 
         store = wiring.blob_store()
-        env = {"DAGMASTER_STORAGE_CONNECTION_STRING": azurite.connection_string}
+        env = storage_env(azurite)
         for size in args.sizes:
             local = write_sparse_raster(work / f"sparse_{size}.tif", size)
             store.upload_file(store.ref(INPUTS, local.name), local)

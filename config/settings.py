@@ -51,6 +51,7 @@ from config.base import (
     named_value,
     setting,
 )
+from domain.storage import ContainerPolicy
 
 APP: tuple[Reader, ...] = ("app",)
 WORKER: tuple[Reader, ...] = ("worker",)
@@ -327,7 +328,8 @@ class CallbackSettings(EnvSettings):
     )
     system_key: str | None = setting(
         "DAGMASTER_DURABLE_SYSTEM_KEY",
-        "the durabletask extension's system key (code=) for the Durable HTTP API",
+        "the durabletask extension's system key (code=) for the Durable HTTP API; needed when "
+        "the app requires keys (Azure, devhost --require-keys), checked at start-up",
         readers=WORKER,
         default=None,
         secret=True,
@@ -602,6 +604,101 @@ class AppSettings(EnvSettings):
 CLIENT_SIGNAL_FAULTS = ("duplicate", "reorder")
 
 
+ENGINE_CONTAINER_PREFIX = "dagmaster-"
+INPUT_CONTAINERS = "DAGMASTER_INPUT_CONTAINERS"
+OUTPUT_CONTAINERS = "DAGMASTER_OUTPUT_CONTAINERS"
+_CONTAINER = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+class ContainerSettings(EnvSettings):
+    """The storage containers jobs may name, per purpose: checked on submit against the
+    workflow's `storage: input|output` inputs, and again by the handlers (which read from
+    either kind and write to output containers only). The engine's own containers
+    (``dagmaster-*``) are never allowed."""
+
+    input_containers: CommaList = setting(
+        INPUT_CONTAINERS,
+        "comma list of containers a workflow input declared `storage: input` may name (and "
+        "handlers may read from)",
+        readers=APP_AND_WORKER,
+        default=(),
+    )
+    output_containers: CommaList = setting(
+        OUTPUT_CONTAINERS,
+        "comma list of containers a workflow input declared `storage: output` may name (the "
+        "only ones handlers write to; they may read from them too)",
+        readers=APP_AND_WORKER,
+        default=(),
+    )
+
+    @field_validator("input_containers", "output_containers")
+    @classmethod
+    def _not_the_engines(cls, containers: tuple[str, ...]) -> tuple[str, ...]:
+        for name in containers:
+            if not _CONTAINER.match(name):
+                raise ValueError(f"has {name!r}, not a container name")
+            if name.startswith(ENGINE_CONTAINER_PREFIX):
+                raise ValueError(f"has {name!r}, one of the engine's own containers")
+        return containers
+
+    @property
+    def policy(self) -> ContainerPolicy:
+        return ContainerPolicy(frozenset(self.input_containers), frozenset(self.output_containers))
+
+
+class AccessSettings(EnvSettings):
+    """How the app's responses and probes present it to anonymous or outside callers."""
+
+    public_base_url: str | None = setting(
+        "DAGMASTER_PUBLIC_BASE_URL",
+        "base of the links in responses (Location, links), e.g. https://dm.example.org "
+        "(unset: from WEBSITE_HOSTNAME; never from the request's Host header)",
+        readers=APP,
+        default=None,
+    )
+    website_hostname: str | None = setting(
+        "WEBSITE_HOSTNAME",
+        "set by Azure (and devhost, as Core Tools does): the app's own host name, the base "
+        "of links when DAGMASTER_PUBLIC_BASE_URL is unset (https; http for localhost)",
+        readers=APP,
+        default=None,
+    )
+    probe_timeout_seconds: float = setting(
+        "DAGMASTER_PROBE_TIMEOUT_SECONDS",
+        "the longest each readyz dependency check may take",
+        readers=APP,
+        default=3.0,
+        gt=0,
+        le=60,
+    )
+    reconcile_schedule: str = setting(
+        "DAGMASTER_RECONCILE_SCHEDULE",
+        "NCRONTAB schedule of reconcile_jobs, which marks jobs whose Durable instance ended "
+        "unseen (terminated, failed outside the orchestrator, purged); read at start-up",
+        readers=APP,
+        default="0 */1 * * * *",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+                raise ValueError(f"is {url!r}: expected an http(s) URL without a query")
+            return url.rstrip("/")
+        return url
+
+    def link(self, path: str) -> str:
+        """An absolute link to ``path`` (``/api/...``) when a base is known, else ``path``."""
+        if self.public_base_url:
+            return self.public_base_url + path
+        if self.website_hostname:
+            local = self.website_hostname.split(":")[0] in {"localhost", "127.0.0.1"}
+            return f"{'http' if local else 'https'}://{self.website_hostname}{path}"
+        return path
+
+
 class DevhostEnvSettings(EnvSettings):
     """What devhost takes from the environment, as the Functions host does."""
 
@@ -668,6 +765,8 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     PlatformAccessSettings,
     PostgisSettings,
     AppSettings,
+    ContainerSettings,
+    AccessSettings,
     DevhostEnvSettings,
 )
 

@@ -53,6 +53,14 @@ class CallbackUnavailable(CallbackError):
     """The host stayed unreachable or failing through every retry."""
 
 
+class CallbackKeyRefused(CallbackError):
+    """The host refused the system key (401/403): no callback of this worker can succeed."""
+
+
+# An instance id no job has: reading its status costs nothing and reveals nothing.
+KEY_CHECK_INSTANCE = "dagmaster-worker-key-check"
+
+
 class _Transient(Exception):
     """A failure worth another attempt (connection error, 5xx, 429)."""
 
@@ -107,6 +115,27 @@ class EventCallback:
         except (httpx.HTTPError, ValueError, AttributeError):
             return False
         return status in FINISHED_RUNTIME_STATUSES
+
+    def check_key(self) -> None:
+        """Raise `CallbackKeyRefused` if the Durable API refuses this worker's key (checked
+        at start-up, so a wrong key fails loudly instead of leaving every job waiting for
+        its node timeout). An unreachable host is only logged: the app may start later."""
+        reply_to = ReplyTo(instance_id=KEY_CHECK_INSTANCE, event_name="key-check")
+        try:
+            response = self._client.get(
+                self.instance_url(reply_to), params=self._params(reply_to), timeout=10
+            )
+        except httpx.TransportError as exc:
+            log.warning("Durable API at %s not reachable yet: %s", self._settings.base_url, exc)
+            return
+        if response.status_code in (401, 403):
+            given = "the key given" if self._settings.system_key else "no key"
+            raise CallbackKeyRefused(
+                f"the Durable API at {self._settings.base_url} refused {given} "
+                f"(HTTP {response.status_code}): set DAGMASTER_DURABLE_SYSTEM_KEY to the app's "
+                "durabletask_extension system key (devhost --require-keys: `durable_system` "
+                "in <data dir>/keys.json)"
+            )
 
     def close(self) -> None:
         self._client.close()

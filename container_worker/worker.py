@@ -40,7 +40,12 @@ from adapters.taskqueue import (
     open_task_queue,
 )
 from config.settings import SettingsError, WorkerSettings
-from container_worker.callback import CallbackRejected, Delivery, EventCallback
+from container_worker.callback import (
+    CallbackKeyRefused,
+    CallbackRejected,
+    Delivery,
+    EventCallback,
+)
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import ProcessSpec, TaskProcess
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
@@ -97,6 +102,12 @@ class Worker:
                 raise SettingsError(
                     f"DAGMASTER_WORKER_HANDLERS_MODULES names '{module}', which cannot be imported"
                 )
+        callback = EventCallback(settings.callback)
+        try:
+            callback.check_key()
+        except CallbackKeyRefused as exc:
+            callback.close()
+            raise SettingsError(str(exc)) from None
         if sink is None:
             try:
                 sink = configured_sink(settings.progress_sink, settings.catalog)
@@ -107,7 +118,7 @@ class Worker:
             settings,
             open_task_queue(settings.queue, blobs),
             TaskStore(blobs),
-            EventCallback(settings.callback),
+            callback,
             sink,
         )
 

@@ -167,12 +167,15 @@ def openapi(
     typer.echo(f"updated the OpenAPI copy in {readme}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,  # `--help` goes to devhost, which lists the options
+)
 def dev(ctx: typer.Context) -> None:
-    """Run the Functions app locally on devhost (same options as `python -m devhost start`)."""
+    """Run the Functions app locally on devhost (`dagmaster dev --help` lists the options)."""
     from devhost.cli import main as devhost_main
 
-    raise typer.Exit(devhost_main(["start", *ctx.args]))
+    raise typer.Exit(devhost_main(["start", *ctx.args], start_prog="dagmaster dev"))
 
 
 @app.command()

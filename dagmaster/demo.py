@@ -276,6 +276,8 @@ def main() -> None:
             "DAGMASTER_TASK_QUEUE": "storage",
             "DAGMASTER_DATA_DIR": str(DATA),
             "DAGMASTER_STAC_INDEX": "catalog",
+            "DAGMASTER_INPUT_CONTAINERS": "raw",
+            "DAGMASTER_OUTPUT_CONTAINERS": "cogs,vectors",
         }
         with run_devhost(REPO, DATA / "devhost", env=env) as host:
             say(f"    Functions app on {host.base_url}  (log: {host.log_path})")

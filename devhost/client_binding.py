@@ -1,9 +1,10 @@
 """The durable client binding string injected into `durable_client_input` functions.
 
 Contract: the JSON matches what the Durable extension injects, with every URL pointing at
-this devhost: management URLs at the public webhook base, `rpcBaseUrl` at devhost's
-unauthenticated `/durabletask/` endpoint (same handler), so the SDK's unmodified
-`DurableOrchestrationClient` works.
+this devhost: management URLs at the public webhook base (with the system key when keys are
+required), `rpcBaseUrl` at `/durabletask/<per-process secret>/` (same handlers), so the
+SDK's unmodified `DurableOrchestrationClient` works. On Azure `rpcBaseUrl` is a listener
+only the host's own processes reach; here the secret plays that part (see `rpc_base`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ INSTANCE_PLACEHOLDER = "INSTANCEID"
 
 def webhook_base(settings: DevhostSettings) -> str:
     return f"{settings.origin}/runtime/webhooks/durabletask"
+
+
+RPC_PREFIX = "/durabletask"
+
+
+def rpc_base(settings: DevhostSettings) -> str:
+    """The path the SDK's client calls: unknown to anyone but the code devhost runs."""
+    return f"{RPC_PREFIX}/{settings.rpc_token}"
 
 
 def required_query(settings: DevhostSettings, keys: HostKeys) -> str:
@@ -65,7 +74,7 @@ def client_binding_json(
             "managementUrls": management_urls(settings, keys, hub),
             "baseUrl": webhook_base(settings),
             "requiredQueryStringParameters": code,
-            "rpcBaseUrl": f"{settings.origin}/durabletask/",
+            "rpcBaseUrl": f"{settings.origin}{rpc_base(settings)}/",
             "connectionName": None,
             "httpBaseUrl": None,
         }

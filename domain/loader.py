@@ -3,6 +3,7 @@
     load_workflow_text(text, source)   -> WorkflowDefinition   (or WorkflowValidationError)
     load_workflow_file(path)           -> WorkflowDefinition
     load_workflow_dir(paths)           -> WorkflowSet          (cross-file checks too)
+    load_workflows(paths)              -> WorkflowSet          (the valid ones, and `problems`)
 
 YAML is composed once with the safe loader, checked (no duplicate keys; aliases may not
 expand the document past `MAX_YAML_NODES`, so an alias bomb is refused at once) and then
@@ -303,6 +304,7 @@ class WorkflowSet:
 
     workflows: dict[tuple[str, int], WorkflowDefinition] = field(default_factory=dict)
     sources: dict[tuple[str, int], str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # of the files left out
 
     def get(self, workflow_id: str, version: int | None = None) -> WorkflowDefinition:
         """The given version, or the latest when ``version`` is None; KeyError if absent."""
@@ -331,19 +333,31 @@ def workflow_files(paths: Iterable[Path | str]) -> list[Path]:
 def load_workflow_dir(
     paths: Iterable[Path | str], *, handlers: Collection[str] | None = None
 ) -> WorkflowSet:
-    """Load every workflow under ``paths``; also check that (id, version) pairs are unique
-    and that every `sub_workflow` node names a workflow in the set."""
+    """Load every workflow under ``paths``; raise `WorkflowValidationError` listing every
+    problem of every file (see `load_workflows`)."""
+    result = load_workflows(paths, handlers=handlers)
+    if result.problems:
+        raise WorkflowValidationError(result.problems)
+    return result
+
+
+def load_workflows(
+    paths: Iterable[Path | str], *, handlers: Collection[str] | None = None
+) -> WorkflowSet:
+    """Every valid workflow under ``paths``, and in ``problems`` why the others were left
+    out: a file's own problems, an (id, version) pair defined twice (the second is left
+    out), a `sub_workflow` node naming a workflow not in the set (its workflow is left out).
+    One broken file never hides the valid ones."""
     result = WorkflowSet()
-    problems: list[Problem] = []
     for file in workflow_files(paths):
         try:
             definition = load_workflow_file(file, handlers=handlers)
         except WorkflowValidationError as exc:
-            problems += exc.problems
+            result.problems += exc.problems
             continue
         key = (definition.workflow_id, definition.version)
         if key in result.workflows:
-            problems.append(
+            result.problems.append(
                 Problem(
                     str(file),
                     None,
@@ -355,9 +369,7 @@ def load_workflow_dir(
             continue
         result.workflows[key] = definition
         result.sources[key] = str(file)
-    problems += _sub_workflow_problems(result)
-    if problems:
-        raise WorkflowValidationError(problems)
+    _drop_missing_sub_workflows(result)
     return result
 
 
@@ -382,8 +394,18 @@ def find_workflow_file(directory: Path | str, workflow_id: str, version: int | N
     return best[1]
 
 
-def _sub_workflow_problems(found: WorkflowSet) -> list[Problem]:
-    problems: list[Problem] = []
+def _drop_missing_sub_workflows(found: WorkflowSet) -> None:
+    """Leave out every workflow with a `sub_workflow` node naming a workflow not in the set,
+    until none is left (leaving one out can orphan another)."""
+    while problems := _sub_workflow_problems(found):
+        found.problems += [problem for _, problem in problems]
+        for key, _ in problems:
+            found.workflows.pop(key, None)
+            found.sources.pop(key, None)
+
+
+def _sub_workflow_problems(found: WorkflowSet) -> list[tuple[tuple[str, int], Problem]]:
+    problems: list[tuple[tuple[str, int], Problem]] = []
     for key, definition in found.workflows.items():
         for node in definition.nodes:
             if not isinstance(node, SubWorkflowNode):
@@ -392,12 +414,11 @@ def _sub_workflow_problems(found: WorkflowSet) -> list[Problem]:
                 found.get(node.workflow_id, node.version)
             except KeyError:
                 version = f" version {node.version}" if node.version else ""
-                problems.append(
-                    Problem(
-                        found.sources[key],
-                        None,
-                        node.id,
-                        f"sub_workflow '{node.workflow_id}'{version} is not defined",
-                    )
+                problem = Problem(
+                    found.sources[key],
+                    None,
+                    node.id,
+                    f"sub_workflow '{node.workflow_id}'{version} is not defined",
                 )
+                problems.append((key, problem))
     return problems

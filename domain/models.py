@@ -51,12 +51,21 @@ def value_has_type(value: Any, kind: InputType) -> bool:
     return isinstance(value, _PYTHON_TYPES[kind])
 
 
+class StoragePurpose(StrEnum):
+    """What a string input naming a storage container is for; the app allows containers
+    per purpose (`DAGMASTER_INPUT_CONTAINERS`, `DAGMASTER_OUTPUT_CONTAINERS`)."""
+
+    INPUT = "input"  # read from
+    OUTPUT = "output"  # written to
+
+
 class InputDefinition(Strict):
     type: InputType
     required: bool = False
     default: Any = None
     enum: list[Any] | None = None
     description: str | None = None
+    storage: StoragePurpose | None = None  # the input names a container, checked on submit
 
     @model_validator(mode="after")
     def _default_and_enum_fit_type(self) -> InputDefinition:
@@ -70,6 +79,8 @@ class InputDefinition(Strict):
                 raise ValueError(f"default {self.default!r} is not one of enum {self.enum}")
         if self.required and self.default is not None:
             raise ValueError("an input with a default cannot also be required")
+        if self.storage is not None and self.type is not InputType.STRING:
+            raise ValueError(f"a storage input names a container: type string, not {self.type}")
         return self
 
 

@@ -14,6 +14,7 @@ settings by `container_worker.worker.Worker.from_settings`.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -30,12 +31,20 @@ from adapters.catalog import (
     get_stac_catalog,
 )
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
-from config.settings import AppSettings, PostgisSettings, StorageSettings, TaskQueueSettings
-from domain.loader import WorkflowSet, load_workflow_dir
+from config.settings import (
+    AppSettings,
+    ContainerSettings,
+    PostgisSettings,
+    StorageSettings,
+    TaskQueueSettings,
+)
+from domain.loader import WorkflowSet, load_workflows
 from domain.platforms import PlatformRegistry, load_platform_dir
+from domain.storage import ContainerPolicy
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
 PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
+log = logging.getLogger("dagmaster.workflows")
 
 
 @cache
@@ -83,14 +92,26 @@ def task_queue() -> TaskQueue:
 
 
 @cache
+def container_policy() -> ContainerPolicy:
+    """The containers jobs may name, per purpose (`config.settings.ContainerSettings`)."""
+    return ContainerSettings.from_env().policy
+
+
+@cache
 def workflows() -> WorkflowSet:
-    """Every workflow under ``DAGMASTER_WORKFLOWS_DIR`` (default: the app's `workflows/`),
-    loaded and validated against the handler registry."""
+    """Every valid workflow under ``DAGMASTER_WORKFLOWS_DIR`` (default: the app's
+    `workflows/`), loaded and validated against the handler registry. A file that fails to
+    load is left out, its problems logged here once (at start-up: `function_app` loads the
+    set) and kept in ``problems`` for `readyz`; the other workflows keep working."""
     import handlers  # the registry; imported here because the raster handlers use wiring
 
     folders = AppSettings.from_env().workflows_dirs or str(WORKFLOWS_DIR)
-    found = [Path(f) for f in folders.split(os.pathsep) if f]
-    return load_workflow_dir(found, handlers=handlers.registry.names())
+    found = load_workflows(
+        [Path(f) for f in folders.split(os.pathsep) if f], handlers=handlers.registry.names()
+    )
+    for problem in found.problems:
+        log.error("workflow not loaded: %s", problem)
+    return found
 
 
 @cache
@@ -122,5 +143,6 @@ def reset() -> None:
         workflows,
         platforms,
         postgis_settings,
+        container_policy,
     ):
         built.cache_clear()

@@ -189,11 +189,12 @@ class AzureBlobStore(BlobStore):
         with _translated(ref):
             self._client(ref).delete_blob()
 
-    def ping(self) -> bool:
+    def ping(self, timeout: float | None = None) -> bool:
         service = self._services[self.default_account]
         account = self.default_account
+        limits = {"connection_timeout": timeout, "read_timeout": timeout} if timeout else {}
         try:
-            service.get_account_information(retry_total=0)
+            service.get_account_information(retry_total=0, **limits)
         except ClientAuthenticationError as exc:
             raise BlobAccessDenied(f"storage account {account!r}: {exc.message}") from exc
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:

@@ -99,9 +99,10 @@ class BlobStore(ABC):
         """Delete the blob; `BlobNotFound` if absent."""
 
     @abstractmethod
-    def ping(self) -> bool:
+    def ping(self, timeout: float | None = None) -> bool:
         """True if the default account answers one request, without retries (a readiness
-        probe reports the state now); else `BlobUnavailable` or `BlobAccessDenied`."""
+        probe reports the state now), within ``timeout`` seconds to connect and to read if
+        given; else `BlobUnavailable` or `BlobAccessDenied`."""
 
     @abstractmethod
     def close(self) -> None:

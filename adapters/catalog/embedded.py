@@ -6,13 +6,16 @@ pgserver runs one real ``postgres`` per data directory, listening on a Unix sock
 the last registered process exits. So the Functions host, the CLI and a test run can share
 one data directory: the second process attaches to the running server.
 
-One gap is closed here: a process killed without running its exit hooks (SIGKILL, OOM)
-stays registered for ever, and the server is then never stopped. ``start_embedded`` drops
-the pids of dead processes before registering, so the last live process stops it again.
+One gap is closed here: a process killed without running its exit hooks (SIGKILL, OOM, a
+worker's task process stopped by its parent) stays registered for ever, and the server is
+then never stopped. ``start_embedded`` drops the pids of dead processes before registering,
+and again when this process exits (just before pgserver's own exit hook looks), so the last
+live process stops the server.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import subprocess
@@ -25,6 +28,7 @@ from psycopg import sql
 from adapters.catalog.errors import CatalogUnavailable
 
 DATABASE = "dagmaster"
+_watched: set[Path] = set()
 _NOT_INSTALLED = (
     "No DATABASE_URL (nor DAGMASTER_PG_ENTRA=true) is set, and the embedded PostgreSQL "
     "(PyPI pgserver, a development dependency) is not installed. Set DATABASE_URL, or "
@@ -73,6 +77,9 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
         _drop_dead_handles(pgdata)
     try:
         server = pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+        if pgdata not in _watched:  # exit hooks run last first: this one before pgserver's
+            _watched.add(pgdata)
+            atexit.register(_drop_dead_handles, pgdata)
     except (OSError, subprocess.SubprocessError, AssertionError) as exc:
         raise CatalogUnavailable(
             f"Cannot start the embedded PostgreSQL in {pgdata} (DAGMASTER_DATA_DIR): {exc}. "

@@ -1,5 +1,6 @@
-"""The Starlette application: admin endpoints, the Durable HTTP API, the RPC endpoint the
-client binding points at, and the function triggers (matched last)."""
+"""The Starlette application: admin endpoints, the Durable HTTP API (system key), the RPC
+endpoint the client binding points at (a per-process secret path), and the function
+triggers (matched last)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from devhost.client_binding import rpc_base
 from devhost.engine.core import Engine
 from devhost.http.durable_api import DurableApi
 from devhost.http.triggers import TriggerDispatcher, provided_key
@@ -38,7 +40,6 @@ register_url_convertor("anypath", AnyPath())
 
 log = logging.getLogger("devhost")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
-RPC_PREFIX = "/durabletask"
 
 
 def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Starlette:
@@ -88,7 +89,8 @@ def build_app(settings: DevhostSettings, keys: HostKeys, engine: Engine) -> Star
         Route("/admin/host/status", host_status, methods=["GET"]),
         Route("/admin/devhost/metrics", metrics, methods=["GET"]),
         *api.routes(WEBHOOK_PREFIX, require_key=True),
-        *api.routes(RPC_PREFIX, require_key=False),
+        # Without the secret, `/durabletask/...` is an ordinary unknown path (404), as on Azure.
+        *api.routes(rpc_base(settings), require_key=False),
         Route("/{path:anypath}", function_trigger, methods=methods),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

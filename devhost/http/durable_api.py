@@ -1,6 +1,8 @@
 """The Durable Functions HTTP API (`/runtime/webhooks/durabletask/...`) with Azure's routes,
 query parameters, JSON shapes and status codes. The same handlers serve the client SDK's
-RPC base (`/durabletask/...`), which needs no key, as on Azure.
+RPC base (`/durabletask/<per-process secret>/...`, see `devhost.client_binding.rpc_base`).
+
+Links in responses are built from devhost's own origin, never from the request's `Host`.
 """
 
 from __future__ import annotations
@@ -120,12 +122,10 @@ class DurableApi:
     def check_status_payload(self, request: Request, instance_id: str) -> dict[str, str]:
         hub = request.query_params.get("taskHub") or self.settings.host_json.hub_name
         urls = management_urls(self.settings, self.keys, hub)
-        origin = f"{request.url.scheme}://{request.url.netloc}"
         payload = {}
         for key, url in urls.items():
             if key == "rewindPostUri":
                 continue  # the host's own payload has no rewind URL
-            url = url.replace(self.settings.origin, origin, 1)
             payload[key] = url.replace(INSTANCE_PLACEHOLDER, instance_id)
         return payload
 
@@ -178,8 +178,11 @@ class DurableApi:
             show_history_output=_flag(request, "showHistoryOutput", False),
         )
         if rec.status in RUNNING_STATES:
+            location = self.settings.origin + request.url.path
+            if request.url.query:
+                location += "?" + request.url.query
             return JSONResponse(
-                body, status_code=202, headers={"Location": str(request.url), "Retry-After": "5"}
+                body, status_code=202, headers={"Location": location, "Retry-After": "5"}
             )
         if rec.status == "Failed" and _flag(request, "returnInternalServerErrorOnFailure", False):
             return JSONResponse(body, status_code=500)

@@ -13,7 +13,7 @@ from handlers.base import HandlerContext, registry
 from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob
-from handlers.raster.storage import storage_errors, stored_blob
+from handlers.raster.storage import input_ref, output_ref, storage_errors, stored_blob
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
@@ -43,8 +43,8 @@ def create_cog(params: CreateCogParams, ctx: HandlerContext) -> CreateCogResult:
     """
     store = wiring.blob_store()
     with storage_errors():
-        src = store.ref(params.container, params.blob_path)
-        dst = store.ref(params.output_container, params.output_path)
+        src = input_ref(store, params.container, params.blob_path)
+        dst = output_ref(store, params.output_container, params.output_path)
         source_info = store.info(src)
         resumed = _resume(store, src, dst, source_info.etag, ctx)
         if resumed is not None:

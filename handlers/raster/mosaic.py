@@ -19,7 +19,7 @@ from handlers.raster.gdal import open_blob_raster
 from handlers.raster.grid import Window, cover_problems
 from handlers.raster.models import StoredBlob
 from handlers.raster.stac import validate_stac
-from handlers.raster.storage import storage_errors, stored_blob
+from handlers.raster.storage import input_ref, output_ref, storage_errors, stored_blob
 from handlers.raster.tiles import CogTileResult
 from handlers.raster.vrt import VrtBand, VrtGrid, VrtSource, bands_of, render_vrt
 
@@ -73,9 +73,10 @@ def mosaic(params: MosaicParams, ctx: HandlerContext) -> MosaicResult:
     store = wiring.blob_store()
     vrt = collection = None
     with storage_errors():
-        out = store.ref(params.output_container, params.output_path)
+        out = output_ref(store, params.output_container, params.output_path)
         for t in tiles:
-            store.ref(t.output.container, t.output.blob_path)  # rejects foreign or bad paths
+            # rejects foreign containers or accounts, and bad paths
+            input_ref(store, t.output.container, t.output.blob_path, "tiles")
         _require_same_container(tiles, params.output_container)
         grid, bands = _layout(store, tiles[0], width, height)
         if params.format in ("vrt", "both"):

@@ -25,7 +25,7 @@ from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.models import BlobLocation, StoredBlob
 from handlers.raster.stac_index import stac_index
-from handlers.raster.storage import storage_errors, stored_blob
+from handlers.raster.storage import output_ref, storage_errors, stored_blob
 from handlers.raster.vrt_blob import is_vrt, open_blob_vrt
 
 STAC_MEDIA_TYPE = "application/geo+json"
@@ -63,7 +63,8 @@ def stac_item(params: StacItemParams, ctx: HandlerContext) -> StacItemResult:
     """
     store = wiring.blob_store()
     with storage_errors():
-        ref = store.ref(params.container, params.blob_path)
+        # The item is written beside the raster: the container must be an output container.
+        ref = output_ref(store, params.container, params.blob_path, "container")
         item_ref = ref.sibling(posixpath.splitext(ref.path)[0] + ".stac.json")
         opener = open_blob_vrt if is_vrt(ref) else open_blob_raster  # a tiled mosaic, or one COG
         with opener(store, ref) as src:

@@ -21,7 +21,7 @@ from handlers.raster.cogwriter import CogOptions, validate_cog, write_cog
 from handlers.raster.gdal import gdal_config, open_blob_raster
 from handlers.raster.grid import Window, tile_windows
 from handlers.raster.models import BlobLocation, CogValidation, StoredBlob, TileWindow
-from handlers.raster.storage import storage_errors, stored_blob
+from handlers.raster.storage import input_ref, output_ref, storage_errors, stored_blob
 from handlers.raster.vrt import VrtGrid, VrtSource, bands_of, render_vrt
 
 
@@ -55,7 +55,7 @@ def plan_tiles(params: PlanTilesParams, ctx: HandlerContext) -> TilePlan:
     """
     store = wiring.blob_store()
     with storage_errors():
-        ref = store.ref(params.container, params.blob_path)
+        ref = input_ref(store, params.container, params.blob_path)
         with open_blob_raster(store, ref) as src:
             tiles = [_tile(src, i, w) for i, w in enumerate(_windows(src, params.tile_size))]
             width, height = src.width, src.height
@@ -115,8 +115,10 @@ def cog_tile(params: CogTileParams, ctx: HandlerContext) -> CogTileResult:
     """
     store = wiring.blob_store()
     with storage_errors():
-        src = store.ref(params.container, params.blob_path)
-        dst = store.ref(params.output_container, tile_blob_path(params.output_prefix, params.tile))
+        src = input_ref(store, params.container, params.blob_path)
+        dst = output_ref(
+            store, params.output_container, tile_blob_path(params.output_prefix, params.tile)
+        )
         done = {"source_etag": store.info(src).etag, "params_sha256": _fingerprint(params)}
         resumed = _resume(store, dst, params, done, ctx)
         if resumed is not None:

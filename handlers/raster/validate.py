@@ -18,7 +18,7 @@ from adapters.blob import BlobRef
 from handlers.base import HandlerContext, NonRetryableError, registry
 from handlers.raster.gdal import gdal_config, json_number, open_blob_raster
 from handlers.raster.models import BlobLocation, CogValidation
-from handlers.raster.storage import storage_errors
+from handlers.raster.storage import input_ref, storage_errors
 
 _TIFF_DRIVERS = {"GTiff", "COG"}
 
@@ -60,7 +60,7 @@ def raster_validate(params: RasterValidateParams, ctx: HandlerContext) -> Raster
     """
     store = wiring.blob_store()
     with storage_errors():
-        ref = store.ref(params.container, params.blob_path)
+        ref = input_ref(store, params.container, params.blob_path)
         size = store.info(ref).size
         with open_blob_raster(store, ref) as src:
             _check_not_truncated(src, ref, size)

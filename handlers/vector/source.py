@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import wiring
 from handlers.base import NonRetryableError, RetryableError
-from handlers.raster.storage import storage_errors
+from handlers.raster.storage import input_ref, storage_errors
 
 # CSV columns GDAL should read as geometry (WKT) or as x/y coordinates.
 _CSV_OPTIONS = {
@@ -127,7 +127,7 @@ def _cached_download(params: SourceParams) -> Path:
     global _cache_dir
     store = wiring.blob_store()
     with storage_errors():
-        ref = store.ref(params.container, params.blob_path)
+        ref = input_ref(store, params.container, params.blob_path)
         etag = store.info(ref).etag
     key = hashlib.sha256(f"{ref}\n{etag}".encode()).hexdigest()[:32]
     suffix = "".join(Path(params.blob_path).suffixes[-1:]).lower()

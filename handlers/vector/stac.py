@@ -15,7 +15,7 @@ from handlers.base import HandlerContext, registry
 from handlers.raster.models import StoredBlob
 from handlers.raster.stac import STAC_MEDIA_TYPE, item_record, validate_stac
 from handlers.raster.stac_index import stac_index
-from handlers.raster.storage import storage_errors, stored_blob
+from handlers.raster.storage import output_ref, storage_errors, stored_blob
 from handlers.vector.load import FinalizeResult
 from handlers.vector.models import FieldInfo
 
@@ -52,7 +52,8 @@ def vector_stac_item(params: VectorStacParams, ctx: HandlerContext) -> VectorSta
     )
     store = wiring.blob_store()
     with storage_errors():
-        ref = store.ref(params.output_container, f"{ctx.job_id}/{params.table.table}.stac.json")
+        path = f"{ctx.job_id}/{params.table.table}.stac.json"
+        ref = output_ref(store, params.output_container, path)
         item["links"].append({"rel": "self", "href": store.url(ref), "type": STAC_MEDIA_TYPE})
         store.upload_bytes(ref, json.dumps(item).encode(), STAC_MEDIA_TYPE)
         stored, _ = stored_blob(store, ref)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 import wiring
+from domain.storage import ContainerPolicy
 from tests.api.support import call
 from tests.catalog.builders import a_job
 from tests.support.durable import RecordingClient
@@ -17,6 +18,8 @@ def api(catalog, catalog_db, monkeypatch):
 
     monkeypatch.setattr(wiring, "catalog", lambda: catalog)
     monkeypatch.setattr(wiring, "stac_catalog", lambda: StacCatalog(catalog_db.pool))
+    containers = ContainerPolicy(frozenset({"raw"}), frozenset({"cogs", "vectors"}))
+    monkeypatch.setattr(wiring, "container_policy", lambda: containers)
     return catalog
 
 

@@ -5,10 +5,13 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 from adapters.catalog.embedded import start_embedded
+from devhost.testing import run_devhost
+from tests.support.polling import wait_until
 from tests.support.postgres import REPO
 
 STARTED = "SELECT extract(epoch FROM pg_postmaster_start_time())"
@@ -75,3 +78,34 @@ def test_processes_that_died_without_cleanup_are_forgotten(embedded_pg):
     handles.write_text(json.dumps([*json.loads(handles.read_text()), int(dead.stdout)]))
     start_embedded(embedded_pg.data_dir / "pgdata")
     assert int(dead.stdout) not in json.loads(handles.read_text())
+
+
+@pytest.mark.slow
+def test_devhost_stopped_by_sigterm_stops_the_embedded_server_the_app_started(tmp_path):
+    """Also when a process that shared the server died without its exit hooks (as a
+    worker's killed task process does): its registration must not keep the server up."""
+    env = {"DATABASE_URL": "", "DAGMASTER_DATA_DIR": str(tmp_path / "data")}
+    with run_devhost(REPO, tmp_path / "devhost", env=env) as host:
+        last: list[str] = []
+
+        def catalog_ready() -> bool:
+            answer = httpx.get(f"{host.base_url}/api/readyz", timeout=10)
+            last[:] = [answer.text]
+            return bool(answer.json()["checks"]["database"]["ok"])
+
+        wait_until(
+            catalog_ready,
+            120,
+            lambda: f"the embedded catalog: {last}\n{host.log_text()[-3000:]}",
+        )
+        postmaster = tmp_path / "data" / "pgdata" / "postmaster.pid"
+        assert postmaster.exists()
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        handles = tmp_path / "data" / "pgdata" / ".handle_pids.json"
+        handles.write_text(json.dumps([*json.loads(handles.read_text()), int(dead.stdout)]))
+    assert not postmaster.exists()

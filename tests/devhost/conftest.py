@@ -81,3 +81,11 @@ def driver(shared_host: RunningDevhost, devhost_out: Path) -> Iterator[Driver]:
     drv = Driver(shared_host, devhost_out)
     yield drv
     drv.http.close()
+
+
+@pytest.fixture(scope="session")
+def keyed_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevhost]:
+    """The test app on a devhost started with `--require-keys --verbose`."""
+    data_dir = tmp_path_factory.mktemp("devhost-keys")
+    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys", "--verbose"]) as host:
+        yield host

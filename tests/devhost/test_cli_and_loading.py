@@ -8,11 +8,14 @@ from pathlib import Path
 from devhost.app_loader import index_functions, load_local_settings
 from devhost.cli import main
 from devhost.settings import HostJson
+from devhost.testing import free_port
 from tests.devhost.conftest import APP_DIR
 
 
 def test_start_without_function_app_returns_exit_code_2(tmp_path: Path) -> None:
-    assert main(["start", "--app-dir", str(tmp_path), "--data-dir", str(tmp_path / "d")]) == 2
+    port = str(free_port())
+    args = ["start", "--app-dir", str(tmp_path), "--data-dir", str(tmp_path / "d")]
+    assert main([*args, "--port", port]) == 2
 
 
 def test_local_settings_never_override_existing_variables(tmp_path: Path) -> None:
@@ -49,3 +52,15 @@ def test_functions_are_indexed_by_trigger_and_alias(tmp_path: Path) -> None:
     index = index_functions(module.app)
     assert index.activity("renamed") is index.activity("original") is not None
     assert index.orchestrator("ORCH") is not None
+
+
+def test_dagmaster_dev_help_lists_the_devhost_options() -> None:
+    from typer.testing import CliRunner
+
+    from dagmaster.cli import app
+
+    result = CliRunner().invoke(app, ["dev", "--help"])
+    assert result.exit_code == 0
+    assert "usage: dagmaster dev" in result.output
+    for option in ("--app-dir", "--port", "--data-dir", "--require-keys", "--verbose"):
+        assert option in result.output

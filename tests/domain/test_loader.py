@@ -8,6 +8,7 @@ from domain.loader import (
     WorkflowValidationError,
     load_workflow_dir,
     load_workflow_text,
+    load_workflows,
 )
 
 HEADER = "workflow_id: t\nversion: 1\ndefaults: {queue: light}\n"
@@ -302,6 +303,38 @@ def test_sub_workflow_must_exist_in_the_folder(tmp_path):
     with pytest.raises(WorkflowValidationError) as info:
         load_workflow_dir([tmp_path])
     assert "node 'a': sub_workflow 'missing' is not defined" in str(info.value)
+
+
+def test_load_workflows_keeps_the_valid_files_and_says_why_others_are_out(tmp_path):
+    (tmp_path / "good.yaml").write_text(nodes(CHAIN))
+    (tmp_path / "bad.yaml").write_text("workflow_id: [unclosed\n")
+    found = load_workflows([tmp_path])
+    assert list(found.workflows) == [("t", 1)]
+    [problem] = found.problems
+    assert str(problem).startswith(f"{tmp_path / 'bad.yaml'}:")
+
+
+def test_load_workflows_leaves_out_a_workflow_whose_sub_workflow_is_out(tmp_path):
+    parent = CHAIN.replace(
+        "  type: task\n  handler: echo\n", "  type: sub_workflow\n  workflow_id: missing\n"
+    )
+    (tmp_path / "parent.yaml").write_text(nodes(parent).replace("workflow_id: t", "workflow_id: p"))
+    (tmp_path / "other.yaml").write_text(nodes(CHAIN))
+    found = load_workflows([tmp_path])
+    assert list(found.workflows) == [("t", 1)]
+    assert "node 'a': sub_workflow 'missing' is not defined" in str(found.problems[0])
+
+
+def test_a_storage_input_must_be_a_string():
+    text = nodes(CHAIN, inputs="where: {type: integer, storage: input}\n")
+    (problem,) = problems_of(text)
+    assert problem.startswith("wf.yaml:5: inputs.where:")
+    assert "a storage input names a container: type string, not integer" in problem
+
+
+def test_a_storage_input_is_for_input_or_output():
+    (problem,) = problems_of(nodes(CHAIN, inputs="where: {type: string, storage: scratch}\n"))
+    assert problem.startswith("wf.yaml:5: inputs.where.storage:")
 
 
 def test_a_duplicate_key_is_rejected_with_both_lines():

@@ -28,6 +28,8 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
         "DAGMASTER_DATA_DIR": str(data_dir),
         "DAGMASTER_WORKFLOWS_DIR": os.pathsep.join([str(REPO / "workflows"), str(TEST_WORKFLOWS)]),
         "DAGMASTER_HANDLERS_MODULES": "tests.engine.e2e_handlers",
+        "DAGMASTER_INPUT_CONTAINERS": "raw,vectors-in",
+        "DAGMASTER_OUTPUT_CONTAINERS": "cogs,vectors",
     }
 
 
@@ -35,13 +37,16 @@ def app_env(azurite: Azurite, database_url: str, data_dir: Path) -> dict[str, st
 class Engine:
     host: RunningDevhost
     env: dict[str, str]
+    key: str | None = None  # sent as x-functions-key when devhost requires keys
 
     @property
     def url(self) -> str:
         return self.host.base_url
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}{path}", timeout=30, **kwargs)
+        headers = {"x-functions-key": self.key} if self.key else {}
+        headers |= kwargs.pop("headers", None) or {}
+        return httpx.request(method, f"{self.url}{path}", timeout=30, headers=headers, **kwargs)
 
     def submit(self, workflow_id: str, inputs: dict[str, Any] | None = None, **extra: Any) -> str:
         response = self.call(
@@ -98,7 +103,16 @@ class Engine:
 
 
 @contextmanager
-def run_engine(azurite: Azurite, database_url: str, data_dir: Path) -> Iterator[Engine]:
-    env = app_env(azurite, database_url, data_dir)
-    with run_devhost(REPO, data_dir / "devhost", env=env) as host:
-        yield Engine(host, env)
+def run_engine(
+    azurite: Azurite,
+    database_url: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    require_keys: bool = False,
+) -> Iterator[Engine]:
+    """The product app on devhost; ``env`` adds or overrides settings. With ``require_keys``
+    devhost enforces keys, and the engine's calls carry the master key."""
+    env = {**app_env(azurite, database_url, data_dir), **(env or {})}
+    extra_args = ["--require-keys"] if require_keys else None
+    with run_devhost(REPO, data_dir / "devhost", env=env, extra_args=extra_args) as host:
+        yield Engine(host, env, host.keys()["master"] if require_keys else None)

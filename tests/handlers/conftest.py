@@ -1,7 +1,8 @@
 """Fixtures for the raster handlers: a blob store on the session's Azurite and tiny rasters.
 
 Each raster fixture is named for what it contains and is uploaded once per session to the
-``rasters`` container; handlers write to ``outputs``.
+``rasters`` container (the allowed input container); handlers write to ``outputs`` (the
+allowed output container).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import wiring
 from adapters.blob import BlobStore
 from config.settings import ACCOUNT_URL as ENV_ACCOUNT_URL
 from config.settings import CONNECTION_STRING as ENV_CONNECTION_STRING
+from config.settings import INPUT_CONTAINERS as ENV_INPUT_CONTAINERS
+from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from dagmaster.synthetic import write_sparse_raster
 from tests.support.azurite import Azurite
 
@@ -35,9 +38,12 @@ ORIGIN = from_origin(500_000, 5_000_000, 10, 10)
 @pytest.fixture(scope="session")
 def store(azurite: Azurite) -> Iterator[BlobStore]:
     """The handlers' own store, configured through the environment as in production."""
-    saved = {k: os.environ.get(k) for k in (ENV_CONNECTION_STRING, ENV_ACCOUNT_URL)}
+    names = (ENV_CONNECTION_STRING, ENV_ACCOUNT_URL, ENV_INPUT_CONTAINERS, ENV_OUTPUT_CONTAINERS)
+    saved = {k: os.environ.get(k) for k in names}
     os.environ[ENV_CONNECTION_STRING] = azurite.connection_string
     os.environ.pop(ENV_ACCOUNT_URL, None)
+    os.environ[ENV_INPUT_CONTAINERS] = INPUTS
+    os.environ[ENV_OUTPUT_CONTAINERS] = OUTPUTS
     wiring.reset()
     instance = wiring.blob_store()
     service = instance._services[instance.default_account]  # type: ignore[attr-defined]

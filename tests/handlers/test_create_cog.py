@@ -6,7 +6,9 @@ import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
 
+import wiring
 from adapters.blob import BlobStore
+from config.settings import OUTPUT_CONTAINERS as ENV_OUTPUT_CONTAINERS
 from handlers.base import LocalContext, NonRetryableError
 from tests.handlers.conftest import OUTPUTS
 from tests.handlers.helpers import assert_same_pixels, download, pixels, run
@@ -102,11 +104,18 @@ def test_output_path_traversal_is_rejected_naming_it(uint16_nodata):
         )
 
 
-def test_output_container_that_does_not_exist_is_created(store: BlobStore, uint16_nodata):
+def test_output_container_that_does_not_exist_is_created(
+    store: BlobStore, uint16_nodata, monkeypatch: pytest.MonkeyPatch
+):
     container = f"new-cogs-{uuid.uuid4().hex[:8]}"
-    result = run(
-        "create_cog",
-        {**uint16_nodata, "output_container": container, "output_path": "cogs/fresh.tif"},
-    )
+    monkeypatch.setenv(ENV_OUTPUT_CONTAINERS, f"{OUTPUTS},{container}")
+    wiring.container_policy.cache_clear()
+    try:
+        result = run(
+            "create_cog",
+            {**uint16_nodata, "output_container": container, "output_path": "cogs/fresh.tif"},
+        )
+    finally:
+        wiring.container_policy.cache_clear()  # the next test reads the restored environment
     assert result["validation"]["is_valid"] is True
     assert store.exists(store.ref(container, "cogs/fresh.tif"))

@@ -27,6 +27,13 @@ def cog(uint16_nodata) -> dict[str, str]:
     return {"container": OUTPUTS, "blob_path": "stac/scene.tif"}
 
 
+def _in_outputs(store, source: dict[str, str]) -> dict[str, str]:
+    """A copy of an input raster in the output container, where an item may be written."""
+    data = store.download_bytes(store.ref(source["container"], source["blob_path"]))
+    store.upload_bytes(store.ref(OUTPUTS, source["blob_path"]), data)
+    return {"container": OUTPUTS, "blob_path": source["blob_path"]}
+
+
 def test_item_validates_against_local_schemas_without_network(cog, offline):
     result = run("stac_item", {**cog, "collection": "scenes", "datetime": "2024-05-01T10:00:00Z"})
     validator = StacValidate(schema_map=local_schema_map())
@@ -72,14 +79,14 @@ def test_properties_given_are_kept(cog):
     assert item["properties"]["platform"] == "sentinel-2a"
 
 
-def test_a_geotiff_that_is_not_a_cog_gets_the_geotiff_media_type(uint16_nodata):
-    item = run("stac_item", uint16_nodata)["item"]
+def test_a_geotiff_that_is_not_a_cog_gets_the_geotiff_media_type(store, uint16_nodata):
+    item = run("stac_item", _in_outputs(store, uint16_nodata))["item"]
     assert item["assets"]["data"]["type"] == "image/tiff; application=geotiff"
 
 
-def test_raster_without_crs_is_non_retryable(no_crs):
+def test_raster_without_crs_is_non_retryable(store, no_crs):
     with pytest.raises(NonRetryableError) as raised:
-        run("stac_item", no_crs)
+        run("stac_item", _in_outputs(store, no_crs))
     assert raised.value.kind == "not_georeferenced"
     assert "fixtures/no_crs.tif" in raised.value.message
 
@@ -94,13 +101,13 @@ def _valid_percents(item: dict) -> list[float]:
     return [b["statistics"]["valid_percent"] for b in item["assets"]["data"]["raster:bands"]]
 
 
-def test_valid_percent_of_a_fully_valid_raster_is_100(small_rgb):
-    item = run("stac_item", small_rgb)["item"]
+def test_valid_percent_of_a_fully_valid_raster_is_100(store, small_rgb):
+    item = run("stac_item", _in_outputs(store, small_rgb))["item"]
     assert _valid_percents(item) == [100.0, 100.0, 100.0]
 
 
-def test_valid_percent_of_a_half_nodata_raster_is_about_50(half_nodata):
-    item = run("stac_item", half_nodata)["item"]
+def test_valid_percent_of_a_half_nodata_raster_is_about_50(store, half_nodata):
+    item = run("stac_item", _in_outputs(store, half_nodata))["item"]
     assert _valid_percents(item) == [pytest.approx(50.0, abs=0.5)]
 
 

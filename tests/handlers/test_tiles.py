@@ -187,7 +187,11 @@ def test_collection_extent_is_the_union_of_the_tiles_and_assets_are_the_tile_cog
     ref = store.ref(OUTPUTS, "tiles/extent/all.collection.json")
     stored = json.loads(store.download_bytes(ref))
     west, south, east, north = stored["extent"]["spatial"]["bbox"][0]
-    whole = run("stac_item", uint16_nodata)["item"]["bbox"]
+    # the source's own item, written beside a copy of it in the output container
+    source = store.download_bytes(store.ref(uint16_nodata["container"], uint16_nodata["blob_path"]))
+    store.upload_bytes(store.ref(OUTPUTS, "tiles/extent/source.tif"), source)
+    copy = {"container": OUTPUTS, "blob_path": "tiles/extent/source.tif"}
+    whole = run("stac_item", copy)["item"]["bbox"]
     assert [west, south, east, north] == pytest.approx(whole, abs=1e-6)
     assets = stored["assets"]
     assert sorted(assets) == [f"tile_{i:06d}" for i in range(4)]
