@@ -44,6 +44,7 @@ from api.http import (
 )
 from application import assets as use_cases
 from application.errors import InvalidRequest
+from config.settings import AccessSettings
 from domain.access import Rule
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 from domain.platforms import PlatformDefinition
@@ -79,7 +80,8 @@ def _principal(req: func.HttpRequest) -> str | None:
 
 
 def _base(req: func.HttpRequest) -> str:
-    return req.url.split("/api/")[0]
+    """Links start from configuration or the host's own name, never from the request's Host."""
+    return AccessSettings.from_env().link("")
 
 
 def _command_link(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> str:

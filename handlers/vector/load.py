@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyproj
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,9 +34,9 @@ from adapters.postgis.tables import (
     replace_chunk,
 )
 from handlers.base import HandlerContext, NonRetryableError, RetryableError, registry
-from handlers.vector.geometry import ewkb_hex, prepare
+from handlers.vector.ewkb import encode
 from handlers.vector.models import TABLE_PATTERN, ChunkRange, TableTarget
-from handlers.vector.source import Batch, SourceParams, open_source
+from handlers.vector.source import SourceParams, open_source
 
 MAX_CHUNKS = 10_000
 
@@ -118,17 +119,17 @@ def vector_load_chunk(params: LoadChunkParams, ctx: HandlerContext) -> ChunkResu
     chunk = params.chunk
     with open_source(params) as source:
         layer = params.layer or source.layers()[0][0]
-        batch = source.read(layer, chunk.offset, chunk.count)
-    if len(batch.geometries) != chunk.count:
+        batch = source.read_arrow(layer, chunk.offset, chunk.count)
+    if len(batch.wkb) != chunk.count:
         raise NonRetryableError(
             f"chunk {chunk.index} expected {chunk.count} features at offset {chunk.offset} "
-            f"but the source has {len(batch.geometries)} there: did the source change?",
+            f"but the source has {len(batch.wkb)} there: did the source change?",
             kind="source_changed",
         )
     ctx.report_progress(30, f"read {chunk.count} features")
     transformer = _transformer(params.source_srid, params.target_srid)
-    prepared = prepare(batch.geometries, params.geometry_type, transformer)
-    payload = _csv(chunk, ewkb_hex(prepared.geometries, params.target_srid), params, batch)
+    encoded = encode(batch.wkb, params.geometry_type, params.target_srid, transformer)
+    payload = _csv(chunk, encoded.hexes, params, batch.columns)
     ctx.report_progress(60, "copying into PostGIS")
     with postgis() as (conn, schema):
         written = replace_chunk(
@@ -143,9 +144,9 @@ def vector_load_chunk(params: LoadChunkParams, ctx: HandlerContext) -> ChunkResu
     return ChunkResult(
         index=chunk.index,
         rows=written,
-        repaired=prepared.repaired,
-        dropped_parts=prepared.dropped_parts,
-        null_geometries=prepared.null,
+        repaired=encoded.repaired,
+        dropped_parts=encoded.dropped_parts,
+        null_geometries=encoded.null,
     )
 
 
@@ -165,19 +166,34 @@ def _transformer(source: int | None, target: int) -> pyproj.Transformer | None:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
-def _csv(chunk: ChunkRange, hexes: np.ndarray, params: LoadChunkParams, batch: Batch) -> bytes:
+def _csv(
+    chunk: ChunkRange, hexes: pa.Array, params: LoadChunkParams, columns: dict[str, pa.Array]
+) -> bytes:
     """The chunk as COPY's CSV, written by Arrow in C++: a Python loop over rows would be
     the slowest part of the load. NaN and NaT become NULL; nested values become JSON."""
-    columns = {
+    table = {
         FID: pa.array(np.arange(chunk.offset, chunk.offset + chunk.count, dtype=np.int64)),
-        GEOM: pa.array(hexes, type=pa.string()),
+        GEOM: hexes,
         CHUNK: pa.array(np.full(chunk.count, chunk.index, dtype=np.int32)),
     }
     for i, field in enumerate(params.fields):
-        columns[f"c{i}"] = _arrow(batch.columns[field.name])
+        table[f"c{i}"] = _csv_column(columns[field.name])
     out = io.BytesIO()
-    pa_csv.write_csv(pa.table(columns), out, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(pa.table(table), out, pa_csv.WriteOptions(include_header=False))
     return out.getvalue()
+
+
+def _csv_column(values: pa.Array) -> pa.Array:
+    """Integers, text and booleans as read; floats with NaN as NULL; anything else through
+    numpy, as GDAL's numpy reader gives it (timestamps without zone, dates, bytes, lists)."""
+    kind = values.type
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_null(kind):
+        return values
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return values
+    if pa.types.is_floating(kind):
+        return pc.if_else(pc.is_nan(values), pa.scalar(None, kind), values)
+    return _arrow(values.to_numpy(zero_copy_only=False))
 
 
 def _arrow(values: np.ndarray) -> pa.Array:

@@ -39,10 +39,14 @@ MANAGEMENT_ROUTES = [
     ("POST", "/instances/some-id/resume"),
     ("POST", "/instances/some-id/restart"),
     ("POST", "/instances/some-id/rewind"),
+    ("GET", "/entities"),
+    ("GET", "/entities/"),
     ("GET", "/entities/counter"),
     ("GET", "/entities/counter/k"),
     ("POST", "/entities/counter/k?op=add"),
+    ("POST", "/entities/counter?op=add"),
     ("DELETE", "/entities/counter/k"),
+    ("DELETE", "/entities/counter"),
 ]
 
 

@@ -4,16 +4,14 @@ delete, list with filters and paging; names are case-insensitive, keys are exact
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from devhost.testing import RunningDevhost, run_devhost
 from devhost.timeutil import parse_ts, to_history_ts
-from tests.devhost.conftest import APP_DIR, WEBHOOKS, Driver
+from tests.devhost.conftest import WEBHOOKS, Driver
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.slow
@@ -196,40 +194,3 @@ def test_listing_with_a_bad_parameter_is_400_naming_it(
 def test_listing_with_a_malformed_continuation_token_is_400(driver: Driver) -> None:
     response = driver.http.get(ENTITIES, headers={"x-ms-continuation-token": "@@@"})
     assert response.status_code == 400
-
-
-@pytest.fixture(scope="module")
-def keyed_entities(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevhost]:
-    data_dir = tmp_path_factory.mktemp("devhost-entity-keys")
-    with run_devhost(APP_DIR, data_dir, extra_args=["--require-keys"]) as host:
-        yield host
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/entities"),
-        ("GET", "/entities/"),
-        ("GET", "/entities/counter"),
-        ("GET", "/entities/counter/k"),
-        ("POST", "/entities/counter/k?op=add"),
-        ("POST", "/entities/counter?op=add"),
-        ("DELETE", "/entities/counter/k"),
-        ("DELETE", "/entities/counter"),
-    ],
-)
-def test_entity_routes_need_the_system_key_when_keys_are_required(
-    keyed_entities: RunningDevhost, method: str, path: str
-) -> None:
-    keys = keyed_entities.keys()
-    url = keyed_entities.base_url + WEBHOOKS + path
-
-    def call(key: str | None) -> int:
-        headers = {"content-type": "application/json"}
-        if key is not None:
-            headers["x-functions-key"] = key
-        return httpx.request(method, url, content=b'"1"', headers=headers).status_code
-
-    assert call(None) == 401
-    assert call(keys["function_default"]) == 401
-    assert call(keys["durable_system"]) in (200, 202, 404)

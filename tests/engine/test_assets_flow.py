@@ -418,3 +418,15 @@ def test_a_devhost_killed_mid_flow_loses_nothing_and_duplicates_nothing(platform
     assert actions == ["submitted", "processing_started", "processing_completed"]
     assert submit(platform, body) == accepted
     assert_entity_agrees_with_read_model(platform, asset_id)
+
+
+def test_links_ignore_the_request_host_header(platform):
+    response = platform.call(
+        "POST",
+        "/api/platform/submit",
+        json=submission("d8", **NO_WORKER),
+        headers={"Host": "evil.example"},
+    )
+    assert response.status_code == 202, response.text
+    links = response.json()["links"]
+    assert links and all(link.startswith(platform.url) for link in links.values()), links
