@@ -16,6 +16,7 @@ import azure.functions as func
 import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from api import contract
+from api.access import body_platform, guard, own_platform
 from api.asset_models import (
     AssetListQuery,
     AssetPage,
@@ -44,6 +45,7 @@ from api.http import (
 from application import assets as use_cases
 from application.errors import InvalidRequest
 from config.settings import AccessSettings
+from domain.access import Rule
 from domain.assets import ASSET_ID_PATTERN, Approval, Outcome
 from domain.platforms import PlatformDefinition
 
@@ -107,6 +109,7 @@ def _check_asset_id(asset_id: str) -> str:
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.SUBMIT, platform_of=body_platform)
 async def platform_submit(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -151,6 +154,7 @@ async def platform_submit(
     errors=(404,),
 )
 @json_errors
+@guard(Rule.READ)
 async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     """Where a submission is: its version's processing, approval, the asset's clearance,
     the job's status and outputs. ``platform_id`` picks one if platforms share the id."""
@@ -160,6 +164,8 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
     found = await asyncio.to_thread(catalog.requests, request_id)
     if query.platform_id:
         found = [r for r in found if r.platform_id == query.platform_id]
+    if (own := own_platform()) is not None:  # access: a platform sees its own requests only
+        found = [r for r in found if r.platform_id == own]
     if not found:
         raise NotFound(f"unknown request '{request_id}'")
     if len(found) > 1:
@@ -202,6 +208,7 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/platforms", PlatformPage)
 @json_errors
+@guard(Rule.READ)
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
     """The platform registry: who may submit, what identifies their assets, which workflow
     each data type runs."""
@@ -210,6 +217,7 @@ async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/platforms/{platform_id}", PlatformDefinition, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     """One registry entry."""
     platform_id = req.route_params["platform_id"]
@@ -224,9 +232,14 @@ async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/assets", AssetPage, query=AssetListQuery)
 @json_errors
+@guard(Rule.READ)
 async def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     """Newest first; ``approval`` and ``processing`` filter on each asset's latest version."""
     query: AssetListQuery = parse_query(AssetListQuery, req)
+    if (own := own_platform()) is not None:  # access: a platform lists its own assets only
+        if query.platform_id not in (None, own):
+            return json_response(AssetPage(items=[], next_cursor=None))
+        query = query.model_copy(update={"platform_id": own})
     try:
         page = await asyncio.to_thread(
             wiring.asset_catalog().list_assets,
@@ -248,7 +261,7 @@ async def _read(asset_id: str) -> tuple[AssetRecord, list[AssetVersionRecord]]:
     _check_asset_id(asset_id)
     catalog = wiring.asset_catalog()
     asset = await asyncio.to_thread(catalog.get_asset, asset_id)
-    if asset is None:
+    if asset is None or own_platform() not in (None, asset.platform_id):  # access
         raise NotFound(f"unknown asset '{asset_id}'")
     return asset, await asyncio.to_thread(catalog.versions, asset_id)
 
@@ -295,6 +308,7 @@ async def _review(
 
 @contract.route(bp, "GET", "api/assets/{asset_id}", AssetView, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     """The asset with its versions."""
     found, versions = await _read(req.route_params["asset_id"])
@@ -311,6 +325,7 @@ async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def delete_asset(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -320,6 +335,7 @@ async def delete_asset(
 
 @contract.route(bp, "GET", "api/assets/{asset_id}/versions", VersionPage, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
     """Every version of the asset, oldest first."""
     found, versions = await _read(req.route_params["asset_id"])
@@ -329,6 +345,7 @@ async def asset_versions(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/assets/{asset_id}/versions/{ordinal}", VersionView, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
     """One version; ``latest`` is the latest approved one (404 if none is)."""
     found, versions = await _read(req.route_params["asset_id"])
@@ -346,6 +363,7 @@ async def asset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/assets/{asset_id}/history", HistoryPage, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     """Every revision, oldest first: who did what, why and when."""
     found, _ = await _read(req.route_params["asset_id"])
@@ -363,6 +381,7 @@ def _command_route(path: str) -> Any:
 @_command_route("api/assets/{asset_id}/versions/{ordinal}/approve")
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def approve_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -375,6 +394,7 @@ async def approve_version(
 @_command_route("api/assets/{asset_id}/versions/{ordinal}/reject")
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def reject_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -385,6 +405,7 @@ async def reject_version(
 @_command_route("api/assets/{asset_id}/versions/{ordinal}/reprocess")
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def reprocess_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -395,6 +416,7 @@ async def reprocess_version(
 @_command_route("api/assets/{asset_id}/clearance/cleared")
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def clear_asset(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -406,6 +428,7 @@ async def clear_asset(
 @_command_route("api/assets/{asset_id}/clearance/public")
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def publish_asset(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:

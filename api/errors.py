@@ -2,6 +2,8 @@
 
 ApiError            message + details merged into the JSON body
 ├── BadRequest      400
+├── Unauthorized    401
+├── Forbidden       403
 ├── NotFound        404
 ├── Conflict        409
 └── PayloadTooLarge 413
@@ -23,6 +25,14 @@ class ApiError(Exception):
 
 class BadRequest(ApiError):
     """The request is malformed or names bad values (400)."""
+
+
+class Unauthorized(ApiError):
+    """No valid key (401)."""
+
+
+class Forbidden(ApiError):
+    """A valid key that may not do this (403)."""
 
 
 class NotFound(ApiError):

@@ -16,7 +16,15 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from adapters.catalog import CatalogUnavailable
-from api.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
+from api.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from api.parsing import check_url, json_body, parse, parse_query
 from application.errors import (
     InstanceGone,
@@ -33,6 +41,8 @@ log = logging.getLogger("dagmaster.api")
 
 STATUS_OF: dict[type[Exception], int] = {
     BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     InputError: 400,
     NotFound: 404,
     UnknownWorkflow: 404,

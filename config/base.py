@@ -232,3 +232,10 @@ def _problem(name: str, error: Any, meaning: str | None) -> str:
     else:
         reason = error["msg"]
     return f"{name}='{error['input']}' {reason}"
+
+
+def named_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of an app setting whose name is data, not code (a platform registry entry
+    names the setting holding its callback secret); None if unset or blank."""
+    value = (os.environ if env is None else env).get(name, "").strip()
+    return value or None

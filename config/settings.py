@@ -42,7 +42,15 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from config.base import CommaList, EnvSettings, Reader, Setting, SettingsError, setting
+from config.base import (
+    CommaList,
+    EnvSettings,
+    Reader,
+    Setting,
+    SettingsError,
+    named_value,
+    setting,
+)
 from domain.storage import ContainerPolicy
 
 APP: tuple[Reader, ...] = ("app",)
@@ -443,6 +451,69 @@ class HandlerSettings(EnvSettings):
     )
 
 
+class PublishSettings(EnvSettings):
+    """Where publishing puts an asset's public copy (the publish_asset and unpublish_asset
+    handlers)."""
+
+    container: str = setting(
+        "DAGMASTER_PUBLIC_CONTAINER",
+        "blob container of the public copies of published assets (its own container, so "
+        "that its access can be opened without opening anything else)",
+        readers=APP_AND_WORKER,
+        default="public",
+    )
+    collection: str = setting(
+        "DAGMASTER_PUBLIC_STAC_COLLECTION",
+        "STAC collection (in the catalog's STAC index) of published assets' items",
+        readers=APP_AND_WORKER,
+        default="public",
+    )
+
+
+class OutboundSettings(EnvSettings):
+    """Signed callbacks to B2B platforms (the URL and the secret's setting name are in the
+    platform registry; see domain.callbacks)."""
+
+    max_attempts: int = setting(
+        "DAGMASTER_CALLBACK_MAX_ATTEMPTS",
+        "attempts to deliver one callback event before it is given up",
+        readers=APP,
+        default=10,
+        ge=1,
+    )
+    backoff_seconds: float = setting(
+        "DAGMASTER_CALLBACK_BACKOFF_SECONDS",
+        "wait after a callback's first failed attempt, doubled after each further one",
+        readers=APP,
+        default=10.0,
+        ge=0,
+    )
+    backoff_max_seconds: float = setting(
+        "DAGMASTER_CALLBACK_BACKOFF_MAX_SECONDS",
+        "longest wait between two attempts of one callback",
+        readers=APP,
+        default=900.0,
+        ge=0,
+    )
+    timeout_seconds: float = setting(
+        "DAGMASTER_CALLBACK_TIMEOUT_SECONDS",
+        "how long one callback POST may take (connect and read)",
+        readers=APP,
+        default=10.0,
+        gt=0,
+    )
+
+    def secret(self, setting_name: str, env: Mapping[str, str] | None = None) -> bytes:
+        """The signing secret held by the app setting a registry entry names."""
+        value = named_value(setting_name, env)
+        if value is None:
+            raise SettingsError(
+                f"{setting_name} is not set (the platform registry names it as a callback "
+                "secret: set it in the app settings)"
+            )
+        return value.encode()
+
+
 class PostgisSettings(EnvSettings):
     """Where vector tables live (`adapters.postgis`): read by the vector handlers."""
 
@@ -468,6 +539,32 @@ class PostgisSettings(EnvSettings):
         readers=DEVHOST,
         default=Path("/usr/lib/postgresql/15/bin"),
     )
+
+
+class PlatformAccessSettings(EnvSettings):
+    """Per-platform access to the asset API (domain.access); platforms' keys are held by
+    the app settings their registry entries name (``api_key_setting``)."""
+
+    mode: Literal["open", "keys"] = setting(
+        "DAGMASTER_ACCESS",
+        "'keys': every asset API call needs a platform's or the reviewers' key "
+        "(X-Dagmaster-Key) and a platform sees only its own assets; 'open': no such check "
+        "(local runs; set 'keys' in every deployment)",
+        readers=APP,
+        default="open",
+    )
+    reviewer_key: SecretStr | None = setting(
+        "DAGMASTER_REVIEWER_KEY",
+        "the key of reviewers and operators (approve, reject, reprocess, clearance, delete, "
+        "reading every platform's assets)",
+        readers=APP,
+        default=None,
+        secret=True,
+    )
+
+    def platform_key(self, setting_name: str, env: Mapping[str, str] | None = None) -> bytes:
+        value = named_value(setting_name, env)
+        return value.encode() if value else b""
 
 
 class AppSettings(EnvSettings):
@@ -695,6 +792,9 @@ SETTINGS_CLASSES: tuple[type[EnvSettings], ...] = (
     WorkerSettings,
     LogSettings,
     HandlerSettings,
+    PublishSettings,
+    OutboundSettings,
+    PlatformAccessSettings,
     PostgisSettings,
     AppSettings,
     ContainerSettings,

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.callbacks import CallbackDefinition, url_problem
 from domain.loader import Problem, WorkflowValidationError, read_yaml
 
 _NAME = r"^[a-z][a-z0-9_]*$"
@@ -42,10 +43,16 @@ class PlatformDefinition(BaseModel):
     identity: list[str] = Field(min_length=1)
     version_label: str | None = Field(default=None, pattern=_NAME)
     data_types: dict[str, DataTypeDefinition] = Field(min_length=1)
+    # Signed callbacks on every version event (see domain.callbacks); none: nothing is sent.
+    callback: CallbackDefinition | None = None
+    # The app setting holding this platform's API key (domain.access); none: no key.
+    api_key_setting: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @model_validator(mode="after")
     def _fields_are_distinct(self) -> PlatformDefinition:
         problems = [f"identity field {f!r} is not a name" for f in self.identity if not _ok(f)]
+        if self.callback is not None and (bad := url_problem(self.callback.url)):
+            problems.append(bad)
         if len(set(self.identity)) != len(self.identity):
             problems.append("identity fields must be distinct")
         if self.version_label in self.identity:

@@ -12,6 +12,7 @@ from config.settings import HandlerSettings
 
 # Importing these modules registers their handlers.
 from handlers import builtin as _builtin  # noqa: F401
+from handlers import publish as _publish  # noqa: F401
 from handlers import raster as _raster  # noqa: F401
 from handlers import vector as _vector  # noqa: F401
 from handlers.base import (

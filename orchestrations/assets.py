@@ -16,7 +16,16 @@ import azure.durable_functions as df
 
 from domain.asset_flow import AssetCommandInput, ProjectAsset, job_to_start
 from domain.assets import Outcome
-from domain.names import ASSET_COMMAND, ASSET_ENTITY, PROJECT_ASSET, START_ASSET_JOB
+from domain.callbacks import EmitCallbacks
+from domain.names import (
+    ASSET_COMMAND,
+    ASSET_ENTITY,
+    EMIT_CALLBACKS,
+    PROJECT_ASSET,
+    START_ASSET_JOB,
+    START_PUBLICATION,
+)
+from domain.outbound import outbound_for
 from entities.asset import OPERATION
 
 bp = df.Blueprint()
@@ -40,4 +49,19 @@ def asset_command(context: df.DurableOrchestrationContext) -> Generator[Any, Any
         yield context.call_activity_with_retry(
             START_ASSET_JOB, _RETRY, start.model_dump(mode="json")
         )
+    yield from _outbound(context, outcome)
     return outcome.model_dump(mode="json")
+
+
+def _outbound(
+    context: df.DurableOrchestrationContext, outcome: Outcome
+) -> Generator[Any, Any, None]:
+    """The hook of B2B outbound (domain.outbound): callback events, publish or unpublish."""
+    outbound = outbound_for(outcome)
+    if outbound.publication is not None:
+        yield context.call_activity_with_retry(
+            START_PUBLICATION, _RETRY, outbound.publication.model_dump(mode="json")
+        )
+    if outbound.events:
+        emit = EmitCallbacks(events=outbound.events)
+        yield context.call_activity_with_retry(EMIT_CALLBACKS, _RETRY, emit.model_dump(mode="json"))

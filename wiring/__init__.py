@@ -22,9 +22,11 @@ from pathlib import Path
 from adapters.blob import BlobStore, open_blob_store
 from adapters.catalog import (
     AssetCatalog,
+    CallbackCatalog,
     JobCatalog,
     StacCatalog,
     get_asset_catalog,
+    get_callback_catalog,
     get_catalog,
     get_stac_catalog,
 )
@@ -61,6 +63,12 @@ def stac_catalog() -> StacCatalog:
 def asset_catalog() -> AssetCatalog:
     """The asset read model, on the job catalog's pool."""
     return get_asset_catalog()
+
+
+@cache
+def callback_catalog() -> CallbackCatalog:
+    """The callback deliveries and their attempts, on the job catalog's pool."""
+    return get_callback_catalog()
 
 
 @cache
@@ -128,6 +136,7 @@ def reset() -> None:
         catalog,
         stac_catalog,
         asset_catalog,
+        callback_catalog,
         blob_store,
         json_blobs,
         task_queue,

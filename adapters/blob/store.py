@@ -89,6 +89,12 @@ class BlobStore(ABC):
         """Stream the blob into a local file (bounded memory, whatever the blob's size)."""
 
     @abstractmethod
+    def copy(self, source: BlobRef, target: BlobRef) -> None:
+        """Create or overwrite ``target`` with the content and content type of ``source``,
+        copied by storage itself (no bytes through this process); a missing target container
+        is created. `BlobNotFound` if ``source`` is absent."""
+
+    @abstractmethod
     def delete(self, ref: BlobRef) -> None:
         """Delete the blob; `BlobNotFound` if absent."""
 

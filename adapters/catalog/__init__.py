@@ -15,6 +15,7 @@ import threading
 from psycopg_pool import ConnectionPool
 
 from adapters.catalog.assets import AssetCatalog
+from adapters.catalog.callbacks import CallbackCatalog, DeliveryRecord
 from adapters.catalog.connection import close_pool, get_pool, open_pool
 from adapters.catalog.errors import (
     CatalogError,
@@ -53,6 +54,11 @@ def get_stac_catalog(*, migrate: bool = True) -> StacCatalog:
     return StacCatalog(_ready_pool(migrate))
 
 
+def get_callback_catalog(*, migrate: bool = True) -> CallbackCatalog:
+    """The callback deliveries on the process-wide pool (migrated like `get_catalog`)."""
+    return CallbackCatalog(_ready_pool(migrate))
+
+
 def get_asset_catalog(*, migrate: bool = True) -> AssetCatalog:
     """The asset read model on the process-wide pool (migrated like `get_catalog`)."""
     return AssetCatalog(_ready_pool(migrate))
@@ -60,9 +66,11 @@ def get_asset_catalog(*, migrate: bool = True) -> AssetCatalog:
 
 __all__ = [
     "AssetCatalog",
+    "CallbackCatalog",
     "CatalogError",
     "CatalogSettings",
     "CatalogUnavailable",
+    "DeliveryRecord",
     "JobCatalog",
     "JobConflict",
     "JobPage",
@@ -75,6 +83,7 @@ __all__ = [
     "UnknownJob",
     "close_pool",
     "get_asset_catalog",
+    "get_callback_catalog",
     "get_catalog",
     "get_pool",
     "get_stac_catalog",

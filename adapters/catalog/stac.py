@@ -86,6 +86,13 @@ class StacCatalog:
             row = cur.execute(query.encode(), (collection, item_id)).fetchone()
         return None if row is None else StacItemRecord.model_validate(row)
 
+    def delete_item(self, collection: str, item_id: str) -> bool:
+        """Remove the item; False if there was none (deleting twice is not an error)."""
+        query = "DELETE FROM stac_items WHERE collection = %s AND item_id = %s"
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(query.encode(), (collection, item_id))
+            return cur.rowcount > 0
+
     def list_items(
         self,
         *,

@@ -37,6 +37,20 @@ def signed_vrt(store: BlobStore, ref: BlobRef) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def vrt_sources(store: BlobStore, ref: BlobRef) -> list[BlobRef]:
+    """The blobs a VRT's relative sources name (a mosaic's tiles), in document order."""
+    root = ET.fromstring(store.download_bytes(ref))
+    folder = posixpath.dirname(ref.path)
+    found: list[BlobRef] = []
+    for name in root.iter("SourceFilename"):
+        if name.get("relativeToVRT") == "1" and name.text:
+            path = posixpath.normpath(posixpath.join(folder, name.text))
+            source = store.ref(ref.container, path, ref.account)
+            if source not in found:
+                found.append(source)
+    return found
+
+
 @contextmanager
 def open_blob_vrt(store: BlobStore, ref: BlobRef) -> Iterator[DatasetReader]:
     """Like `open_blob_raster`, for a VRT whose sources are blobs next to it (GeoTIFFs)."""

@@ -1,0 +1,161 @@
+"""The callback activities: `emit_callbacks` (record events, wake the asset's delivery),
+`next_callback` (the asset's oldest pending event) and `send_callback` (one signed POST)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import azure.durable_functions as df
+
+import wiring
+from activities.assets import start_job
+from adapters import webhooks
+from config.base import SettingsError
+from config.settings import OutboundSettings
+from domain.asset_flow import AssetJob, StartAssetJob
+from domain.callbacks import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    AttemptResult,
+    Delivered,
+    DeliveryInput,
+    EmitCallbacks,
+    GiveUp,
+    RetryPolicy,
+    SendCallback,
+    VersionEvent,
+    delivery_instance_id,
+    next_step,
+    sign,
+)
+from domain.names import (
+    CALLBACK_KICK,
+    DELIVER_CALLBACKS,
+    EMIT_CALLBACKS,
+    NEXT_CALLBACK,
+    SEND_CALLBACK,
+    START_PUBLICATION,
+)
+from domain.outbound import PublicationJob
+
+bp = df.Blueprint()
+
+
+def policy() -> RetryPolicy:
+    s = OutboundSettings.from_env()
+    return RetryPolicy(
+        max_attempts=s.max_attempts,
+        initial_seconds=s.backoff_seconds,
+        max_seconds=s.backoff_max_seconds,
+    )
+
+
+def record(events: list[VersionEvent]) -> set[str]:
+    """Record each event of a platform with a callback (once by event_id); the assets to wake."""
+    catalog, platforms, woken = wiring.callback_catalog(), wiring.platforms(), set()
+    for event in events:
+        entry = platforms.platforms.get(event.platform_id)
+        if entry is None or entry.callback is None:
+            continue  # no callback URL: nothing is sent
+        catalog.enqueue(
+            event_id=event.event_id,
+            asset_id=event.asset_id,
+            platform_id=event.platform_id,
+            event_type=event.type.value,
+            url=entry.callback.url,
+            secret_setting=entry.callback.secret_setting,
+            body=event.model_dump_json(),
+        )
+        woken.add(event.asset_id)
+    return woken
+
+
+async def wake(client: df.DurableOrchestrationClient, asset_id: str) -> None:
+    """Start the asset's delivery orchestration, or wake it if it is running (idle)."""
+    instance = delivery_instance_id(asset_id)
+    start = DeliveryInput(asset_id=asset_id, policy=policy()).model_dump(mode="json")
+    for _ in range(3):  # it may end between our two calls
+        try:
+            await client.start_new(DELIVER_CALLBACKS, instance, start)
+            return
+        except Exception:
+            pass
+        try:
+            await client.raise_event(instance, CALLBACK_KICK, None)
+            return
+        except Exception:
+            continue
+    raise RuntimeError(f"could not start or wake {instance}")
+
+
+@bp.activity_trigger(input_name="message", activity=EMIT_CALLBACKS)
+@bp.durable_client_input(client_name="client")
+async def emit_callbacks(message: dict[str, Any], client: df.DurableOrchestrationClient) -> int:
+    events = EmitCallbacks.model_validate(message).events
+    assets = await asyncio.to_thread(record, events)
+    for asset_id in sorted(assets):
+        await wake(client, asset_id)
+    return len(assets)
+
+
+@bp.activity_trigger(input_name="asset_id", activity=NEXT_CALLBACK)
+def next_callback(asset_id: str) -> str | None:
+    pending = wiring.callback_catalog().next_pending(asset_id)
+    return None if pending is None else pending.event_id
+
+
+def send(message: SendCallback) -> AttemptResult:
+    """POST the event's recorded body, signed now, and record the attempt's outcome."""
+    catalog = wiring.callback_catalog()
+    delivery = catalog.get(message.event_id)
+    if delivery is None or delivery.status != "pending":
+        return AttemptResult(attempt=message.attempt, status_code=200)  # already final
+    settings = OutboundSettings.from_env()
+    body = delivery.body.encode()
+    try:
+        secret = settings.secret(delivery.secret_setting)
+    except SettingsError as exc:  # nothing sent; retried, so setting it later delivers it
+        result = AttemptResult(attempt=message.attempt, error=str(exc))
+    else:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "dagmaster-callbacks/1",
+            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+            EVENT_ID_HEADER: delivery.event_id,
+            EVENT_TYPE_HEADER: delivery.event_type,
+        }
+        timeout = settings.timeout_seconds
+        result = webhooks.post(delivery.url, body, headers, timeout, message.attempt)
+    step = next_step(result, message.policy)
+    final = (
+        "delivered"
+        if isinstance(step, Delivered)
+        else "failed"
+        if isinstance(step, GiveUp)
+        else None
+    )
+    error = step.reason if isinstance(step, GiveUp) else result.error
+    catalog.record_attempt(message.event_id, message.attempt, result.status_code, error, final)
+    return result
+
+
+@bp.activity_trigger(input_name="message", activity=SEND_CALLBACK)
+def send_callback(message: dict[str, Any]) -> dict[str, Any]:
+    return send(SendCallback.model_validate(message)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="message", activity=START_PUBLICATION)
+@bp.durable_client_input(client_name="client")
+async def start_publication(message: dict[str, Any], client: df.DurableOrchestrationClient) -> str:
+    """Start a publish_asset or unpublish_asset job (once: its id comes from the revision)."""
+    publication = PublicationJob.model_validate(message)
+    start = StartAssetJob(
+        asset_id=publication.asset_id,
+        ordinal=int(publication.inputs.get("version_ordinal", 1)),
+        job_id=publication.job_id,
+        job=AssetJob(workflow_id=publication.workflow_id, inputs=publication.inputs),
+    )
+    return await start_job(start, client, reports=False)

@@ -1,0 +1,177 @@
+"""Signed callbacks to B2B platforms: the version event, its signature, and when to retry.
+
+A platform whose registry entry names a ``callback`` gets one POST per version event, JSON,
+signed like Stripe's and GitHub's webhooks::
+
+    Dagmaster-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + raw body)>
+
+Delivery is at least once: an event keeps its ``event_id`` across attempts (receivers
+deduplicate on it), events of one asset go out in order, and `next_step` decides after each
+attempt whether the event is delivered, waits (exponential back-off) or is given up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
+
+SIGNATURE_HEADER = "Dagmaster-Signature"
+EVENT_ID_HEADER = "Dagmaster-Event-Id"
+EVENT_TYPE_HEADER = "Dagmaster-Event-Type"
+# Statuses worth another attempt besides 5xx: the receiver asked us to come back.
+_RETRYABLE_4XX = frozenset({408, 429})
+
+
+class EventType(StrEnum):
+    PROCESSING_COMPLETED = "version.processing_completed"
+    PROCESSING_FAILED = "version.processing_failed"
+    APPROVED = "version.approved"
+    REJECTED = "version.rejected"
+    PUBLISHED = "asset.published"
+    UNPUBLISHED = "asset.unpublished"
+    DELETED = "asset.deleted"
+
+
+class VersionEvent(BaseModel):
+    """The body of one callback (a version of an asset, and what just happened to it)."""
+
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    platform_id: str
+    request_id: str | None = None
+    asset_id: str
+    version_ordinal: int | None = None
+    identifiers: dict[str, str] = Field(description="the platform's own identity fields")
+    version_label: str | None = None
+    state: dict[str, Any] = Field(description="processing, approval, clearance, deleted")
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class CallbackDefinition(BaseModel):
+    """A registry entry's ``callback``: where to POST and which app setting holds the secret."""
+
+    url: str = Field(min_length=1)
+    secret_setting: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a callback URL (None: it can): http(s) with a host only."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"callback url {url!r}: only http and https are allowed"
+    if not parts.hostname:
+        return f"callback url {url!r} has no host"
+    if parts.username or parts.password:
+        return f"callback url {url!r}: credentials in the URL are not allowed (use the secret)"
+    return None
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether a redirect from ``url`` to ``other`` stays on the same scheme, host and port."""
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    """The ``Dagmaster-Signature`` header value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: bytes, header: str, body: bytes, now: int, tolerance: int = 300) -> bool:
+    """What a receiver does: the signature matches and its timestamp is recent (no replay)."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(fields["t"])
+    except (KeyError, ValueError):
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return abs(now - timestamp) <= tolerance and hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+class RetryPolicy(BaseModel):
+    max_attempts: int = Field(ge=1)
+    initial_seconds: float = Field(ge=0)
+    max_seconds: float = Field(ge=0)
+    coefficient: float = Field(default=2.0, ge=1)
+
+    def delay(self, attempt: int) -> timedelta:
+        """The wait after failed attempt ``attempt`` (1-based): initial * coefficient^(n-1),
+        capped."""
+        seconds = self.initial_seconds * self.coefficient ** (attempt - 1)
+        return timedelta(seconds=min(seconds, self.max_seconds))
+
+
+class AttemptResult(BaseModel):
+    """What one POST came to: an HTTP status, or no answer (timeout, refused, bad redirect)."""
+
+    attempt: int = Field(ge=1)
+    status_code: int | None = None
+    error: str | None = None
+
+
+def retryable(result: AttemptResult) -> bool:
+    """Timeouts and connection failures, 5xx, 408 and 429 are worth another attempt."""
+    code = result.status_code
+    return code is None or code >= 500 or code in _RETRYABLE_4XX
+
+
+class Delivered(BaseModel):
+    kind: Literal["delivered"] = "delivered"
+
+
+class RetryAfter(BaseModel):
+    kind: Literal["retry"] = "retry"
+    delay_seconds: float
+
+
+class GiveUp(BaseModel):
+    kind: Literal["give_up"] = "give_up"
+    reason: str
+
+
+def next_step(result: AttemptResult, policy: RetryPolicy) -> Delivered | RetryAfter | GiveUp:
+    """After an attempt: delivered on 2xx; a retryable failure waits unless attempts are
+    spent; any other answer (other 4xx, 3xx not followed) is given up at once."""
+    code = result.status_code
+    if code is not None and 200 <= code < 300:
+        return Delivered()
+    what = f"HTTP {code}" if code is not None else (result.error or "no answer")
+    if not retryable(result):
+        return GiveUp(reason=f"{what}: not retried")
+    if result.attempt >= policy.max_attempts:
+        return GiveUp(reason=f"{what} after {result.attempt} attempts")
+    return RetryAfter(delay_seconds=policy.delay(result.attempt).total_seconds())
+
+
+class DeliveryInput(BaseModel):
+    """The delivery orchestration's input: which asset, and the retry policy of the app's
+    settings (read here, in an activity, since an orchestrator reads no settings)."""
+
+    asset_id: str
+    policy: RetryPolicy
+
+
+class SendCallback(BaseModel):
+    event_id: str
+    attempt: int
+    policy: RetryPolicy
+
+
+class EmitCallbacks(BaseModel):
+    """What the command orchestration hands `emit_callbacks`."""
+
+    events: list[VersionEvent]
+
+
+def delivery_instance_id(asset_id: str) -> str:
+    """The one delivery orchestration of an asset (events of one asset go out in order)."""
+    return f"callbacks-{asset_id}"

@@ -1,0 +1,329 @@
+"""B2B outbound end to end on devhost, with a worker, Azurite, the catalog and a real HTTP
+receiver: signed callbacks on every version event, publishing on clearance public,
+unpublishing on delete, and at-least-once delivery to a receiver that fails at first."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from dagmaster.demo import make_geotiff
+from devhost.testing import run_devhost
+from domain.assets import asset_id_for
+from domain.callbacks import SIGNATURE_HEADER, verify
+from tests.engine.support import REPO, Engine, app_env
+from tests.engine.workers import run_workers
+from tests.support.polling import wait_until
+from tests.support.postgres import fresh_catalog
+
+pytestmark = pytest.mark.slow
+
+SECRET = "whsec_outbound_test"
+PUBLIC = "public-e2e"
+# Keys mode: each platform calls with its own key, reviewers with theirs.
+DDH_KEY = {"X-Dagmaster-Key": "ddh-secret-key"}
+HUB_KEY = {"X-Dagmaster-Key": "hub-secret-key"}
+REVIEWER = {"X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org", "X-Dagmaster-Key": "rev-key"}
+
+
+@dataclass
+class Receiver:
+    """A B2B platform's webhook endpoint: verifies each signature, answers 503 to the first
+    ``failures`` requests about an asset in ``flaky``, keeps each event once by event_id."""
+
+    url: str = ""
+    flaky: dict[str, int] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        event = json.loads(body)
+        signed = verify(SECRET.encode(), headers.get(SIGNATURE_HEADER, ""), body, int(time.time()))
+        with self.lock:
+            self.requests.append({"event": event, "signed": signed})
+            if not signed:
+                return 400
+            if self.flaky.get(event["asset_id"], 0) > 0:
+                self.flaky[event["asset_id"]] -= 1
+                return 503
+            self.accepted.setdefault(event["event_id"], event)
+            return 204
+
+    def events(self, asset_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.accepted.values() if e["asset_id"] == asset_id]
+
+    def types(self, asset_id: str) -> list[str]:
+        return [e["type"] for e in self.events(asset_id)]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(state.handle(dict(self.headers), body))
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/dagmaster"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterator[Engine]:
+    """The app in keys mode with a registry whose `ddh` entry sends callbacks to the receiver,
+    and a second platform, `hub`."""
+    data_dir = tmp_path_factory.mktemp("outbound")
+    platforms = data_dir / "platforms"
+    platforms.mkdir()
+    ddh = (REPO / "platforms" / "ddh.yaml").read_text()
+    callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
+    (platforms / "ddh.yaml").write_text(ddh + callback + "api_key_setting: DDH_API_KEY\n")
+    hub = ddh.replace("platform_id: ddh", "platform_id: hub") + "api_key_setting: HUB_API_KEY\n"
+    (platforms / "hub.yaml").write_text(hub)
+    with fresh_catalog(embedded_pg) as db:
+        env = {
+            **app_env(azurite, db.url, data_dir),
+            "DAGMASTER_PLATFORMS_DIR": str(platforms),
+            "DDH_CALLBACK_SECRET": SECRET,
+            "DAGMASTER_STAC_INDEX": "catalog",
+            "DAGMASTER_PUBLIC_CONTAINER": PUBLIC,
+            "DAGMASTER_CALLBACK_BACKOFF_SECONDS": "0.5",
+            "DAGMASTER_CALLBACK_TIMEOUT_SECONDS": "5",
+            "DAGMASTER_ACCESS": "keys",
+            "DAGMASTER_REVIEWER_KEY": REVIEWER["X-Dagmaster-Key"],
+            "DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
+            "HUB_API_KEY": HUB_KEY["X-Dagmaster-Key"],
+        }
+        with run_devhost(REPO, data_dir / "devhost", env=env) as host:
+            running = Engine(host, env)
+            source = data_dir / "rgb.tif"
+            make_geotiff(source)
+            raw = blobs(running).get_container_client("raw")
+            if not raw.exists():  # other modules share the session's Azurite
+                raw.create_container()
+            raw.upload_blob("ddh/rgb.tif", source.read_bytes(), overwrite=True)
+            with run_workers(running, tmp_path_factory.mktemp("workers")):
+                yield running
+
+
+def blobs(engine: Engine) -> BlobServiceClient:
+    return BlobServiceClient.from_connection_string(
+        engine.env["DAGMASTER_STORAGE_CONNECTION_STRING"]
+    )
+
+
+def submission(dataset: str, blob_path: str = "ddh/rgb.tif") -> dict[str, Any]:
+    return {
+        "platform_id": "ddh",
+        "request_id": f"{dataset}-{uuid.uuid4().hex[:8]}",
+        "identifiers": {"dataset_id": dataset, "resource_id": "r1", "version_id": "v1"},
+        "data_type": "raster",
+        "source": {"container": "raw", "blob_path": blob_path},
+    }
+
+
+def submit(engine: Engine, dataset: str, blob_path: str = "ddh/rgb.tif") -> dict[str, Any]:
+    body = submission(dataset, blob_path)
+    response = engine.call("POST", "/api/platform/submit", json=body, headers=DDH_KEY)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def act(engine: Engine, asset_id: str, path: str) -> None:
+    response = engine.call(
+        "POST", f"/api/assets/{asset_id}/{path}", json={"reason": "test"}, headers=REVIEWER
+    )
+    assert response.status_code == 200, response.text
+
+
+def wait_event(receiver: Receiver, asset_id: str, type_: str, timeout: float = 180) -> dict:
+    wait_until(lambda: type_ in receiver.types(asset_id), timeout, f"{type_} of {asset_id}")
+    return next(e for e in receiver.events(asset_id) if e["type"] == type_)
+
+
+def public_item(engine: Engine, asset_id: str) -> Any:
+    return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+
+
+def deliveries(engine: Engine, asset_id: str) -> list[dict[str, Any]]:
+    response = engine.call("GET", f"/api/assets/{asset_id}/deliveries", headers=REVIEWER)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+@pytest.fixture(scope="module")
+def flow(engine: Engine, receiver: Receiver) -> dict[str, Any]:
+    """submit → completed → approve → cleared → public → delete, and what each step sent."""
+    accepted = submit(engine, "outbound-1")
+    asset_id = accepted["asset_id"]
+    steps: dict[str, Any] = {"asset_id": asset_id, "accepted": accepted}
+    steps["completed"] = wait_event(receiver, asset_id, "version.processing_completed")
+    act(engine, asset_id, "versions/1/approve")
+    steps["approved"] = wait_event(receiver, asset_id, "version.approved")
+    act(engine, asset_id, "clearance/cleared")
+    act(engine, asset_id, "clearance/public")
+    steps["published"] = wait_event(receiver, asset_id, "asset.published")
+    publish_job = steps["published"]["outputs"]["job_id"]
+    steps["publish_job"] = engine.wait(publish_job, timeout=120)
+    steps["public_item"] = public_item(engine, asset_id).json()
+    href = steps["public_item"]["item"]["assets"]["data"]["href"]
+    steps["public_blob"] = href.split(f"/{PUBLIC}/", 1)[1]
+    steps["public_blob_existed"] = (
+        blobs(engine).get_blob_client(PUBLIC, steps["public_blob"]).exists()
+    )
+    response = engine.call(
+        "DELETE", f"/api/assets/{asset_id}", json={"reason": "withdrawn"}, headers=REVIEWER
+    )
+    assert response.status_code == 200, response.text
+    steps["deleted"] = wait_event(receiver, asset_id, "asset.deleted")
+    unpublish_job = wait_event(receiver, asset_id, "asset.unpublished")["outputs"]["job_id"]
+    steps["unpublish_job"] = engine.wait(unpublish_job, timeout=120)
+    return steps
+
+
+def test_processing_completed_is_called_back_signed_with_the_outputs(flow, receiver):
+    event = flow["completed"]
+    assert event["request_id"] == flow["accepted"]["request_id"]
+    assert (event["version_ordinal"], event["platform_id"]) == (1, "ddh")
+    assert event["identifiers"] == {"dataset_id": "outbound-1", "resource_id": "r1"}
+    assert event["outputs"]["stac_item_id"] == flow["accepted"]["job_id"]
+    assert all(r["signed"] for r in receiver.requests)
+
+
+def test_approval_is_called_back(flow):
+    assert flow["approved"]["state"]["approval"] == "approved"
+
+
+def test_clearance_public_runs_the_publish_job_and_the_public_copy_reads_back(flow):
+    assert flow["publish_job"]["status"] == "completed"
+    assert flow["publish_job"]["workflow_id"] == "publish_asset"
+    assert flow["public_blob_existed"]
+    assert flow["public_item"]["collection"] == "public"
+
+
+def test_delete_unpublishes_and_is_called_back(flow, engine):
+    assert flow["unpublish_job"]["status"] == "completed"
+    assert public_item(engine, flow["asset_id"]).status_code == 404
+    assert not blobs(engine).get_blob_client(PUBLIC, flow["public_blob"]).exists()
+    assert flow["deleted"]["state"]["deleted"] is True
+
+
+def test_events_of_an_asset_arrive_in_order_once_each(flow, receiver):
+    assert receiver.types(flow["asset_id"]) == [
+        "version.processing_completed",
+        "version.approved",
+        "asset.published",
+        "asset.unpublished",
+        "asset.deleted",
+    ]
+
+
+def test_deliveries_record_every_event_delivered_with_its_attempts(flow, engine):
+    items = deliveries(engine, flow["asset_id"])
+    assert [(d["status"], d["attempts"], d["last_status_code"]) for d in items] == [
+        ("delivered", 1, 204)
+    ] * 5
+
+
+def test_a_receiver_failing_the_first_three_attempts_gets_every_event_once(engine, receiver):
+    identity = {"dataset_id": "outbound-flaky", "resource_id": "r1"}
+    receiver.flaky[asset_id_for("ddh", ["dataset_id", "resource_id"], identity)] = 3
+    asset = submit(engine, "outbound-flaky", blob_path="ddh/missing.tif")  # fails validation
+    wait_event(receiver, asset["asset_id"], "version.processing_failed")
+    response = engine.call(
+        "DELETE", f"/api/assets/{asset['asset_id']}", json={"reason": "gone"}, headers=REVIEWER
+    )
+    assert response.status_code == 200, response.text
+    wait_event(receiver, asset["asset_id"], "asset.deleted")
+
+    assert receiver.types(asset["asset_id"]) == ["version.processing_failed", "asset.deleted"]
+    sent = [
+        r["event"]["event_id"]
+        for r in receiver.requests
+        if r["event"]["asset_id"] == asset["asset_id"]
+    ]
+    first, second = (e["event_id"] for e in receiver.events(asset["asset_id"]))
+    assert sent == [first] * 4 + [second]  # the same event_id on every retry
+    items = deliveries(engine, asset["asset_id"])
+    assert [(d["attempts"], d["status"]) for d in items] == [(4, "delivered"), (1, "delivered")]
+
+
+@pytest.fixture(scope="module")
+def ddh_asset(engine: Engine) -> dict[str, Any]:
+    """An asset of ddh (its job fails at once: no worker needed), with its request."""
+    return submit(engine, "access-1", blob_path="ddh/none.tif")
+
+
+def test_a_call_without_a_key_is_refused_with_401(engine, ddh_asset):
+    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}")
+    assert response.status_code == 401
+    assert "x-dagmaster-key" in response.json()["error"]
+
+
+def test_a_platform_reads_its_own_asset_and_request(engine, ddh_asset):
+    asset = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}", headers=DDH_KEY)
+    status = engine.call("GET", f"/api/platform/status/{ddh_asset['request_id']}", headers=DDH_KEY)
+    assert (asset.status_code, status.status_code) == (200, 200)
+
+
+def test_another_platform_cannot_read_the_asset_or_its_request(engine, ddh_asset):
+    asset_id, request_id = ddh_asset["asset_id"], ddh_asset["request_id"]
+    for path in (
+        f"/api/assets/{asset_id}",
+        f"/api/assets/{asset_id}/versions",
+        f"/api/assets/{asset_id}/history",
+        f"/api/assets/{asset_id}/deliveries",
+        f"/api/platform/status/{request_id}",
+    ):
+        assert engine.call("GET", path, headers=HUB_KEY).status_code == 404, path
+
+
+def test_another_platform_does_not_see_the_asset_in_listings(engine, ddh_asset):
+    mine = engine.call("GET", "/api/assets", headers=HUB_KEY).json()["items"]
+    theirs = engine.call("GET", "/api/assets?platform_id=ddh", headers=HUB_KEY).json()["items"]
+    assert ddh_asset["asset_id"] not in {a["asset_id"] for a in mine + theirs}
+
+
+def test_a_platform_cannot_submit_for_another_platform(engine):
+    body = submission("access-2", blob_path="ddh/none.tif")
+    response = engine.call("POST", "/api/platform/submit", json=body, headers=HUB_KEY)
+    assert response.status_code == 403
+    assert "cannot submit for 'ddh'" in response.json()["error"]
+
+
+def test_platforms_cannot_approve_or_delete_even_their_own_assets(engine, ddh_asset):
+    asset_id = ddh_asset["asset_id"]
+    for key in (HUB_KEY, DDH_KEY):
+        approve = engine.call(
+            "POST", f"/api/assets/{asset_id}/versions/1/approve", json={"reason": "x"}, headers=key
+        )
+        delete = engine.call("DELETE", f"/api/assets/{asset_id}", json={"reason": "x"}, headers=key)
+        assert (approve.status_code, delete.status_code) == (403, 403)
+    asset = engine.call("GET", f"/api/assets/{asset_id}", headers=REVIEWER).json()
+    assert asset["deleted"] is False
+
+
+def test_the_reviewer_key_reads_every_platform(engine, ddh_asset):
+    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}", headers=REVIEWER)
+    assert response.status_code == 200
