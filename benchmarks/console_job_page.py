@@ -40,7 +40,7 @@ import handlers  # noqa: E402
 from adapters.catalog import JobCatalog, JobRecord, upgrade  # noqa: E402
 from adapters.catalog.connection import open_pool  # noqa: E402
 from adapters.catalog.embedded import embedded_url, stop_embedded  # noqa: E402
-from adapters.catalog.settings import CatalogSettings  # noqa: E402
+from config.settings import CatalogSettings  # noqa: E402
 from dagmaster.azurite import run_azurite  # noqa: E402
 from devhost.testing import run_devhost  # noqa: E402
 from domain.events import EventKind, JobEvent  # noqa: E402
