@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -73,6 +75,14 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     pgserver = _pgserver()
+    # pgserver checks for the directory and then creates it: two processes starting on a new
+    # directory at once both see it missing and the second fails. One at a time per folder.
+    with (pgdata.parent / f".{pgdata.name}.start-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(pgserver, pgdata, delete_on_exit)
+
+
+def _start_locked(pgserver: Any, pgdata: Path, delete_on_exit: bool) -> str:
     if pgdata.exists():
         _drop_dead_handles(pgdata)
     try:

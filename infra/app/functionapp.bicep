@@ -83,6 +83,10 @@ var dagmasterSettings = {
   DAGMASTER_VECTOR_SCHEMA: vectorSchema
   DAGMASTER_INPUT_CONTAINERS: inputContainers
   DAGMASTER_OUTPUT_CONTAINERS: outputContainers
+  DAGMASTER_PUBLIC_CONTAINER: 'public'
+  DAGMASTER_PUBLIC_STAC_COLLECTION: 'public'
+  DAGMASTER_ACCESS: 'keys' // per-platform keys and a reviewer key; never 'open' on Azure
+  DAGMASTER_CONSOLE_AUTH: 'app_service'
 }
 
 var queueSettings = taskQueue == 'servicebus' ? {

@@ -158,6 +158,14 @@ var baseEnv = [
     name: 'DAGMASTER_OUTPUT_CONTAINERS'
     value: outputContainers
   }
+  {
+    name: 'DAGMASTER_PUBLIC_CONTAINER'
+    value: 'public'
+  }
+  {
+    name: 'DAGMASTER_PUBLIC_STAC_COLLECTION'
+    value: 'public'
+  }
 ]
 
 var queueEnv = taskQueue == 'servicebus' ? [
