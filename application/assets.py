@@ -33,6 +33,7 @@ from domain.assets import (
     SetClearance,
     Submit,
     asset_id_for,
+    asset_table,
     identity_key,
 )
 from domain.inputs import InputError, resolve_inputs
@@ -124,7 +125,11 @@ def _platform(platform_id: str, problems: dict[str, str]) -> PlatformDefinition 
 
 
 def _job(
-    platform: PlatformDefinition, data_type: str, source: dict[str, str], problems: dict[str, str]
+    platform: PlatformDefinition,
+    data_type: str,
+    source: dict[str, str],
+    problems: dict[str, str],
+    asset_id: str | None,
 ) -> AssetJob | None:
     entry = platform.data_types.get(data_type)
     if entry is None:
@@ -135,7 +140,12 @@ def _job(
         return None
     definition = find(entry.workflow_id, entry.version)
     try:
-        inputs = resolve_inputs(definition, {**entry.inputs, **source})
+        table = (
+            {entry.asset_table_input: asset_table(asset_id)}
+            if entry.asset_table_input and asset_id
+            else {}
+        )
+        inputs = resolve_inputs(definition, {**entry.inputs, **table, **source})
     except InputError as exc:
         problems.update({f"inputs.{k}": v for k, v in exc.problems.items()})
         return None
@@ -163,7 +173,12 @@ async def submit(
                 problems[f"identifiers.{name}"] = (
                     f"required identity field of {platform.platform_id}"
                 )
-        job = _job(platform, body.data_type, body.source.model_dump(), problems)
+        known = all(body.identifiers.get(name) for name in platform.identity)
+        identity = {name: body.identifiers[name] for name in platform.identity} if known else {}
+        early_id = (
+            asset_id_for(platform.platform_id, platform.identity, identity) if known else None
+        )
+        job = _job(platform, body.data_type, body.source.model_dump(), problems, early_id)
     if problems or platform is None or job is None:
         raise InvalidRequest("invalid submission", problems)
     await asyncio.to_thread(ensure_projected)
@@ -276,7 +291,7 @@ async def _version_job(asset_id: str, ordinal: int) -> AssetJob | None:
     problems: dict[str, str] = {}
     platform = _platform(asset.platform_id, problems)
     source = {k: str(v) for k, v in version.source.items()}
-    job = _job(platform, version.data_type, source, problems) if platform else None
+    job = _job(platform, version.data_type, source, problems, asset_id) if platform else None
     if problems:
         raise InvalidRequest("the version cannot be reprocessed", problems)
     return job

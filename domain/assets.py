@@ -64,6 +64,13 @@ def asset_id_for(
     return f"{platform_id}-{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
+def asset_table(asset_id: str) -> str:
+    """The SQL table name an asset's vector data loads into: ``<platform>_<32 hex>``, a
+    lower-case identifier of at most 63 characters (PostgreSQL's limit)."""
+    platform, _, digest = asset_id.rpartition("-")
+    return f"{platform[:30]}_{digest}"
+
+
 class Source(BaseModel):
     container: str = Field(min_length=1)
     blob_path: str = Field(min_length=1)

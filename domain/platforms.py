@@ -30,6 +30,11 @@ class DataTypeDefinition(BaseModel):
     workflow_id: str = Field(min_length=1)
     version: int | None = Field(default=None, ge=1)
     inputs: dict[str, Any] = Field(default_factory=dict)
+    asset_table_input: str | None = Field(
+        default=None,
+        description="the workflow input that gets the asset's own table name "
+        "(`domain.assets.asset_table`): vector data loads into one table per asset",
+    )
 
 
 class PlatformDefinition(BaseModel):

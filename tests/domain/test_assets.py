@@ -228,3 +228,15 @@ def test_an_asset_remembers_only_its_latest_command_ids():
         state, _ = apply(state, approve(ordinal=9))  # refused, but remembered
     assert len(state.commands) == REMEMBERED_COMMANDS
     assert first.command_id not in state.commands
+
+
+def test_an_asset_table_is_a_safe_identifier_within_postgresql_s_limit():
+    from adapters.postgis.settings import IDENTIFIER
+    from domain.assets import asset_id_for, asset_table
+
+    long_platform = "p" * 40
+    asset_id = asset_id_for(long_platform, ["id"], {"id": "x"})
+    table = asset_table(asset_id)
+    assert IDENTIFIER.fullmatch(table) is not None
+    assert table.endswith(asset_id.rpartition("-")[2])
+    assert asset_table(asset_id_for("ddh", ["id"], {"id": "x"})).startswith("ddh_")

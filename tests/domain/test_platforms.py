@@ -19,13 +19,20 @@ data_types:
 
 
 def test_shipped_registry_has_ddh_with_its_identity_and_raster_workflow():
-    registry = load_platform_dir([REPO / "platforms"], workflows={"raster_ingest"})
+    registry = load_platform_dir([REPO / "platforms"], workflows={"raster_ingest", "vector_ingest"})
 
     ddh = registry.get("ddh")
     assert ddh.active is True
     assert ddh.identity == ["dataset_id", "resource_id"]
     assert ddh.version_label == "version_id"
     assert ddh.data_types["raster"].workflow_id == "raster_ingest"
+
+
+def test_ddh_vector_data_loads_into_a_table_of_its_own_per_asset():
+    registry = load_platform_dir([REPO / "platforms"], workflows={"raster_ingest", "vector_ingest"})
+
+    vector = registry.get("ddh").data_types["vector"]
+    assert (vector.workflow_id, vector.asset_table_input) == ("vector_ingest", "table")
 
 
 def test_every_problem_of_a_file_is_reported_at_once_with_its_line():

@@ -141,6 +141,29 @@ def test_a_source_with_an_unknown_layer_fails_at_validate_without_touching_postg
         assert conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.never",)).fetchone() == (None,)
 
 
+def test_a_ddh_vector_submission_loads_into_the_asset_s_own_table(
+    engine, workers, tmp_path, postgis
+):
+    from domain.assets import asset_table
+
+    path = samples.write(samples.parcels(120), tmp_path / "ddh.gpkg", "GPKG")
+    source = upload(engine, path, "e2e/ddh-parcels.gpkg")
+    body = {
+        "platform_id": "ddh",
+        "identifiers": {"dataset_id": "roads", "resource_id": "r1", "version_id": "v1"},
+        "data_type": "vector",
+        "source": source,
+    }
+    accepted = engine.call("POST", "/api/platform/submit", json=body)
+    assert accepted.status_code == 202, accepted.text
+    answer = accepted.json()
+    job = engine.wait(answer["job_id"], timeout=180)
+    assert job["status"] == "completed", job
+    table = asset_table(answer["asset_id"])
+    assert job["output"]["result"]["table"] == f"{SCHEMA}.{table}"
+    assert len(table_rows(postgis, table, "ogc_fid")) == 120
+
+
 @pytest.mark.slow
 def test_100k_points_load_exactly_once_when_a_worker_is_killed_mid_chunk(
     engine, workers, tmp_path, postgis
