@@ -140,11 +140,10 @@ def _job(
         return None
     definition = find(entry.workflow_id, entry.version)
     try:
-        table = (
-            {entry.asset_table_input: asset_table(asset_id)}
-            if entry.asset_table_input and asset_id
-            else {}
-        )
+        # Without an asset id (its identity fields are missing, already a problem) the table
+        # input still gets a valid name, so that only real input problems are reported.
+        table_name = asset_table(asset_id) if asset_id else "unidentified_asset"
+        table = {entry.asset_table_input: table_name} if entry.asset_table_input else {}
         inputs = resolve_inputs(definition, {**entry.inputs, **table, **source})
     except InputError as exc:
         problems.update({f"inputs.{k}": v for k, v in exc.problems.items()})

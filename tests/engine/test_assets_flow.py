@@ -289,7 +289,7 @@ def test_twenty_concurrent_commands_on_one_asset_serialise_without_lost_updates(
 
 
 def test_bad_submissions_answer_400_naming_every_bad_field(platform):
-    body = submission("d5", data_type="vector")
+    body = submission("d5", data_type="pointcloud")
     body["identifiers"] = {"dataset_id": "d5"}
     response = platform.call("POST", "/api/platform/submit", json=body)
     assert response.status_code == 400
