@@ -77,18 +77,21 @@ async def wake(client: df.DurableOrchestrationClient, asset_id: str) -> None:
     """Start the asset's delivery orchestration, or wake it if it is running (idle)."""
     instance = delivery_instance_id(asset_id)
     start = DeliveryInput(asset_id=asset_id, policy=policy()).model_dump(mode="json")
+    last: Exception | None = None
     for _ in range(3):  # it may end between our two calls
+        # The SDK raises a bare Exception both when the id is already running (start) and
+        # when it is not (raise_event): try one, then the other, and keep the last reason.
         try:
             await client.start_new(DELIVER_CALLBACKS, instance, start)
             return
-        except Exception:
-            pass
+        except Exception as exc:
+            last = exc
         try:
             await client.raise_event(instance, CALLBACK_KICK, None)
             return
-        except Exception:
-            continue
-    raise RuntimeError(f"could not start or wake {instance}")
+        except Exception as exc:
+            last = exc
+    raise RuntimeError(f"could not start or wake {instance}: {last}") from last
 
 
 @bp.activity_trigger(input_name="message", activity=EMIT_CALLBACKS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -66,12 +67,10 @@ async def pinned_definition(
 ) -> WorkflowDefinition:
     """The definition the job runs: the shipped one while its hash matches the job's pin,
     else the snapshot in the orchestration's input."""
-    try:
+    with contextlib.suppress(UnknownWorkflow):  # no longer shipped: read the snapshot
         shipped = find(job.workflow_id, job.workflow_version)
         if _shipped_hash(shipped) == job.workflow_hash:
             return shipped
-    except UnknownWorkflow:
-        pass
     status = await client.get_status(job.job_id, show_input=True)
     if status is None or status.input_ is None:
         raise UnknownWorkflow(
