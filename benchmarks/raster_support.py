@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -102,8 +103,10 @@ class Measured:
 Child = tuple[list[str], dict[str, str] | None]
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run ``cmd`` as a child; wall time and the child's own peak RSS (os.wait4 rusage)."""
+def run_child(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, resource.struct_rusage, str]:
+    """Run ``cmd`` as a child: its wall time, its own rusage (os.wait4) and its stdout."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, cwd=REPO, text=True
@@ -112,9 +115,15 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:3]} failed with exit code {proc.returncode}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{cmd[:3]} failed with exit code {code}")
+    return seconds, usage, out
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd`` as a child; wall time and the child's own peak RSS."""
+    seconds, usage, out = run_child(cmd, env)
     return Measured(seconds, usage.ru_maxrss / 1024, out)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.raster_support import INPUTS, REPO, azurite_on_disk, scratch_dir
+from benchmarks.raster_support import INPUTS, azurite_on_disk, run_child, scratch_dir
 
 DATASETS = {
     "points_1m": ("points", 1_000_000, 125_000),
@@ -122,16 +121,7 @@ def _server_cpu(data_dir: Path) -> float:
 
 def measure(cmd: list[str], env: dict[str, str] | None, data_dir: Path) -> Run:
     server_before = _server_cpu(data_dir)
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, cwd=REPO, text=True
-    )
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{cmd[:3]} failed with status {status}")
+    seconds, usage, out = run_child(cmd, env)
     time.sleep(0.5)  # let the postmaster reap the last backends
     return Run(
         seconds,
