@@ -1,4 +1,5 @@
-"""Probes: `livez` (the process answers), `readyz` (database, storage and workflows), `health`.
+"""Probes: `livez` (the process answers), `readyz` (database, storage, workflows and who can
+authenticate), `health`.
 
 They are anonymous, so they say up or down and why in a few words, never how a dependency
 is reached (no user, host, port or database name): the full error goes to the log. Every
@@ -17,6 +18,7 @@ import azure.functions as func
 
 import wiring
 from api import contract
+from api.access import unidentifiable_callers
 from api.http import json_response
 from api.models import Probe
 from config.settings import AccessSettings
@@ -51,6 +53,25 @@ def _check_workflows(timeout: float) -> Check:
     }
 
 
+def _check_access(timeout: float) -> Check:
+    """Which platforms (or reviewers) cannot authenticate with the current settings: named
+    here by platform id, each app setting it misses named in the log only. The others keep
+    working."""
+    found, unset = unidentifiable_callers()
+    if found.ok:
+        return {"ok": True}
+    for platform_id, name in unset.items():
+        log.warning("access: platform %s cannot authenticate: %s is unset", platform_id, name)
+    check: Check = {"ok": False, "reason": "some callers cannot authenticate"}
+    if found.platforms:
+        check["platforms"] = dict(found.platforms)
+    if found.reviewers:
+        check["reviewers"] = found.reviewers
+    if found.everybody:
+        check["everybody"] = found.everybody
+    return check
+
+
 async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
     """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
     running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
@@ -70,6 +91,7 @@ async def _checks() -> dict[str, Check]:
         "database": _check_database,
         "storage": _check_storage,
         "workflows": _check_workflows,
+        "access": _check_access,
     }
     verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))
     return dict(zip(checks, verdicts, strict=True))

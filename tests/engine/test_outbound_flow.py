@@ -98,8 +98,10 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
     platforms.mkdir()
     ddh = (REPO / "platforms" / "ddh.yaml").read_text()
     callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
-    (platforms / "ddh.yaml").write_text(ddh + callback + "api_key_setting: DDH_API_KEY\n")
-    hub = ddh.replace("platform_id: ddh", "platform_id: hub") + "api_key_setting: HUB_API_KEY\n"
+    (platforms / "ddh.yaml").write_text(ddh + callback)  # its key: DAGMASTER_DDH_API_KEY
+    hub = ddh.replace("platform_id: ddh", "platform_id: hub").replace(
+        "DAGMASTER_DDH_API_KEY", "HUB_API_KEY"
+    )
     (platforms / "hub.yaml").write_text(hub)
     with fresh_catalog(embedded_pg) as db:
         env = {
@@ -112,7 +114,7 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
             "DAGMASTER_CALLBACK_TIMEOUT_SECONDS": "5",
             "DAGMASTER_ACCESS": "keys",
             "DAGMASTER_REVIEWER_KEY": REVIEWER["X-Dagmaster-Key"],
-            "DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
+            "DAGMASTER_DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
             "HUB_API_KEY": HUB_KEY["X-Dagmaster-Key"],
         }
         with run_devhost(REPO, data_dir / "devhost", env=env) as host:
