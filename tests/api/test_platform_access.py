@@ -5,6 +5,9 @@ cannot authenticate, changes nothing in open mode, and readyz names it."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +15,11 @@ from typing import Any
 
 import pytest
 
+import application.assets
 import wiring
 from adapters.catalog import AssetCatalog, CallbackCatalog, StacCatalog
 from api import contract
+from domain.access import REVIEWER_ROLE
 from domain.assets import asset_id_for
 from tests.api.support import call
 from tests.catalog.builders import a_job, a_stac_item
@@ -343,3 +348,105 @@ def test_every_keyed_route_refuses_a_caller_without_a_credential(
         headers={"X-Dagmaster-Key": "nobody's"},
     )
     assert status == 401, (op.name, body)
+
+
+# Entra (DAGMASTER_ACCESS=entra): the caller is App Service Authentication's principal ------
+
+DDH_APP = "0f5c2a8e-1b7d-4e39-9a61-3c2d8e4f7a10"
+HUB_APP = "7d9e4b21-6c3a-4f85-b0d2-9e1a5c7f3b64"
+ROLE_URI = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+
+
+def principal(*claims: tuple[str, str]) -> dict[str, str]:
+    """The headers App Service Authentication sends for a token with ``claims``."""
+    body = {
+        "auth_typ": "aad",
+        "claims": [{"typ": t, "val": v} for t, v in claims],
+        "name_typ": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+        "role_typ": ROLE_URI,
+    }
+    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(body).encode()).decode()}
+
+
+@pytest.fixture
+def entra(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ddh and hub with app registrations; App Service Authentication enabled."""
+    folder = Path(os.environ["DAGMASTER_PLATFORMS_DIR"])
+    for name, app in (("ddh", DDH_APP), ("hub", HUB_APP)):
+        path = folder / f"{name}.yaml"
+        path.write_text(path.read_text() + f"entra_app_id: {app}\n")
+    wiring.platforms.cache_clear()
+    monkeypatch.setenv("DAGMASTER_ACCESS", "entra")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+
+
+def test_entra_a_platforms_service_principal_sees_only_its_own_asset_and_jobs(
+    world: World, entra: None
+) -> None:
+    hub = principal(("appid", HUB_APP), ("idtyp", "app"))
+    theirs = call("get_asset", "a", route_params={"asset_id": world.ddh_asset}, headers=hub)
+    mine = call("get_asset", "a", route_params={"asset_id": world.hub_asset}, headers=hub)
+    assert (theirs[0], mine[0]) == (404, 200)
+    assert _job_ids(hub) == {"job-hub", "job-hub-publish"}
+    assert _read_job("get_job", "j", world.ddh_job, hub) == 404
+
+
+def test_entra_a_platform_submits_for_itself_only(world: World, entra: None) -> None:
+    body = {
+        "platform_id": "ddh",
+        "identifiers": {"dataset_id": "d", "resource_id": "r"},
+        "data_type": "raster",
+        "source": {"container": "raw", "blob_path": "a.tif"},
+    }
+    hub = principal(("azp", HUB_APP))
+    status, answer = _post("platform_submit", body, hub, client=RecordingClient())
+    assert status == 403 and "cannot submit for 'ddh'" in answer["error"]
+
+
+def test_entra_the_reviewer_role_reviews_and_reads_everything(
+    world: World, entra: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(application.assets, "WAIT_SECONDS", 0.0)  # answer "pending" at once
+    reviewer = principal(
+        ("appid", "04b07795-8ddb-461a-bbee-02f9e1bf7b46"), (ROLE_URI, REVIEWER_ROLE)
+    )
+    assert _job_ids(reviewer) == {"job-ddh", "job-hub", "job-hub-publish", "job-operator"}
+    client = RecordingClient()
+    approve = {"reason": "fine", "by": "ana"}
+    params = {"asset_id": world.ddh_asset, "ordinal": "1"}
+    status, _ = _post("approve_version", approve, reviewer, route_params=params, client=client)
+    assert status == 202
+    assert [name for name, _, _ in client.started] == ["asset_command"]
+    ddh = principal(("appid", DDH_APP))
+    by_platform = _post("approve_version", approve, ddh, route_params=params, client=client)
+    assert by_platform[0] == 403
+    assert len(client.started) == 1
+
+
+def test_entra_a_principal_of_no_platform_or_role_or_none_at_all_is_401(
+    world: World, entra: None
+) -> None:
+    for headers in ({}, principal(("appid", "someone-else")), {"X-MS-CLIENT-PRINCIPAL": "%%"}):
+        status, body = call("list_assets", "api/assets", headers=headers)
+        assert status == 401, headers
+        assert REVIEWER_ROLE in body["error"]
+
+
+def test_entra_without_app_service_authentication_trusts_no_principal_header(
+    world: World, entra: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEBSITE_AUTH_ENABLED")
+    forged = principal(("appid", HUB_APP), (ROLE_URI, REVIEWER_ROLE))
+    assert call("list_assets", "api/assets", headers=forged)[0] == 401
+    from api.health import _check_access
+
+    check = _check_access(1.0)
+    assert check["ok"] is False and "WEBSITE_AUTH_ENABLED" in check["everybody"]
+
+
+def test_entra_readyz_names_the_platform_without_an_app_registration(
+    world: World, entra: None
+) -> None:
+    from api.health import _check_access
+
+    assert _check_access(1.0)["platforms"] == {"quiet": "no entra_app_id"}
