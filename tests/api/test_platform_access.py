@@ -251,10 +251,11 @@ def test_approval_nodes_and_direct_job_submission_are_for_reviewers(
     client = RecordingClient()
     params = {"job_id": world.ddh_job, "node_id": "review"}
     decision = {"approved": True, "by": "ddh"}
-    decided = _post("approve_node", decision, DDH, route_params=params, client=client)
     job = {"workflow_id": "echo_test", "inputs": {}}
-    submitted = _post("submit_job", job, DDH, client=client)
-    assert (decided[0], submitted[0]) == (403, 403)
+    for platform in (DDH, HUB):  # its own asset's job, and another platform's
+        decided = _post("approve_node", decision, platform, route_params=params, client=client)
+        submitted = _post("submit_job", job, platform, client=client)
+        assert (decided[0], submitted[0]) == (403, 403)
     assert "reviewers and operators" in submitted[1]["error"]
     assert client.started == [] and client.events == []
     unknown = {"workflow_id": "no_such_workflow", "inputs": {}}
