@@ -153,7 +153,8 @@ def send_callback(message: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="message", activity=START_PUBLICATION)
 @bp.durable_client_input(client_name="client")
 async def start_publication(message: dict[str, Any], client: df.DurableOrchestrationClient) -> str:
-    """Start a publish_asset or unpublish_asset job (once: its id comes from the revision)."""
+    """Start a publish_asset or unpublish_asset job (once: its id comes from the revision).
+    It reports its end to the asset like a version's job, which decides what it means."""
     publication = PublicationJob.model_validate(message)
     start = StartAssetJob(
         asset_id=publication.asset_id,
@@ -161,4 +162,4 @@ async def start_publication(message: dict[str, Any], client: df.DurableOrchestra
         job_id=publication.job_id,
         job=AssetJob(workflow_id=publication.workflow_id, inputs=publication.inputs),
     )
-    return await start_job(start, client, reports=False)
+    return await start_job(start, client)

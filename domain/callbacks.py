@@ -35,6 +35,7 @@ class EventType(StrEnum):
     REJECTED = "version.rejected"
     PUBLISHED = "asset.published"
     UNPUBLISHED = "asset.unpublished"
+    PUBLICATION_FAILED = "asset.publication_failed"
     DELETED = "asset.deleted"
 
 
