@@ -59,8 +59,13 @@ class PublicationJob(BaseModel):
 
 
 class Outbound(BaseModel):
+    """What to send and start. ``events_first``: record the events before starting the job, so
+    they precede whatever the job's end sends (an outcome of the previous machine started the
+    job first, and replays keep that order)."""
+
     events: list[VersionEvent] = []
     publication: PublicationJob | None = None
+    events_first: bool = True
 
 
 def outbound_for(outcome: Outcome) -> Outbound:
@@ -200,7 +205,7 @@ def _legacy_outbound(outcome: Outcome, state: AssetState) -> Outbound:
         if publication is not None and t in (EventType.PUBLISHED, EventType.UNPUBLISHED):
             outputs = {"job_id": publication.job_id, "workflow_id": publication.workflow_id}
         events.append(_event(state, outcome, t, ordinal, outputs=outputs))
-    return Outbound(events=events, publication=publication)
+    return Outbound(events=events, publication=publication, events_first=False)
 
 
 def _legacy_publish(state: AssetState, ordinal: int, revision: int) -> PublicationJob | None:

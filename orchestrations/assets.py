@@ -25,7 +25,7 @@ from domain.names import (
     START_ASSET_JOB,
     START_PUBLICATION,
 )
-from domain.outbound import outbound_for
+from domain.outbound import Outbound, outbound_for
 from entities.asset import OPERATION
 
 bp = df.Blueprint()
@@ -56,12 +56,20 @@ def asset_command(context: df.DurableOrchestrationContext) -> Generator[Any, Any
 def _outbound(
     context: df.DurableOrchestrationContext, outcome: Outcome
 ) -> Generator[Any, Any, None]:
-    """The hook of B2B outbound (domain.outbound): callback events, publish or unpublish."""
+    """The hook of B2B outbound (domain.outbound): callback events, publish or unpublish, in
+    the order the outcome says (it is in the history, so a replay keeps the order it began
+    with: see "Changing an orchestration" in the README)."""
     outbound = outbound_for(outcome)
+    if outbound.events and outbound.events_first:
+        yield from _emit(context, outbound)
     if outbound.publication is not None:
         yield context.call_activity_with_retry(
             START_PUBLICATION, _RETRY, outbound.publication.model_dump(mode="json")
         )
-    if outbound.events:
-        emit = EmitCallbacks(events=outbound.events)
-        yield context.call_activity_with_retry(EMIT_CALLBACKS, _RETRY, emit.model_dump(mode="json"))
+    if outbound.events and not outbound.events_first:
+        yield from _emit(context, outbound)
+
+
+def _emit(context: df.DurableOrchestrationContext, outbound: Outbound) -> Generator[Any, Any, None]:
+    emit = EmitCallbacks(events=outbound.events)
+    yield context.call_activity_with_retry(EMIT_CALLBACKS, _RETRY, emit.model_dump(mode="json"))

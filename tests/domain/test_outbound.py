@@ -161,6 +161,12 @@ def test_withdrawing_the_published_version_republishes_the_older_approved_one():
     assert outbound_for(outcome).publication.inputs["version_ordinal"] == 1
 
 
+def test_events_are_recorded_before_the_job_starts_so_they_precede_what_its_end_sends():
+    state, _ = publication_done(public())
+    _, outcome = apply(state, delete())
+    assert outbound_for(outcome).events_first
+
+
 def test_publication_events_keep_their_ids_when_decided_again():
     _, outcome = publication_done(public())
     assert outbound_for(outcome).events == outbound_for(outcome).events
@@ -177,6 +183,7 @@ def test_an_outcome_of_the_previous_machine_keeps_its_decisions():
     legacy = outcome.model_copy(update={"event": event})
     decided = outbound_for(legacy)
     assert decided.publication.workflow_id == "publish_asset"
+    assert not decided.events_first  # the job was started before the events were recorded
     assert _types(legacy) == ["asset.published"]
     assert decided.events[0].outputs == {
         "job_id": decided.publication.job_id,
