@@ -123,9 +123,12 @@ class CallbackCatalog:
     def close_if_idle(self, asset_id: str, generation: int) -> str | None:
         """For the runner ``generation`` about to end: the oldest pending event if one arrived
         (it must go on), else None, and the runner is closed (a later wake-up starts the next
-        generation). A runner of an older generation closes nothing."""
+        generation). A runner of an older generation (its close retried after a newer one
+        opened) gets None and closes nothing: it ends, and only the newer one sends."""
         with self._pool.connection() as conn, conn.cursor() as cur:
             current, _ = self._lock_runner(cur, asset_id)
+            if current != generation:
+                return None  # closed before (a retried call): the newer generation sends
             pending = cur.execute(
                 b"SELECT event_id FROM callback_deliveries WHERE asset_id = %s"
                 b" AND status = 'pending' ORDER BY seq LIMIT 1",
@@ -133,12 +136,10 @@ class CallbackCatalog:
             ).fetchone()
             if pending is not None:
                 return str(pending[0])
-            if current == generation:
-                cur.execute(
-                    b"UPDATE callback_runners SET open = false, updated_at = now()"
-                    b" WHERE asset_id = %s",
-                    (asset_id,),
-                )
+            cur.execute(
+                b"UPDATE callback_runners SET open = false, updated_at = now() WHERE asset_id = %s",
+                (asset_id,),
+            )
             return None
 
     @staticmethod

@@ -71,8 +71,7 @@ def test_a_runner_of_an_older_generation_closes_nothing(catalog_db):
     catalog.close_if_idle("ddh-a", 0)
     _enqueue(catalog, "evt_1")
     assert catalog.runner_to_wake("ddh-a") == 1
-    catalog.record_attempt("evt_1", 1, 204, None, "delivered")
-    assert catalog.close_if_idle("ddh-a", 0) is None  # generation 0 ends ...
+    assert catalog.close_if_idle("ddh-a", 0) is None  # generation 0 ends, even with evt_1 ...
     assert catalog.runner_to_wake("ddh-a") == 1  # ... and generation 1 stays open
 
 
