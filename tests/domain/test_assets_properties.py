@@ -15,6 +15,8 @@ from domain.assets import (
     PublicationStatus,
     asset_id_for,
 )
+from domain.callbacks import EventType
+from domain.outbound import outbound_for
 from tests.domain import asset_support as s
 
 
@@ -89,6 +91,21 @@ def test_any_command_sequence_keeps_the_invariants(sequence):
         for v in state.versions:
             if v.approval is not Approval.PENDING:
                 assert v.processing is Processing.COMPLETED
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_published_and_unpublished_are_only_announced_for_the_current_target(sequence):
+    # From a public asset whose publish job runs, so that job ends race the commands.
+    state: AssetState | None = s.public()
+    for choice, ordinal, ok, _ in sequence:
+        outcome = decide(state, _command(state, choice, ordinal, ok))
+        state = outcome.state or state
+        for event in outbound_for(outcome).events:
+            if event.type is EventType.PUBLISHED:
+                assert event.version_ordinal == state.public_ordinal is not None
+            if event.type is EventType.UNPUBLISHED:
+                assert state.public_ordinal is None
 
 
 @settings(max_examples=100, deadline=None)
