@@ -87,6 +87,11 @@ def reports_to_asset(asset_id: str | None, parent_job_id: str | None) -> bool:
     return asset_id is not None and parent_job_id is None
 
 
+def report_instance_id(job_id: str, kind: str) -> str:
+    """The `asset_command` instance that carries a job's start or end report to its asset."""
+    return f"{job_id}:asset:{kind}"
+
+
 def job_started_report(asset_id: str, job_id: str, at: datetime) -> AssetCommandInput:
     command = JobStarted(command_id=f"{job_id}:started", at=at, by=SYSTEM_ACTOR, job_id=job_id)
     return AssetCommandInput(asset_id=asset_id, command=command)
