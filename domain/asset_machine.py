@@ -325,12 +325,16 @@ def _publishable(v: VersionState) -> bool:
     )
 
 
-def _start_publication(state: AssetState, at: datetime, revision: int) -> Publication:
+def _start_publication(
+    state: AssetState, at: datetime, revision: int, was_public: int | None = None
+) -> Publication:
     """The job that makes ``public_ordinal`` public (or takes everything down), recorded as
-    running; a version without an indexed STAC item cannot be published (failed at once)."""
+    running; a version without an indexed STAC item cannot be published (failed at once).
+    An unpublish names the version the last publication made public (else ``was_public``:
+    an asset from before publications were recorded)."""
     target = state.public_ordinal
     if target is None:
-        previous = state.publication.aim if state.publication else None
+        previous = state.publication.aim if state.publication else was_public
         kind = PublicationKind.UNPUBLISH
         job = publication_job_id(kind, state.asset_id, revision)
         pub = Publication(kind=kind, job_id=job, ordinal=previous, started_at=at, revision=revision)
@@ -368,13 +372,14 @@ def _follow_target(state: AssetState, at: datetime, revision: int) -> dict[str, 
     target = _target(state)
     if target == state.public_ordinal:
         return {}
-    details: dict[str, Any] = {"public_ordinal": {"from": state.public_ordinal, "to": target}}
+    was_public = state.public_ordinal
+    details: dict[str, Any] = {"public_ordinal": {"from": was_public, "to": target}}
     state.public_ordinal = target
     running = (
         state.publication is not None and state.publication.status is PublicationStatus.RUNNING
     )
     if not running:
-        started = _start_publication(state, at, revision)
+        started = _start_publication(state, at, revision, was_public)
         details["publication_started"] = started.model_dump(mode="json")
     return details
 

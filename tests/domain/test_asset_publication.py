@@ -6,6 +6,7 @@ from domain.assets import Approval, Clearance, PublicationKind, PublicationStatu
 from tests.domain.asset_support import (
     apply,
     approve,
+    clearance,
     finished,
     processed,
     public,
@@ -119,3 +120,10 @@ def test_job_start_reports_of_publication_jobs_change_nothing():
     state = public()
     outcome = decide(state, started(state.publication.job_id))
     assert not outcome.changed
+
+
+def test_an_asset_public_before_publications_were_recorded_unpublishes_its_public_version():
+    state, _ = publication_done(public())
+    legacy = state.model_copy(update={"publication": None})  # as stored by the old machine
+    state, _ = apply(legacy, clearance("cleared"))
+    assert (state.publication.kind, state.publication.ordinal) == (PublicationKind.UNPUBLISH, 1)
