@@ -31,6 +31,7 @@ from domain.access import (
     read_principal,
     unidentifiable,
 )
+from domain.platforms import PlatformDefinition, PlatformValidationError
 
 _caller: ContextVar[Caller] = ContextVar("dagmaster_caller", default=OPEN)
 Handler = Callable[..., Awaitable[func.HttpResponse]]
@@ -40,7 +41,21 @@ def caller_of(req: func.HttpRequest, settings: PlatformAccessSettings) -> Caller
     """Who sends ``req`` (None: nobody the settings know)."""
     if settings.mode == "open":
         return OPEN
-    registry = wiring.platforms().all()
+    try:
+        registry = wiring.platforms().all()
+    except PlatformValidationError:
+        # Reviewers are identified without the registry, so they can still read and act
+        # while it is broken; a platform's caller gets the registry's own error (503).
+        reviewer = _identify(req, settings, [])
+        if reviewer is None:
+            raise
+        return reviewer
+    return _identify(req, settings, registry)
+
+
+def _identify(
+    req: func.HttpRequest, settings: PlatformAccessSettings, registry: list[PlatformDefinition]
+) -> Caller | None:
     if settings.mode == "keys":
         platform_keys = {
             p.platform_id: settings.platform_key(p.api_key_setting)

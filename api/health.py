@@ -1,5 +1,5 @@
-"""Probes: `livez` (the process answers), `readyz` (database, storage, workflows and who can
-authenticate), `health`.
+"""Probes: `livez` (the process answers), `readyz` (database, storage, workflows, the platform
+registry and who can authenticate), `health`.
 
 They are anonymous, so they say up or down and why in a few words, never how a dependency
 is reached (no user, host, port or database name): the full error goes to the log. Every
@@ -22,6 +22,7 @@ from api.access import unidentifiable_callers
 from api.http import json_response
 from api.models import Probe
 from config.settings import AccessSettings
+from domain.platforms import PlatformValidationError
 
 bp = func.Blueprint()
 log = logging.getLogger("dagmaster.health")
@@ -53,11 +54,27 @@ def _check_workflows(timeout: float) -> Check:
     }
 
 
+def _check_platforms(timeout: float) -> Check:
+    try:
+        wiring.platforms()
+    except PlatformValidationError as exc:
+        problems = [str(p) for p in exc.problems]
+        return {
+            "ok": False,
+            "reason": f"{len(problems)} problem(s) in the registry",
+            "errors": problems,
+        }
+    return {"ok": True}
+
+
 def _check_access(timeout: float) -> Check:
     """Which platforms (or reviewers) cannot authenticate with the current settings: named
     here by platform id, each app setting it misses named in the log only. The others keep
     working."""
-    found, unset = unidentifiable_callers()
+    try:
+        found, unset = unidentifiable_callers()
+    except PlatformValidationError:
+        return {"ok": False, "reason": "no platform can authenticate: the registry is invalid"}
     if found.ok:
         return {"ok": True}
     for platform_id, name in unset.items():
@@ -91,6 +108,7 @@ async def _checks() -> dict[str, Check]:
         "database": _check_database,
         "storage": _check_storage,
         "workflows": _check_workflows,
+        "platforms": _check_platforms,
         "access": _check_access,
     }
     verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))

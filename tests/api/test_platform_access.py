@@ -191,6 +191,34 @@ def test_readyz_says_nothing_of_access_in_open_mode(world: World) -> None:
     assert _check_access(1.0) == {"ok": True}
 
 
+def _break_the_registry() -> None:
+    """ddh.yaml names its key setting twice (a duplicate key): the registry does not load."""
+    ddh = Path(os.environ["DAGMASTER_PLATFORMS_DIR"]) / "ddh.yaml"
+    ddh.write_text(ddh.read_text() + "api_key_setting: SOMETHING\n")
+    wiring.platforms.cache_clear()
+
+
+def test_a_broken_registry_answers_503_naming_file_and_line_never_500(world: World) -> None:
+    _break_the_registry()
+    status, body = call("list_platforms", "api/platforms")
+    assert status == 503
+    assert "ddh.yaml:" in body["error"] and "duplicate key 'api_key_setting'" in body["error"]
+
+
+def test_with_a_broken_registry_reviewers_still_work_and_platforms_get_its_error(
+    world: World, keys: None
+) -> None:
+    _break_the_registry()
+    assert call("list_jobs", "api/jobs", headers=REVIEWER)[0] == 200
+    status, body = call("list_jobs", "api/jobs", headers=HUB)
+    assert status == 503 and "duplicate key" in body["error"]
+    from api.health import _check_access, _check_platforms
+
+    assert _check_platforms(1.0)["ok"] is False
+    assert any("duplicate key" in e for e in _check_platforms(1.0)["errors"])
+    assert _check_access(1.0)["ok"] is False
+
+
 # Jobs ------------------------------------------------------------------------------------
 
 
