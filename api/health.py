@@ -33,7 +33,10 @@ class Check(TypedDict):
 
     ok: bool
     reason: NotRequired[str]  # why it is down, in a few words
-    errors: NotRequired[list[str]]  # the workflow files' problems, with file:line
+    errors: NotRequired[list[str]]  # the workflow or registry files' problems, with file:line
+    platforms: NotRequired[dict[str, str]]  # access: platform id -> why it cannot authenticate
+    reviewers: NotRequired[str]  # access: why reviewers cannot
+    everybody: NotRequired[str]  # access: why nobody can
 
 
 # A check that outlives its timeout keeps its thread until the client gives up; on threads
