@@ -33,6 +33,7 @@ from adapters.postgis.tables import (
     finalize_table,
     replace_chunk,
 )
+from adapters.postgis.views import ReaderRoleMissing, TableMissing
 from handlers.base import HandlerContext, NonRetryableError, RetryableError, registry
 from handlers.vector.ewkb import encode
 from handlers.vector.models import TABLE_PATTERN, ChunkRange, TableTarget
@@ -52,6 +53,10 @@ def postgis() -> Iterator[tuple[psycopg.Connection, str]]:
         raise NonRetryableError(str(exc), kind="postgis_unconfigured") from exc
     except TableNotOwned as exc:
         raise NonRetryableError(str(exc), kind="table_not_owned") from exc
+    except TableMissing as exc:
+        raise NonRetryableError(str(exc), kind="table_missing") from exc
+    except ReaderRoleMissing as exc:
+        raise NonRetryableError(str(exc), kind="reader_role_missing") from exc
     except psycopg.OperationalError as exc:
         raise RetryableError(f"PostGIS unavailable: {exc}", kind="postgis_unavailable") from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +18,7 @@ from handlers.raster.stac import STAC_MEDIA_TYPE, item_record, validate_stac
 from handlers.raster.stac_index import stac_index
 from handlers.raster.storage import output_ref, storage_errors, stored_blob
 from handlers.vector.load import FinalizeResult
-from handlers.vector.models import FieldInfo
+from handlers.vector.models import FieldInfo, safe_identifier
 
 TABLE_MEDIA_TYPE = "application/vnd.postgresql.table"  # no registered type for a SQL table
 PROJ_EXTENSION = "https://stac-extensions.github.io/projection/v1.1.0/schema.json"
@@ -97,7 +98,7 @@ def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
         },
         "assets": {
             "data": {
-                "href": _table_href(table),
+                "href": table_href(table.qualified_name),
                 "type": TABLE_MEDIA_TYPE,
                 "title": f"PostGIS table {table.qualified_name}",
                 "roles": ["data"],
@@ -115,11 +116,19 @@ def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
     return item
 
 
-def _table_href(table: FinalizeResult) -> str:
-    """``postgresql://host:port/db?table=schema.table`` without credentials."""
+def table_href(qualified_name: str) -> str:
+    """``postgresql://host:port/db?table=schema.table`` without credentials (a table or a
+    view)."""
     url = wiring.postgis_settings().url or ""
     if url == "catalog" or not url:
-        return f"postgresql:///?table={table.qualified_name}#{ENV_URL}"
+        return f"postgresql:///?table={qualified_name}#{ENV_URL}"
     parts = conninfo_to_dict(url)
     host, port, db = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
-    return f"postgresql://{host}:{port}/{db}?table={table.qualified_name}"
+    return f"postgresql://{host}:{port}/{db}?table={qualified_name}"
+
+
+def href_table(href: str) -> tuple[str, str] | None:
+    """The ``(schema, table)`` a `table_href` names, or None."""
+    names = parse_qs(urlsplit(href).query).get("table", [])
+    schema, dot, table = names[0].partition(".") if names else ("", "", "")
+    return (schema, table) if dot and safe_identifier(schema) and safe_identifier(table) else None
