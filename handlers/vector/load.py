@@ -36,6 +36,7 @@ from adapters.postgis.tables import (
 from adapters.postgis.views import ReaderRoleMissing, TableMissing
 from handlers.base import HandlerContext, NonRetryableError, RetryableError, registry
 from handlers.vector.ewkb import encode
+from handlers.vector.geometry import NonFiniteCoordinates, non_finite_message
 from handlers.vector.models import TABLE_PATTERN, ChunkRange, TableTarget
 from handlers.vector.source import SourceParams, open_source
 
@@ -133,7 +134,14 @@ def vector_load_chunk(params: LoadChunkParams, ctx: HandlerContext) -> ChunkResu
         )
     ctx.report_progress(30, f"read {chunk.count} features")
     transformer = _transformer(params.source_srid, params.target_srid)
-    encoded = encode(batch.wkb, params.geometry_type, params.target_srid, transformer)
+    try:
+        encoded = encode(batch.wkb, params.geometry_type, params.target_srid, transformer)
+    except NonFiniteCoordinates as exc:
+        raise NonRetryableError(
+            f"{params.container}/{params.blob_path} layer '{layer}': "
+            f"{non_finite_message(exc.rows, chunk.offset)}",
+            kind="invalid_coordinates",
+        ) from exc
     payload = _csv(chunk, encoded.hexes, params, batch.columns)
     ctx.report_progress(60, "copying into PostGIS")
     with postgis() as (conn, schema):
