@@ -58,6 +58,12 @@ def postgis() -> Iterator[tuple[psycopg.Connection, str]]:
         raise NonRetryableError(str(exc), kind="table_missing") from exc
     except ReaderRoleMissing as exc:
         raise NonRetryableError(str(exc), kind="reader_role_missing") from exc
+    except psycopg.errors.DependentObjectsStillExist as exc:
+        raise NonRetryableError(
+            f"the table is published (a view shows it), so it cannot be replaced: {exc}; "
+            "load into another table, or unpublish first",
+            kind="table_published",
+        ) from exc
     except psycopg.OperationalError as exc:
         raise RetryableError(f"PostGIS unavailable: {exc}", kind="postgis_unavailable") from exc
 

@@ -206,3 +206,11 @@ def test_a_version_with_other_columns_replaces_the_view_in_one_transaction(
         assert publish_view(conn, schema, "t", table="t_v2", **target) == ["ogc_fid", "geom", "b"]
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
         conn.commit()
+
+
+def test_a_published_version_s_table_cannot_be_replaced_by_another_job(versions):
+    publish(versions, 1)
+    target = {"table": asset_table(ASSET, 1), "geometry_type": "MultiPolygon", "fields": []}
+    with pytest.raises(NonRetryableError, match="the table is published") as e:
+        run("vector_plan_chunks", {**target, "feature_count": 1}, LocalContext(job_id="job-x"))
+    assert e.value.kind == "table_published"
