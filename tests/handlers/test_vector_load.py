@@ -204,3 +204,16 @@ def test_csv_geojson_and_geoparquet_load_in_chunks_with_their_geometries(
     back = shapely.from_wkb(bytes(loaded[210][2]))
     assert shapely.get_num_interior_rings(shapely.get_geometry(back, 0)) == 1
     assert shapely.equals_exact(back, expected, tolerance=1e-9)
+
+
+def test_a_version_table_name_of_the_full_63_bytes_loads_and_finalizes(
+    store: BlobStore, tmp_path: Path, vector_schema: str, postgis
+):
+    from domain.assets import MAX_IDENTIFIER, asset_id_for, asset_table
+
+    table = asset_table(asset_id_for("p" * 40, ["id"], {"id": "x"}), 99_999_999)
+    assert len(table) == MAX_IDENTIFIER
+    path = samples.write(samples.points(25), tmp_path / "long.gpkg", "GPKG")
+    _, _, _, final = load_all(upload(store, path), table, chunk_size=10)
+    assert (final["table"], final["feature_count"]) == (table, 25)
+    assert len(rows(postgis.url, vector_schema, table, "ogc_fid")) == 25
