@@ -172,6 +172,13 @@ def view_rows(postgis, asset_id: str) -> int | None:
         ).fetchone()[0]
 
 
+def public_item(engine: Engine, asset_id: str, title_end: str) -> dict | None:
+    answer = engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+    item = answer.json()["item"] if answer.status_code == 200 else None
+    data = (item or {}).get("assets", {}).get("data", {})
+    return item if data.get("title", "").endswith(title_end) else None
+
+
 def submit_version(engine: Engine, folder: Path, n: int, rows: int, seed: int) -> dict:
     """Submit DDH version ``n`` of the roads asset (``rows`` parcels) and wait until the
     asset has it processed; its status and job."""
@@ -206,6 +213,9 @@ def ddh_versions(engine, workers, postgis, tmp_path_factory) -> dict:
     seen["view_before_v2_approved"] = view_rows(postgis, asset_id)
     review(engine, asset_id, "versions/2/approve")
     wait_until(lambda: view_rows(postgis, asset_id) == 80, 120, "the view to move to v2")
+    seen["public_item"] = wait_until(
+        lambda: public_item(engine, asset_id, "(version 2)"), 60, "the public item of v2"
+    )
     review(engine, asset_id, "clearance/cleared")
     wait_until(lambda: view_rows(postgis, asset_id) is None, 120, "the view to be dropped")
     return {**seen, "asset_id": asset_id}
@@ -233,7 +243,12 @@ def test_publishing_moves_the_asset_s_view_to_the_approved_version_and_clearing_
     ddh_versions, postgis
 ):
     # The fixture waited for each step: v1's rows, then v2's, then no view; the tables stay.
+    from domain.assets import asset_view
+    from handlers.vector.stac import href_table
+
     asset_id = ddh_versions["asset_id"]
+    data = ddh_versions["public_item"]["assets"]["data"]
+    assert href_table(data["href"]) == (PUBLIC_SCHEMA, asset_view(asset_id))
     assert view_rows(postgis, asset_id) is None
     assert len(table_rows(postgis, asset_table(asset_id, 2), "ogc_fid")) == 80
 
