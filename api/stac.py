@@ -1,7 +1,10 @@
-"""Read the STAC item index: `/api/stac/items` and `/api/stac/collections/{c}/items/{id}`.
+"""Read the STAC index: `/api/stac/items`, `/api/stac/collections/{c}/items/{id}` and
+`/api/stac/collections/{c}`.
 
-Both return index records: the item JSON under ``item`` with the job and node that wrote it,
-its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`.
+Item routes return index records: the item JSON under ``item`` with the job and node that
+wrote it, its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`. The
+collection route returns a registered collection's document under ``document`` and where it
+is stored (``href``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import azure.functions as func
 
 import wiring
 from adapters.catalog import StacCatalog, StacItemPage, StacItemRecord
+from adapters.catalog.models import StacCollectionRecord
 from adapters.catalog.stac import BBox, check_bbox
 from api import contract
 from api.http import BadRequest, NotFound, json_errors, json_response, parse_query
@@ -78,4 +82,15 @@ async def get_stac_item(req: func.HttpRequest) -> func.HttpResponse:
     record = await asyncio.to_thread((await _stac()).get_item, collection, item_id)
     if record is None:
         raise NotFound(f"unknown STAC item '{item_id}' in collection '{collection}'")
+    return json_response(record)
+
+
+@contract.route(bp, "GET", "api/stac/collections/{collection}", StacCollectionRecord, errors=(404,))
+@json_errors
+async def get_stac_collection(req: func.HttpRequest) -> func.HttpResponse:
+    """One registered STAC collection's document (404 if none is registered)."""
+    collection = req.route_params["collection"]
+    record = await asyncio.to_thread((await _stac()).get_collection, collection)
+    if record is None:
+        raise NotFound(f"unknown STAC collection '{collection}'")
     return json_response(record)
