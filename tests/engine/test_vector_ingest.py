@@ -280,3 +280,15 @@ def test_100k_points_load_exactly_once_when_a_worker_is_killed_mid_chunk(
     assert len(loaded) == n
     assert [r[0] for r in loaded] == list(range(n))
     assert all(r[1] == r[0] and r[2] == f"p{r[0]}" for r in loaded)
+
+
+def test_the_vector_items_collection_is_registered_and_readable(engine, ddh_versions):
+    item = ddh_versions["v2"]["job"]["output"]["result"]["stac_item"]["item"]
+    answer = engine.call("GET", f"/api/stac/collections/{item['collection']}")
+    assert answer.status_code == 200, answer.text
+    record = answer.json()
+    link = next(x["href"] for x in item["links"] if x["rel"] == "collection")
+    assert record["href"] == link
+    west, south, east, north = record["document"]["extent"]["spatial"]["bbox"][0]
+    assert west <= item["bbox"][0] and east >= item["bbox"][2]
+    assert south <= item["bbox"][1] and north >= item["bbox"][3]
