@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.jobs import JobStartMessage
+from domain.jobs import ORCHESTRATOR_REVISION, EngineOptions, JobStartMessage
 from domain.loader import load_workflow_text
 from domain.snapshot import pin
 from domain.tasks import TaskId, TaskResult
@@ -23,9 +23,11 @@ nodes:
 """
 
 
-def start_job(text: str = WORKFLOW) -> Replay:
+def start_job(text: str = WORKFLOW, revision: int = ORCHESTRATOR_REVISION) -> Replay:
+    """A job of the workflow ``text``, started as new jobs are (``revision``)."""
     pinned = pin(load_workflow_text(text), lambda *_: None)
-    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={})
+    engine = EngineOptions(orchestrator_revision=revision)
+    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={}, engine=engine)
     return Replay("job_orchestrator", start.model_dump(mode="json"))
 
 
