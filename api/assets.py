@@ -398,7 +398,10 @@ async def approve_version(
 async def reject_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Reject a version {by?, reason, request_id?}: only once its processing completed."""
+    """Reject a version {by?, reason, request_id?}: once its processing completed, or withdraw
+    its approval (which unpublishes it if it was the published version).
+
+    409 names the version's state and what is allowed."""
     return await _review(req, client, "reject", _ordinal(req))
 
 
