@@ -45,7 +45,12 @@ class JobRun:
             max_fan_out=start.engine.max_fan_out,
         )
         self.work = Work(
-            context, start.job_id, start.engine, start.workflow, asset_id=start.asset_id
+            context,
+            start.job_id,
+            start.engine,
+            start.workflow,
+            asset_id=start.asset_id,
+            heavy_starts=True,
         )
         self.recorder = Recorder(context, self.work, start.job_id)
 

@@ -43,9 +43,16 @@ from domain.outcomes import (
     sub_workflow_failed,
     task_not_run,
     task_outcome,
+    task_started,
 )
 from domain.snapshot import PinnedWorkflow
-from domain.tasks import ReplyTo, TaskId, TaskMessage, task_event_name
+from domain.tasks import (
+    ReplyTo,
+    TaskId,
+    TaskMessage,
+    task_event_name,
+    task_started_event_name,
+)
 from domain.timeline_writes import NewWork
 
 Interpret = Callable[[TaskBase], list[Result]]
@@ -75,14 +82,18 @@ class Work:
         workflow: PinnedWorkflow | None = None,
         *,
         asset_id: str | None = None,
+        heavy_starts: bool = False,
     ) -> None:
         """``workflow`` pins the sub-workflows a `sub_workflow` node may run, and ``asset_id``
-        is handed down to them (jobs only)."""
+        is handed down to them (jobs only). With ``heavy_starts`` heavy tasks report when the
+        worker starts them (`NodeStarted`): jobs, not fan-out batches, whose event numbers
+        are reserved per child without it."""
         self.context = context
         self.job_id = job_id
         self.engine = engine
         self.workflow = workflow
         self.asset_id = asset_id
+        self.heavy_starts = heavy_starts
         self.pending: dict[TaskBase, Pending] = {}
         self.settled: list[Result] = []  # results known without waiting for a task
         self.child_instances: dict[TaskBase, str] = {}  # sub-orchestration task → instance id
@@ -201,6 +212,7 @@ class Work:
 
     def _heavy(self, d: RunHeavyTask) -> None:
         event_name = task_event_name(d.node_id, d.attempt)
+        started_name = task_started_event_name(d.node_id, d.attempt) if self.heavy_starts else None
         message = TaskMessage(
             task_id=TaskId(job_id=self.job_id, node_id=d.node_id, attempt=d.attempt),
             handler=d.handler,
@@ -210,6 +222,7 @@ class Work:
                 instance_id=self.context.instance_id,
                 event_name=event_name,
                 task_hub=self.engine.task_hub,
+                started_event_name=started_name,
             ),
             large_output_bytes=self.engine.large_output_bytes,
         )
@@ -223,7 +236,14 @@ class Work:
             return []
 
         self.add_activity(sent, Pending(d.node_id, on_sent))
-        self._race(d, result, lambda t: [task_outcome(d, t.result)], [sent])
+        partners = [sent]
+        if started_name is not None:
+            # An external event wait schedules nothing the history records, so waiting for
+            # it too replays the same for jobs started before it existed.
+            started = self.context.wait_for_external_event(started_name)
+            self.add_wait(started, Pending(d.node_id, lambda t: [task_started(d, t.result)]))
+            partners.append(started)
+        self._race(d, result, lambda t: [task_outcome(d, t.result)], partners)
 
     def _approval(self, d: WaitForApproval) -> None:
         event = self.context.wait_for_external_event(d.event_name)
