@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient
 
@@ -98,8 +99,10 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
     platforms.mkdir()
     ddh = (REPO / "platforms" / "ddh.yaml").read_text()
     callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
-    (platforms / "ddh.yaml").write_text(ddh + callback + "api_key_setting: DDH_API_KEY\n")
-    hub = ddh.replace("platform_id: ddh", "platform_id: hub") + "api_key_setting: HUB_API_KEY\n"
+    (platforms / "ddh.yaml").write_text(ddh + callback)  # its key: DAGMASTER_DDH_API_KEY
+    hub = ddh.replace("platform_id: ddh", "platform_id: hub").replace(
+        "DAGMASTER_DDH_API_KEY", "HUB_API_KEY"
+    )
     (platforms / "hub.yaml").write_text(hub)
     with fresh_catalog(embedded_pg) as db:
         env = {
@@ -112,11 +115,12 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
             "DAGMASTER_CALLBACK_TIMEOUT_SECONDS": "5",
             "DAGMASTER_ACCESS": "keys",
             "DAGMASTER_REVIEWER_KEY": REVIEWER["X-Dagmaster-Key"],
-            "DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
+            "DAGMASTER_DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
             "HUB_API_KEY": HUB_KEY["X-Dagmaster-Key"],
         }
         with run_devhost(REPO, data_dir / "devhost", env=env) as host:
-            running = Engine(host, env)
+            # the engine's own reads (jobs, STAC) as a reviewer; each test names its caller
+            running = Engine(host, env, headers={"X-Dagmaster-Key": REVIEWER["X-Dagmaster-Key"]})
             source = data_dir / "rgb.tif"
             make_geotiff(source)
             raw = blobs(running).get_container_client("raw")
@@ -169,7 +173,8 @@ def wait_event(receiver: Receiver, asset_id: str, type_: str, timeout: float = 1
 
 
 def public_item(engine: Engine, asset_id: str) -> Any:
-    return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+    """The public STAC item, read as the other platform: the public collection is everyone's."""
+    return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}", headers=HUB_KEY)
 
 
 def deliveries(engine: Engine, asset_id: str) -> list[dict[str, Any]]:
@@ -348,7 +353,7 @@ def ddh_asset(engine: Engine) -> dict[str, Any]:
 
 
 def test_a_call_without_a_key_is_refused_with_401(engine, ddh_asset):
-    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}")
+    response = httpx.get(f"{engine.url}/api/assets/{ddh_asset['asset_id']}", timeout=30)
     assert response.status_code == 401
     assert "x-dagmaster-key" in response.json()["error"]
 
@@ -369,6 +374,14 @@ def test_another_platform_cannot_read_the_asset_or_its_request(engine, ddh_asset
         f"/api/platform/status/{request_id}",
     ):
         assert engine.call("GET", path, headers=HUB_KEY).status_code == 404, path
+
+
+def test_another_platform_cannot_read_the_assets_job_which_its_own_platform_can(engine, ddh_asset):
+    path = f"/api/jobs/{ddh_asset['job_id']}"
+    assert engine.call("GET", path, headers=HUB_KEY).status_code == 404
+    assert engine.call("GET", path, headers=DDH_KEY).status_code == 200
+    listed = engine.call("GET", "/api/jobs", headers=HUB_KEY).json()["items"]
+    assert ddh_asset["job_id"] not in {j["job_id"] for j in listed}
 
 
 def test_another_platform_does_not_see_the_asset_in_listings(engine, ddh_asset):

@@ -1,5 +1,6 @@
-"""The Bicep sets what the code reads: every setting of the code's catalogue (`config.SETTINGS`)
-is set for each process that reads it, or left at a default infra/README.md names.
+"""The Bicep sets what the code reads: every setting of the code's catalogue (`config.SETTINGS`,
+and the app settings the shipped platform registry names: `config.shipped_settings`) is set
+for each process that reads it, or left at a default infra/README.md names.
 
 Whoever adds a setting to the code sees this fail with the setting's name until they add it
 to infra/app/functionapp.bicep or infra/app/worker.bicep (or document its default).
@@ -7,14 +8,14 @@ to infra/app/functionapp.bicep or infra/app/worker.bicep (or document its defaul
 
 from pathlib import Path
 
-from config import SETTINGS
+from config import shipped_settings
 from tests.infra.bicep import INFRA, parse, string_value, variable, walk
 from tests.infra.conftest import Break, copy_infra
 from tests.infra.contract import CatalogueEntry, settings_problems
 
 CATALOGUE = [
     CatalogueEntry(s.name, frozenset(s.readers), required=s.required, secret=s.secret)
-    for s in SETTINGS
+    for s in shipped_settings()
 ]
 
 
