@@ -38,6 +38,7 @@ from domain.assets import (
     Refusal,
     Reject,
     Reprocess,
+    RetryPublication,
     SetClearance,
     Submit,
     VersionState,
@@ -92,16 +93,27 @@ def version_actions(state: AssetState, v: VersionState) -> list[str]:
     return actions
 
 
+def publication_actions(publication: Publication | None, deleted: bool) -> list[str]:
+    """``publication:retry`` while the asset's publication has failed (on a deleted asset
+    only a failed unpublish: the public copies must still come down)."""
+    if publication is None or publication.status is not PublicationStatus.FAILED:
+        return []
+    if deleted and publication.kind is not PublicationKind.UNPUBLISH:
+        return []
+    return ["publication:retry"]
+
+
 def asset_actions(state: AssetState) -> list[str]:
     """What may be done with the asset as a whole now."""
+    retry = publication_actions(state.publication, state.deleted)
     if state.deleted:
-        return []
+        return retry
     actions = [] if state.unresolved() else ["submit"]
     if state.clearance in (Clearance.UNCLEARED, Clearance.PUBLIC):
         actions.append("clearance:cleared")
     if state.clearance is Clearance.CLEARED and state.latest_approved() is not None:
         actions.append("clearance:public")
-    return [*actions, "delete"]
+    return [*actions, *retry, "delete"]
 
 
 def _asset_refusal(state: AssetState, message: str) -> _Refused:
@@ -334,7 +346,8 @@ def _start_publication(
     an asset from before publications were recorded)."""
     target = state.public_ordinal
     if target is None:
-        previous = state.publication.aim if state.publication else was_public
+        # The version the last publication published, or was taking down (a retry).
+        previous = state.publication.ordinal if state.publication else was_public
         kind = PublicationKind.UNPUBLISH
         job = publication_job_id(kind, state.asset_id, revision)
         pub = Publication(kind=kind, job_id=job, ordinal=previous, started_at=at, revision=revision)
@@ -409,6 +422,37 @@ def _publication_finished(state: AssetState, cmd: JobFinished, revision: int) ->
     return action, pub.ordinal, {"publication": pub.status.value}, details
 
 
+def _retry_publication(state: AssetState, cmd: RetryPublication) -> Applied:
+    """A reviewer retries the failed publication: a new job toward the current target
+    (publish ``public_ordinal``, or unpublish when it is None), under this revision's id."""
+    failed = state.publication
+    if "publication:retry" not in publication_actions(failed, state.deleted):
+        if failed is None:
+            why = "the asset has no publication"
+        else:
+            why = f"its {failed.kind.value} is {failed.status.value}"
+            if state.deleted and failed.status is PublicationStatus.FAILED:
+                why += f" and asset '{state.asset_id}' is deleted (only an unpublish is retried)"
+        allowed = asset_actions(state)
+        message = (
+            f"cannot retry the publication: {why}; only a failed one is retried "
+            f"(allowed: {', '.join(allowed) or 'nothing'})"
+        )
+        current = {
+            **asset_summary(state),
+            "publication": failed.status.value if failed else None,
+        }
+        raise _Refused(Refusal(message=message, current=current, allowed=allowed))
+    assert failed is not None
+    started = _start_publication(state, cmd.at, state.revision + 1)
+    details = {
+        "retry_of": failed.model_dump(mode="json"),
+        "publication_started": started.model_dump(mode="json"),
+    }
+    result = {"publication": started.status.value, "job_id": started.job_id}
+    return "publication_retried", started.ordinal, result, details
+
+
 _APPLY: dict[str, Any] = {
     "submit": _submit,
     "job_started": _job_started,
@@ -418,6 +462,7 @@ _APPLY: dict[str, Any] = {
     "reprocess": _reprocess,
     "set_clearance": _set_clearance,
     "delete": _delete,
+    "retry_publication": _retry_publication,
 }
 
 

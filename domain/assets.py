@@ -273,8 +273,22 @@ class Delete(_Command):
     kind: Literal["delete"] = "delete"
 
 
+class RetryPublication(_Command):
+    """Start the asset's failed publication again, toward the current target."""
+
+    kind: Literal["retry_publication"] = "retry_publication"
+
+
 AnyCommand = (
-    Submit | JobStarted | JobFinished | Approve | Reject | Reprocess | SetClearance | Delete
+    Submit
+    | JobStarted
+    | JobFinished
+    | Approve
+    | Reject
+    | Reprocess
+    | SetClearance
+    | Delete
+    | RetryPublication
 )
 Command = Annotated[AnyCommand, Field(discriminator="kind")]
 COMMAND: TypeAdapter[AnyCommand] = TypeAdapter(Command)

@@ -16,6 +16,7 @@ from domain.assets import (
     Outcome,
     Reject,
     Reprocess,
+    RetryPublication,
     SetClearance,
     Submit,
     asset_id_for,
@@ -86,6 +87,10 @@ def clearance(target: str) -> SetClearance:
 
 def delete() -> Delete:
     return Delete(**_base(reason="withdrawn"))
+
+
+def retry_publication(reason: str | None = None) -> RetryPublication:
+    return RetryPublication(**_base(reason=reason))
 
 
 def apply(state: AssetState | None, *commands: Any) -> tuple[AssetState | None, Outcome]:

@@ -41,6 +41,7 @@ def _command(state: AssetState | None, choice: int, ordinal: int, ok: bool):
         lambda: s.clearance("cleared"),
         lambda: s.clearance("public"),
         lambda: s.delete(),
+        lambda: s.retry_publication(),
     ]
     return makers[choice % len(makers)]()
 

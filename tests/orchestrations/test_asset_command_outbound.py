@@ -8,7 +8,13 @@ from typing import Any
 
 from domain.asset_flow import AssetCommandInput
 from domain.assets import Outcome
-from tests.domain.asset_support import apply, delete, public, publication_done
+from tests.domain.asset_support import (
+    apply,
+    delete,
+    public,
+    publication_done,
+    retry_publication,
+)
 from tests.support.replay import Episode, Replay, work_input
 
 
@@ -18,9 +24,9 @@ def _deleted_public_asset() -> Outcome:
     return outcome
 
 
-def _answered(outcome: Outcome) -> tuple[Replay, Episode]:
+def _answered(outcome: Outcome, command: Any = None) -> tuple[Replay, Episode]:
     """asset_command for ``outcome``'s command, the entity answered, the projection done."""
-    message = AssetCommandInput(asset_id=outcome.state.asset_id, command=delete())
+    message = AssetCommandInput(asset_id=outcome.state.asset_id, command=command or delete())
     replay = Replay("asset_command", message.model_dump(mode="json"), "asset-cmd-1")
     [call] = replay.run().scheduled("command")
     replay.answer_entity(call, outcome.model_dump(mode="json"))
@@ -73,3 +79,15 @@ def test_a_publication_job_that_cannot_start_is_reported_to_the_asset_as_failed(
     assert (command["kind"], command["job_id"], command["ok"]) == ("job_finished", job_id, False)
     assert command["error"]["kind"] == "not_started"
     assert "refused" in command["error"]["message"]
+
+
+def test_a_retried_publication_starts_its_new_job_through_the_same_calls():
+    # No new durable call: a retry's answer takes the path of any publication_started.
+    state, _ = publication_done(public(), ok=False)
+    command = retry_publication()
+    _, outcome = apply(state, command)
+    _, first = _answered(outcome, command)
+    [start] = first.scheduled("start_publication")
+    assert _names(first) == ["start_publication"]
+    assert work_input(start)["job_id"] == outcome.state.publication.job_id
+    assert work_input(start)["workflow_id"] == "publish_asset"
