@@ -113,11 +113,21 @@ class AssetView(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     versions: list[VersionView] | None = Field(default=None, description="GET one asset only")
+    actions: list[str] | None = Field(
+        default=None,
+        description="GET one asset only: what reviewers may do with the asset as a whole now "
+        "(submit, clearance:cleared, clearance:public, publication:retry, delete)",
+    )
 
     @classmethod
-    def of(cls, record: AssetRecord, versions: list[AssetVersionRecord] | None = None) -> AssetView:
+    def of(
+        cls,
+        record: AssetRecord,
+        versions: list[AssetVersionRecord] | None = None,
+        actions: list[str] | None = None,
+    ) -> AssetView:
         listed = None if versions is None else [VersionView.of(v) for v in versions]
-        return cls.model_validate({**record.model_dump(), "versions": listed})
+        return cls.model_validate({**record.model_dump(), "versions": listed, "actions": actions})
 
 
 class AssetPage(BaseModel):

@@ -301,9 +301,13 @@ def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> f
 
 
 async def _review(
-    req: func.HttpRequest, client: Any, action: str, ordinal: int | None = None
+    req: func.HttpRequest,
+    client: Any,
+    action: str,
+    ordinal: int | None = None,
+    body_model: type[use_cases.ReviewBody] = use_cases.ReviewBody,
 ) -> func.HttpResponse:
-    body: use_cases.ReviewBody = parse(use_cases.ReviewBody, json_body(req))
+    body: use_cases.ReviewBody = parse(body_model, json_body(req))
     asset_id = _check_asset_id(req.route_params["asset_id"])
     answer = await _call(
         use_cases.review(asset_id, action, body, _principal(req), client, ordinal=ordinal)
@@ -315,9 +319,9 @@ async def _review(
 @json_errors
 @guard(Rule.READ)
 async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
-    """The asset with its versions."""
+    """The asset with its versions and what reviewers may do with it now (``actions``)."""
     found, versions = await _read(req.route_params["asset_id"])
-    return json_response(AssetView.of(found, versions))
+    return json_response(AssetView.of(found, versions, use_cases.actions(found, versions)))
 
 
 @contract.route(
@@ -443,3 +447,25 @@ async def publish_asset(
     """Clearance public {by?, reason, request_id?}: from cleared, with an approved version
     (the latest approved one is published)."""
     return await _review(req, client, "public")
+
+
+@contract.route(
+    bp,
+    "POST",
+    "api/assets/{asset_id}/publication/retry",
+    CommandAnswerView,
+    body=use_cases.RetryBody,
+    errors=(403, 404, 409),
+)
+@bp.durable_client_input(client_name="client")
+@json_errors
+@guard(Rule.REVIEW)
+async def retry_publication(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Retry the asset's failed publication {by?, reason?, request_id?}: a new job toward what
+    should be public now (publish the public version, or unpublish; on a deleted asset only a
+    failed unpublish).
+
+    409 names the publication's state (running, succeeded, none) and what is allowed."""
+    return await _review(req, client, "retry_publication", body_model=use_cases.RetryBody)

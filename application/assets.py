@@ -19,17 +19,21 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 import wiring
+from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from application.errors import InvalidRequest, RequestConflict
 from application.platforms import ensure_projected
 from application.workflows import find
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
+from domain.asset_machine import asset_actions
 from domain.assets import (
     AnyCommand,
     Approve,
+    AssetState,
     Delete,
     Outcome,
     Reject,
     Reprocess,
+    RetryPublication,
     SetClearance,
     Submit,
     asset_id_for,
@@ -83,6 +87,13 @@ class ReviewBody(_Strict):
     by: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
     request_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RetryBody(ReviewBody):
+    """`POST /api/assets/{asset_id}/publication/retry`: as every reviewer command, but the
+    reason may be left out (retrying after the cause is mended needs none)."""
+
+    reason: str | None = Field(default=None, min_length=1, max_length=2000)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -257,7 +268,7 @@ async def review(
     ordinal: int | None = None,
 ) -> CommandAnswer:
     """``action``: approve, reject, reprocess (of version ``ordinal``), cleared, public
-    (clearance) or delete."""
+    (clearance), delete or retry_publication."""
     by = actor(principal, body.by)
     request_id = body.request_id or uuid.uuid4().hex
     instance_id = command_instance_id(action, asset_id, str(ordinal), request_id)
@@ -281,10 +292,22 @@ async def review(
         command = SetClearance(**base, clearance=action)
     elif action == "delete":
         command = Delete(**base)
+    elif action == "retry_publication":
+        command = RetryPublication(**base)
     else:
         raise ValueError(f"unknown action {action!r}")
     message = AssetCommandInput(asset_id=asset_id, command=command, job=job)
     return CommandAnswer(asset_id, instance_id, await run(client, instance_id, message))
+
+
+def actions(asset: AssetRecord, versions: list[AssetVersionRecord]) -> list[str]:
+    """What may be done with the asset as a whole now, as the machine would answer for the
+    projected state (`domain.asset_machine.asset_actions`): the read model holds every field
+    it reads."""
+    state = AssetState.model_validate(
+        {**asset.model_dump(), "identity_key": "", "versions": [v.model_dump() for v in versions]}
+    )
+    return asset_actions(state)
 
 
 async def _version_job(asset_id: str, ordinal: int) -> AssetJob | None:

@@ -51,3 +51,34 @@ def test_a_reviewer_body_is_strict_and_needs_a_reason():
             client=RecordingClient(),
         )
         assert status == 400 and field in answer["fields"], answer
+
+
+def test_a_publication_retry_needs_no_reason_and_sends_the_retry_command(monkeypatch):
+    import application.assets
+
+    monkeypatch.setattr(application.assets, "WAIT_SECONDS", 0.0)  # answer "pending" at once
+    client = RecordingClient()
+    status, answer = call(
+        "retry_publication",
+        f"api/assets/{ASSET}/publication/retry",
+        method="POST",
+        route_params={"asset_id": ASSET},
+        body={"by": "ana", "request_id": "retry-1"},
+        client=client,
+    )
+    assert status == 202 and answer["status"] == "pending", answer
+    [(name, _, message)] = client.started
+    assert name == "asset_command"
+    assert (message["command"]["kind"], message["command"]["reason"]) == ("retry_publication", None)
+
+
+def test_a_publication_retry_body_is_strict():
+    status, answer = call(
+        "retry_publication",
+        f"api/assets/{ASSET}/publication/retry",
+        method="POST",
+        route_params={"asset_id": ASSET},
+        body={"by": "ana", "reason": ""},
+        client=RecordingClient(),
+    )
+    assert status == 400 and "reason" in answer["fields"], answer
