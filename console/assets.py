@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 import wiring
 from api.http import BadRequest, Conflict, NotFound
-from application.assets import ReviewBody, review
+from application.assets import RetryBody, ReviewBody, actions, review
 from console.web import ANONYMOUS, Page, bp, console_errors, page
 from domain.assets import Approval, Clearance, Processing
 
@@ -26,6 +26,7 @@ NOTICES = {
     "reprocess": "Reprocessing started.",
     "cleared": "Asset cleared.",
     "public": "Asset made public.",
+    "retry_publication": "Publication retried.",
     "pending": "The command is still running; reload in a moment.",
 }
 
@@ -85,17 +86,23 @@ async def asset_page(req: func.HttpRequest) -> func.HttpResponse:
         versions=list(reversed(versions)),
         history=list(reversed(history)),
         clearances=CLEARANCES,
+        actions=actions(asset, versions),
         notice=NOTICES.get(req.params.get("notice", "")),
     )
 
 
 async def _act(
-    p: Page, client: df.DurableOrchestrationClient, action: str, ordinal: int | None
+    p: Page,
+    client: df.DurableOrchestrationClient,
+    action: str,
+    ordinal: int | None,
+    body_model: type[ReviewBody] = ReviewBody,
 ) -> func.HttpResponse:
     form = p.form()
     asset_id = p.req.route_params["asset_id"]
+    reason = form.get("reason", "").strip()
     try:
-        body = ReviewBody(reason=form.get("reason", "").strip())
+        body = body_model.model_validate({"reason": reason or None})  # None: left out
     except ValidationError:
         raise BadRequest("reason: say why (required, at most 2000 characters)") from None
     answer = await review(asset_id, action, body, p.user, client, ordinal=ordinal)
@@ -143,6 +150,15 @@ async def clearance_from_page(
     if target not in CLEARANCES:
         raise NotFound(f"no clearance '{target}' to set ({', '.join(CLEARANCES)})")
     return await _act(p, client, target, None)
+
+
+@bp.route(route="ui/assets/{asset_id}/publication/retry", methods=["POST"], auth_level=ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+@console_errors
+async def retry_publication_from_page(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    return await _act(page(req), client, "retry_publication", None, RetryBody)
 
 
 def awaiting_review(limit: int = 20) -> list[Any]:

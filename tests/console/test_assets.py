@@ -75,3 +75,21 @@ def test_a_refused_reviewer_action_says_why(console, browser):
     assert answer.value.status == 409
     expect(page.locator("[data-error]")).not_to_be_empty()
     page.close()
+
+
+def test_a_failed_publication_is_retried_from_the_page(console, browser):
+    # console_test's tables index no STAC item, so making one public fails at once.
+    asset_id = _submit(console, f"lakes-{uuid.uuid4().hex[:6]}")
+    base = f"/api/assets/{asset_id}"
+    for path in ("/versions/1/approve", "/clearance/cleared", "/clearance/public"):
+        answer = console.call("POST", base + path, json={"reason": "setup", "by": OPERATOR})
+        assert answer.status_code == 200, answer.text
+    assert "publication:retry" in console.call("GET", base).json()["actions"]
+    page = browser.new_page()
+    page.goto(f"{console.url}/ui/assets/{asset_id}")
+    expect(page.locator("[data-publication]")).to_have_attribute("data-publication", "failed")
+    page.locator('form[data-publication-action="retry"] button').click()
+    expect(page.locator(".notice")).to_have_text("Publication retried.")
+    history = console.call("GET", f"{base}/history").json()["items"]
+    assert (history[-1]["action"], history[-1]["by"]) == ("publication_retried", OPERATOR)
+    page.close()
