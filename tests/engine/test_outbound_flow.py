@@ -328,7 +328,8 @@ def test_withdrawing_the_published_version_unpublishes_it_and_a_failed_publish_s
         "version 2 processed",
     )
     item_id = asset(engine, asset_id)["versions"][1]["outputs"]["stac_item_id"]
-    sql(engine, "DELETE FROM stac_items WHERE collection = 'ddh' AND item_id = %s", item_id)
+    hide = "UPDATE stac_items SET item_id = %s WHERE collection = 'ddh' AND item_id = %s"
+    sql(engine, hide, f"{item_id}-hidden", item_id)
     act(engine, asset_id, "versions/2/approve")
     failed = wait_event(receiver, asset_id, "asset.publication_failed")
     assert failed["version_ordinal"] == 2 and "not in the STAC index" in str(failed["error"])
@@ -344,6 +345,25 @@ def test_withdrawing_the_published_version_unpublishes_it_and_a_failed_publish_s
         "version.approved",
         "asset.publication_failed",
     ]
+    assert "publication:retry" in asset(engine, asset_id)["actions"]
+
+    # The cause mended, a reviewer retries: version 2 is published.
+    sql(engine, hide, item_id, f"{item_id}-hidden")
+    act(engine, asset_id, "publication/retry")
+    wait_until(lambda: receiver.types(asset_id).count("asset.published") == 2, 60, "v2 published")
+    published = [e for e in receiver.events(asset_id) if e["type"] == "asset.published"][-1]
+    assert published["version_ordinal"] == 2
+    shown = asset(engine, asset_id)
+    assert (shown["publication"]["ordinal"], shown["publication"]["status"]) == (2, "succeeded")
+    assert "publication:retry" not in shown["actions"]
+    item = public_item(engine, asset_id)
+    assert item.status_code == 200, item.text
+    href = item.json()["item"]["assets"]["data"]["href"]
+    assert blobs(engine).get_blob_client(PUBLIC, href.split(f"/{PUBLIC}/", 1)[1]).exists()
+    again = engine.call(
+        "POST", f"/api/assets/{asset_id}/publication/retry", json={}, headers=REVIEWER
+    )
+    assert again.status_code == 409 and "succeeded" in again.json()["error"], again.text
 
 
 @pytest.fixture(scope="module")
