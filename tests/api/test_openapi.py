@@ -43,6 +43,7 @@ def test_request_bodies_forbid_unknown_fields():
         "ApprovalRequest",
         "SubmitBody",
         "ReviewBody",
+        "RetryBody",
     }
     assert all(schemas[name]["additionalProperties"] is False for name in bodies)
 
