@@ -417,14 +417,19 @@ def test_a_platform_cannot_submit_for_another_platform(engine):
     assert "cannot submit for 'ddh'" in response.json()["error"]
 
 
-def test_platforms_cannot_approve_or_delete_even_their_own_assets(engine, ddh_asset):
+def test_platforms_cannot_approve_delete_or_retry_publishing_even_their_own_assets(
+    engine, ddh_asset
+):
     asset_id = ddh_asset["asset_id"]
     for key in (HUB_KEY, DDH_KEY):
         approve = engine.call(
             "POST", f"/api/assets/{asset_id}/versions/1/approve", json={"reason": "x"}, headers=key
         )
         delete = engine.call("DELETE", f"/api/assets/{asset_id}", json={"reason": "x"}, headers=key)
-        assert (approve.status_code, delete.status_code) == (403, 403)
+        retry = engine.call(
+            "POST", f"/api/assets/{asset_id}/publication/retry", json={}, headers=key
+        )
+        assert (approve.status_code, delete.status_code, retry.status_code) == (403, 403, 403)
     asset = engine.call("GET", f"/api/assets/{asset_id}", headers=REVIEWER).json()
     assert asset["deleted"] is False
 
