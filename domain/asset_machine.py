@@ -10,7 +10,9 @@ version (``public_ordinal``; None: nothing should be public). Whenever a command
 target, a publish or unpublish job is started (``publication``), unless one is still running:
 its end is then compared with the target, and a superseded job's end starts the next job
 instead of being reported. So at most one publication job runs per asset, and only a job that
-still matches the target when it ends is announced (`domain.outbound`).
+still matches the target when it ends is announced (`domain.outbound`). A failed job stays
+failed until the target moves again or a reviewer retries it (``retry_publication``: a new
+job toward the current target, ``publication:retry`` among the asset's actions).
 """
 
 from __future__ import annotations

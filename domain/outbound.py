@@ -4,8 +4,8 @@ The command orchestration asks `outbound_for` after the entity answered; everyth
 derived from the outcome alone (ids included), so a replayed orchestration decides the same.
 
     processing_completed / _failed, approved, rejected  → that version event
-    a command that moved the public target (details ``publication_started``)
-                                                   → start publish_asset / unpublish_asset
+    a command that moved the public target, or a reviewer's retry of a failed publication
+    (details ``publication_started``)              → start publish_asset / unpublish_asset
     the publication job's end (``publication_finished``, not superseded)
                                                    → asset.published / asset.unpublished /
                                                      asset.publication_failed
