@@ -39,19 +39,17 @@ def project_asset(message: dict[str, Any]) -> bool:
     return project(ProjectAsset.model_validate(message))
 
 
-async def start_job(
-    start: StartAssetJob, client: df.DurableOrchestrationClient, *, reports: bool = True
-) -> str:
+async def start_job(start: StartAssetJob, client: df.DurableOrchestrationClient) -> str:
     """Record and start the version's job under the id the asset gave it, at most once
     (the job's request id is derived from it), through the one job submission use case.
-    ``reports``: the job reports its start and end to the asset (a publication job, whose
-    id is not a version's, does not)."""
+    The job reports its start and end to the asset: a version's job, and a publish or
+    unpublish job, whose end the asset records as its publication."""
     submission = JobSubmission(
         workflow_id=start.job.workflow_id,
         version=start.job.version,
         inputs=start.job.inputs,
         request_id=f"asset:{start.asset_id}:{start.job_id}",
-        asset_id=start.asset_id if reports else None,
+        asset_id=start.asset_id,
     )
     submitted = await submit_job(submission, client, job_id=start.job_id)
     return submitted.job.job_id

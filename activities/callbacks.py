@@ -20,6 +20,7 @@ from domain.callbacks import (
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
     AttemptResult,
+    CloseCallbacks,
     Delivered,
     DeliveryInput,
     EmitCallbacks,
@@ -33,6 +34,7 @@ from domain.callbacks import (
 )
 from domain.names import (
     CALLBACK_KICK,
+    CLOSE_CALLBACKS,
     DELIVER_CALLBACKS,
     EMIT_CALLBACKS,
     NEXT_CALLBACK,
@@ -74,9 +76,13 @@ def record(events: list[VersionEvent]) -> set[str]:
 
 
 async def wake(client: df.DurableOrchestrationClient, asset_id: str) -> None:
-    """Start the asset's delivery orchestration, or wake it if it is running (idle)."""
-    instance = delivery_instance_id(asset_id)
-    start = DeliveryInput(asset_id=asset_id, policy=policy()).model_dump(mode="json")
+    """Start the asset's delivery orchestration, or wake it if it is running (idle). Called
+    after the events are recorded: the generation comes from `runner_to_wake`, a new one if
+    the last closed (it may still be completing, so never raise an event at that one)."""
+    generation = await asyncio.to_thread(wiring.callback_catalog().runner_to_wake, asset_id)
+    instance = delivery_instance_id(asset_id, generation)
+    message = DeliveryInput(asset_id=asset_id, policy=policy(), generation=generation)
+    start = message.model_dump(mode="json")
     last: Exception | None = None
     for _ in range(3):  # it may end between our two calls
         # The SDK raises a bare Exception both when the id is already running (start) and
@@ -108,6 +114,12 @@ async def emit_callbacks(message: dict[str, Any], client: df.DurableOrchestratio
 def next_callback(asset_id: str) -> str | None:
     pending = wiring.callback_catalog().next_pending(asset_id)
     return None if pending is None else pending.event_id
+
+
+@bp.activity_trigger(input_name="message", activity=CLOSE_CALLBACKS)
+def close_callbacks(message: dict[str, Any]) -> str | None:
+    close = CloseCallbacks.model_validate(message)
+    return wiring.callback_catalog().close_if_idle(close.asset_id, close.generation)
 
 
 def send(message: SendCallback) -> AttemptResult:
@@ -153,7 +165,8 @@ def send_callback(message: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="message", activity=START_PUBLICATION)
 @bp.durable_client_input(client_name="client")
 async def start_publication(message: dict[str, Any], client: df.DurableOrchestrationClient) -> str:
-    """Start a publish_asset or unpublish_asset job (once: its id comes from the revision)."""
+    """Start a publish_asset or unpublish_asset job (once: its id comes from the revision).
+    It reports its end to the asset like a version's job, which decides what it means."""
     publication = PublicationJob.model_validate(message)
     start = StartAssetJob(
         asset_id=publication.asset_id,
@@ -161,4 +174,4 @@ async def start_publication(message: dict[str, Any], client: df.DurableOrchestra
         job_id=publication.job_id,
         job=AssetJob(workflow_id=publication.workflow_id, inputs=publication.inputs),
     )
-    return await start_job(start, client, reports=False)
+    return await start_job(start, client)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from adapters.catalog.assets import AssetRecord, AssetRevisionRecord, AssetVersionRecord
-from domain.assets import Approval, Clearance, Processing
+from domain.assets import Approval, Clearance, Processing, Publication
 from domain.platforms import PlatformDefinition
 
 MAX_PAGE = 1000
@@ -98,7 +98,14 @@ class AssetView(BaseModel):
     metadata: dict[str, JsonValue]
     revision: int
     clearance: Clearance
-    public_ordinal: int | None
+    public_ordinal: int | None = Field(
+        description="the version a public asset publishes (its latest approved); null: none"
+    )
+    publication: Publication | None = Field(
+        default=None,
+        description="the latest publish or unpublish job: kind, job_id, ordinal, status "
+        "(running, succeeded, failed), error",
+    )
     deleted: bool
     latest_ordinal: int | None
     latest_processing: Processing | None

@@ -16,7 +16,7 @@ import azure.functions as func
 import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from api import contract
-from api.access import body_platform, guard, own_platform
+from api.access import body_platform, guard, own_platform, sees
 from api.asset_models import (
     AssetListQuery,
     AssetPage,
@@ -105,7 +105,7 @@ def _check_asset_id(asset_id: str) -> str:
     SubmitAnswer,
     status=202,
     body=use_cases.SubmitBody,
-    errors=(409,),
+    errors=(403, 409),
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
@@ -211,8 +211,9 @@ async def platform_status(req: func.HttpRequest) -> func.HttpResponse:
 @guard(Rule.READ)
 async def list_platforms(req: func.HttpRequest) -> func.HttpResponse:
     """The platform registry: who may submit, what identifies their assets, which workflow
-    each data type runs."""
-    return json_response(PlatformPage(items=wiring.platforms().all()))
+    each data type runs (a platform sees its own entry only)."""
+    entries = [p for p in wiring.platforms().all() if sees(p.platform_id)]  # access
+    return json_response(PlatformPage(items=entries))
 
 
 @contract.route(bp, "GET", "api/platforms/{platform_id}", PlatformDefinition, errors=(404,))
@@ -222,9 +223,12 @@ async def get_platform(req: func.HttpRequest) -> func.HttpResponse:
     """One registry entry."""
     platform_id = req.route_params["platform_id"]
     try:
-        return json_response(wiring.platforms().get(platform_id))
+        entry = wiring.platforms().get(platform_id)
     except KeyError:
-        raise NotFound(f"unknown platform '{platform_id}'") from None
+        entry = None
+    if entry is None or not sees(platform_id):  # access: another platform's entry is unknown
+        raise NotFound(f"unknown platform '{platform_id}'")
+    return json_response(entry)
 
 
 # Reviewers -------------------------------------------------------------------------------
@@ -321,7 +325,7 @@ async def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     "api/assets/{asset_id}",
     CommandAnswerView,
     body=use_cases.ReviewBody,
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
@@ -374,7 +378,7 @@ async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
 
 def _command_route(path: str) -> Any:
     return contract.route(
-        bp, "POST", path, CommandAnswerView, body=use_cases.ReviewBody, errors=(404, 409)
+        bp, "POST", path, CommandAnswerView, body=use_cases.ReviewBody, errors=(403, 404, 409)
     )
 
 
@@ -398,7 +402,10 @@ async def approve_version(
 async def reject_version(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Reject a version {by?, reason, request_id?}: only once its processing completed."""
+    """Reject a version {by?, reason, request_id?}: once its processing completed, or withdraw
+    its approval (which unpublishes it if it was the published version).
+
+    409 names the version's state and what is allowed."""
     return await _review(req, client, "reject", _ordinal(req))
 
 

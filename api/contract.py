@@ -68,7 +68,10 @@ class Operation:
 OPERATIONS: list[Operation] = []
 _ERROR_TEXT = {
     400: "bad input, each field named",
-    401: "no or wrong function key",
+    401: "no or wrong function key; with DAGMASTER_ACCESS=keys or entra, no valid caller "
+    "credential (X-Dagmaster-Key, or App Service Authentication)",
+    403: "the caller (a platform) may not do this: reviewers' and operators' action, or "
+    "another platform's submission",
     404: "unknown job, workflow, node or item",
     409: "the state does not allow it, or a request_id reused with another body",
     413: "request body too large",

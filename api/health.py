@@ -1,4 +1,5 @@
-"""Probes: `livez` (the process answers), `readyz` (database, storage and workflows), `health`.
+"""Probes: `livez` (the process answers), `readyz` (database, storage, workflows, the platform
+registry and who can authenticate), `health`.
 
 They are anonymous, so they say up or down and why in a few words, never how a dependency
 is reached (no user, host, port or database name): the full error goes to the log. Every
@@ -17,9 +18,11 @@ import azure.functions as func
 
 import wiring
 from api import contract
+from api.access import unidentifiable_callers
 from api.http import json_response
 from api.models import Probe
 from config.settings import AccessSettings
+from domain.platforms import PlatformValidationError
 
 bp = func.Blueprint()
 log = logging.getLogger("dagmaster.health")
@@ -51,6 +54,41 @@ def _check_workflows(timeout: float) -> Check:
     }
 
 
+def _check_platforms(timeout: float) -> Check:
+    try:
+        wiring.platforms()
+    except PlatformValidationError as exc:
+        problems = [str(p) for p in exc.problems]
+        return {
+            "ok": False,
+            "reason": f"{len(problems)} problem(s) in the registry",
+            "errors": problems,
+        }
+    return {"ok": True}
+
+
+def _check_access(timeout: float) -> Check:
+    """Which platforms (or reviewers) cannot authenticate with the current settings: named
+    here by platform id, each app setting it misses named in the log only. The others keep
+    working."""
+    try:
+        found, unset = unidentifiable_callers()
+    except PlatformValidationError:
+        return {"ok": False, "reason": "no platform can authenticate: the registry is invalid"}
+    if found.ok:
+        return {"ok": True}
+    for platform_id, name in unset.items():
+        log.warning("access: platform %s cannot authenticate: %s is unset", platform_id, name)
+    check: Check = {"ok": False, "reason": "some callers cannot authenticate"}
+    if found.platforms:
+        check["platforms"] = dict(found.platforms)
+    if found.reviewers:
+        check["reviewers"] = found.reviewers
+    if found.everybody:
+        check["everybody"] = found.everybody
+    return check
+
+
 async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
     """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
     running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
@@ -70,6 +108,8 @@ async def _checks() -> dict[str, Check]:
         "database": _check_database,
         "storage": _check_storage,
         "workflows": _check_workflows,
+        "platforms": _check_platforms,
+        "access": _check_access,
     }
     verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))
     return dict(zip(checks, verdicts, strict=True))

@@ -35,6 +35,7 @@ from application.errors import (
     UnknownWorkflow,
 )
 from domain.inputs import InputError
+from domain.platforms import PlatformValidationError
 
 log = logging.getLogger("dagmaster.api")
 
@@ -54,6 +55,8 @@ STATUS_OF: dict[type[Exception], int] = {
     JobStateConflict: 409,
     PayloadTooLarge: 413,
     CatalogUnavailable: 503,
+    # A broken registry file is the deployment's problem, named with file and line (readyz).
+    PlatformValidationError: 503,
 }
 
 

@@ -1,4 +1,8 @@
-"""Submit and follow jobs: `/api/jobs...`. Handlers parse, call one use case, format."""
+"""Submit and follow jobs: `/api/jobs...`. Handlers parse, call one use case, format.
+
+Access (`api.access`): submitting any workflow here and deciding approval nodes are for
+reviewers and operators; a platform reads and cancels only the jobs of its own assets
+(another's job is unknown to it)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from adapters.catalog import JobCatalog, JobRecord
 from adapters.catalog.paging import decode_after, encode_after
 from adapters.outputs import contains_ref, resolve_refs
 from api import contract
+from api.access import guard, own_platform, sees
 from api.http import (
     BadRequest,
     NotFound,
@@ -47,6 +52,7 @@ from application.approve import ApprovalDecision
 from application.cancel import CancelJob
 from application.jobs import JobSubmission
 from config.settings import AccessSettings
+from domain.access import Rule
 from domain.progress import live_progress
 
 bp = df.Blueprint()
@@ -66,10 +72,11 @@ def _links(req: func.HttpRequest, job_id: str) -> JobLinks:
 
 
 @contract.route(
-    bp, "POST", "api/jobs", SubmitAccepted, status=202, body=JobSubmission, errors=(404, 409)
+    bp, "POST", "api/jobs", SubmitAccepted, status=202, body=JobSubmission, errors=(403, 404, 409)
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.OPERATE)
 async def submit_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -102,6 +109,7 @@ def _after(cursor: str | None, kind: type[str] | type[int]) -> Any:
 
 @contract.route(bp, "GET", "api/jobs", JobListPage, query=ListJobsQuery)
 @json_errors
+@guard(Rule.READ)
 async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
     """List jobs, newest first, one page.
 
@@ -114,6 +122,7 @@ async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
             status=query.status,
             workflow_id=query.workflow_id,
             asset_id=query.asset_id,
+            platform_id=own_platform(),  # access: a platform lists its own assets' jobs
             created_from=query.created_from,
             created_to=query.created_to,
             limit=query.limit,
@@ -128,10 +137,18 @@ async def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
 
 
 async def _job(job_id: str) -> JobRecord:
-    job = await asyncio.to_thread((await _catalog()).get_job, job_id)
-    if job is None:
+    catalog = await _catalog()
+    job = await asyncio.to_thread(catalog.get_job, job_id)
+    if job is None or not await _visible(catalog, job_id):
         raise NotFound(f"unknown job '{job_id}'")
     return job
+
+
+async def _visible(catalog: JobCatalog, job_id: str) -> bool:
+    """Access: whether the caller may see the job (a platform: its own assets' jobs)."""
+    if own_platform() is None:
+        return True
+    return sees(await asyncio.to_thread(catalog.platform_of_job, job_id))
 
 
 async def _node_progress(job: JobRecord) -> dict[str, NodeProgress]:
@@ -150,6 +167,7 @@ async def _node_progress(job: JobRecord) -> dict[str, NodeProgress]:
 
 @contract.route(bp, "GET", "api/jobs/{job_id}", JobView, query=JobQuery, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """A job: status, progress, output, error and links.
 
@@ -172,6 +190,7 @@ async def get_job(req: func.HttpRequest) -> func.HttpResponse:
 
 @contract.route(bp, "GET", "api/jobs/{job_id}/nodes", NodesPage, query=NodesQuery, errors=(404,))
 @json_errors
+@guard(Rule.READ)
 async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
     """The latest attempt of every node of a job, by node id, one page.
 
@@ -198,6 +217,7 @@ async def get_job_nodes(req: func.HttpRequest) -> func.HttpResponse:
     bp, "GET", "api/jobs/{job_id}/timeline", TimelinePage, query=TimelineQuery, errors=(404,)
 )
 @json_errors
+@guard(Rule.READ)
 async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
     """Every transition of a job and its nodes, in seq order, one page.
 
@@ -231,6 +251,7 @@ async def get_job_timeline(req: func.HttpRequest) -> func.HttpResponse:
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.CANCEL)
 async def cancel_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -238,6 +259,8 @@ async def cancel_job(
 
     409 when the job already ended, 404 when its Durable instance was purged."""
     request: CancelRequest = parse(CancelRequest, json_body(req))
+    if own_platform() is not None:
+        await _job(req.route_params["job_id"])  # access: 404 unless its own assets' job
     command = CancelJob(job_id=req.route_params["job_id"], by=request.by, reason=request.reason)
     job = await application.cancel.cancel_job(command, client)
     return json_response(CancelAccepted(job_id=job.job_id), 202)
@@ -250,10 +273,11 @@ async def cancel_job(
     ApprovalAccepted,
     status=202,
     body=ApprovalRequest,
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 @bp.durable_client_input(client_name="client")
 @json_errors
+@guard(Rule.REVIEW)
 async def approve_node(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:

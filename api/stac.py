@@ -2,6 +2,9 @@
 
 Both return index records: the item JSON under ``item`` with the job and node that wrote it,
 its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`.
+
+Access (`api.access`): a platform sees the items its own assets' jobs wrote and the public
+collection's (`DAGMASTER_PUBLIC_STAC_COLLECTION`); reviewers and operators see every item.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import wiring
 from adapters.catalog import StacCatalog, StacItemPage, StacItemRecord
 from adapters.catalog.stac import BBox, check_bbox
 from api import contract
+from api.access import guard, own_platform, sees
 from api.http import BadRequest, NotFound, json_errors, json_response, parse_query
 from api.models import StacItemsQuery
+from config.settings import PublishSettings
+from domain.access import Rule
 
 bp = func.Blueprint()
 
@@ -43,8 +49,13 @@ def parse_bbox(value: str | None) -> BBox | None:
     return bbox
 
 
+def _public_collection() -> str:
+    return PublishSettings.from_env().collection
+
+
 @contract.route(bp, "GET", "api/stac/items", StacItemPage, query=StacItemsQuery)
 @json_errors
+@guard(Rule.READ)
 async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
     """Indexed STAC items, newest first, filtered by collection, job and bbox, one page."""
     query: StacItemsQuery = parse_query(StacItemsQuery, req)
@@ -56,6 +67,7 @@ async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
             collection=query.collection or None,
             job_id=query.job_id or None,
             bbox=bbox,
+            visible_to=(own, _public_collection()) if (own := own_platform()) else None,
             limit=query.limit,
             cursor=query.cursor,
         )
@@ -72,10 +84,20 @@ async def list_stac_items(req: func.HttpRequest) -> func.HttpResponse:
     errors=(404,),
 )
 @json_errors
+@guard(Rule.READ)
 async def get_stac_item(req: func.HttpRequest) -> func.HttpResponse:
     """One indexed STAC item by collection and id (404 if not indexed)."""
     collection, item_id = req.route_params["collection"], req.route_params["item_id"]
     record = await asyncio.to_thread((await _stac()).get_item, collection, item_id)
-    if record is None:
+    if record is None or not await _visible(record.collection, record.job_id):
         raise NotFound(f"unknown STAC item '{item_id}' in collection '{collection}'")
     return json_response(record)
+
+
+async def _visible(collection: str, job_id: str | None) -> bool:
+    """Access: a platform sees the public collection and its own assets' items."""
+    if own_platform() is None or collection == _public_collection():
+        return True
+    if job_id is None:
+        return False
+    return sees(await asyncio.to_thread(wiring.catalog().platform_of_job, job_id))

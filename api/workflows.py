@@ -1,4 +1,5 @@
-"""The HTTP routes of the shipped workflows (`wiring.workflows()`)."""
+"""The HTTP routes of the shipped workflows (`wiring.workflows()`); every identified caller
+may read them (`api.access`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import azure.functions as func
 import wiring
 from adapters.catalog.paging import decode_after, encode_after
 from api import contract
+from api.access import guard
 from api.http import BadRequest, json_errors, json_response, parse_query
 from api.models import WorkflowList, WorkflowListQuery, WorkflowQuery, WorkflowView
 from application.workflows import find
+from domain.access import Rule
 from domain.diagram import to_mermaid
 from domain.models import WorkflowDefinition
 from domain.snapshot import content_hash
@@ -31,6 +34,7 @@ def _summary(definition: WorkflowDefinition) -> dict[str, object]:
 
 @contract.route(bp, "GET", "api/workflows", WorkflowList, query=WorkflowListQuery)
 @json_errors
+@guard(Rule.READ)
 async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
     """The latest version of every workflow, with its declared inputs, by id, one page."""
     query: WorkflowListQuery = parse_query(WorkflowListQuery, req)
@@ -55,6 +59,7 @@ async def list_workflows(req: func.HttpRequest) -> func.HttpResponse:
     bp, "GET", "api/workflows/{workflow_id}", WorkflowView, query=WorkflowQuery, errors=(404,)
 )
 @json_errors
+@guard(Rule.READ)
 async def get_workflow(req: func.HttpRequest) -> func.HttpResponse:
     """One workflow (latest unless `version`): its definition and a Mermaid graph."""
     query: WorkflowQuery = parse_query(WorkflowQuery, req)

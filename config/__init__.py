@@ -22,6 +22,8 @@ from config.settings import (
     TaskQueueSettings,
     WorkerSettings,
     markdown_table,
+    registry_settings,
+    shipped_settings,
 )
 
 __all__ = [
@@ -45,5 +47,7 @@ __all__ = [
     "TaskQueueSettings",
     "WorkerSettings",
     "markdown_table",
+    "registry_settings",
     "setting",
+    "shipped_settings",
 ]

@@ -37,7 +37,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from urllib.parse import urlparse
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -52,6 +52,11 @@ from config.base import (
     setting,
 )
 from domain.storage import ContainerPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from domain.platforms import PlatformDefinition
 
 APP: tuple[Reader, ...] = ("app",)
 WORKER: tuple[Reader, ...] = ("worker",)
@@ -542,27 +547,30 @@ class PostgisSettings(EnvSettings):
 
 
 class PlatformAccessSettings(EnvSettings):
-    """Per-platform access to the asset API (domain.access); platforms' keys are held by
-    the app settings their registry entries name (``api_key_setting``)."""
+    """Per-platform access to the API (domain.access): platforms' keys are held by the app
+    settings their registry entries name (``api_key_setting``); with Entra, their app
+    registrations' client ids are in the registry (``entra_app_id``)."""
 
-    mode: Literal["open", "keys"] = setting(
+    mode: Literal["open", "keys", "entra"] = setting(
         "DAGMASTER_ACCESS",
-        "'keys': every asset API call needs a platform's or the reviewers' key "
-        "(X-Dagmaster-Key) and a platform sees only its own assets; 'open': no such check "
-        "(local runs; set 'keys' in every deployment)",
+        "'keys': every API call needs a platform's or the reviewers' key (X-Dagmaster-Key) "
+        "and a platform sees only its own assets and jobs; 'entra': the same, the caller "
+        "identified by App Service Authentication's X-MS-CLIENT-PRINCIPAL (only with "
+        "authentication enforced); 'open': no such check (local runs only)",
         readers=APP,
         default="open",
     )
     reviewer_key: SecretStr | None = setting(
         "DAGMASTER_REVIEWER_KEY",
-        "the key of reviewers and operators (approve, reject, reprocess, clearance, delete, "
-        "reading every platform's assets)",
+        "the key of reviewers and operators with DAGMASTER_ACCESS=keys (approve, reject, "
+        "reprocess, clearance, delete, approval nodes, POST /api/jobs, reading everything)",
         readers=APP,
         default=None,
         secret=True,
     )
 
     def platform_key(self, setting_name: str, env: Mapping[str, str] | None = None) -> bytes:
+        """The key held by the app setting a registry entry names (empty: unset)."""
         value = named_value(setting_name, env)
         return value.encode() if value else b""
 
@@ -808,8 +816,43 @@ SETTINGS: tuple[Setting, ...] = HOST_SETTINGS + tuple(
 )
 
 
-def markdown_table(settings: tuple[Setting, ...] = SETTINGS) -> str:
-    """The README's settings table."""
+SHIPPED_PLATFORMS = Path(__file__).resolve().parents[1] / "platforms"
+
+
+def registry_settings(platforms: Iterable[PlatformDefinition]) -> tuple[Setting, ...]:
+    """The app settings a platform registry names (data, not code): each platform's API key
+    and callback signing secret. None is required: without its key a platform cannot
+    authenticate (readyz names it), without its secret its callbacks fail."""
+    found: list[Setting] = []
+    for p in platforms:
+        if p.api_key_setting:
+            meaning = (
+                f"platform {p.platform_id}'s API key (X-Dagmaster-Key) with "
+                "DAGMASTER_ACCESS=keys; named by its registry entry (api_key_setting)"
+            )
+            found.append(Setting(name=p.api_key_setting, meaning=meaning, readers=APP, secret=True))
+        if p.callback is not None:
+            meaning = (
+                f"platform {p.platform_id}'s callback signing secret; named by its registry "
+                "entry (callback.secret_setting)"
+            )
+            found.append(
+                Setting(name=p.callback.secret_setting, meaning=meaning, readers=APP, secret=True)
+            )
+    return tuple(found)
+
+
+def shipped_settings() -> tuple[Setting, ...]:
+    """`SETTINGS` and the settings the shipped registry (``platforms/``) names: what the
+    README's table and the Bicep settings contract list."""
+    from domain.platforms import load_platform_dir
+
+    return SETTINGS + registry_settings(load_platform_dir([SHIPPED_PLATFORMS]).all())
+
+
+def markdown_table(settings: tuple[Setting, ...] | None = None) -> str:
+    """The README's settings table (default: `shipped_settings`)."""
+    settings = shipped_settings() if settings is None else settings
     rows = [
         "| setting | read by | default | meaning |",
         "|---|---|---|---|",

@@ -14,6 +14,10 @@ its forms, and who the acting user is.
   without it the page sends the browser to the sign-in page. With
   ``DAGMASTER_CONSOLE_AUTH=local`` (the default elsewhere, e.g. on devhost) the header is
   read when present and the user is otherwise ``local``.
+- Who may use it: with ``DAGMASTER_ACCESS=entra`` only reviewers and operators, i.e. a
+  principal holding the app role ``Dagmaster.Reviewer`` in App Service Authentication's
+  ``X-MS-CLIENT-PRINCIPAL`` (and not a platform's app); anyone else gets 403. In the other
+  modes every signed-in user may (restrict them in Entra: user assignment on the app).
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
+import wiring
 from config import ConsoleSettings
+from config.settings import PlatformAccessSettings
+from domain.access import PRINCIPAL_HEADER as CLIENT_PRINCIPAL_HEADER
+from domain.access import REVIEWER_ROLE, identify_principal, read_principal
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -72,6 +80,21 @@ def acting_user(req: func.HttpRequest, settings: ConsoleSettings | None = None) 
     if not name:
         raise SignInRequired()
     return name
+
+
+def require_reviewer(req: func.HttpRequest, access: PlatformAccessSettings | None = None) -> None:
+    """Raise `Forbidden` unless the caller may use the console (see the module docstring)."""
+    access = access or PlatformAccessSettings.from_env()
+    if access.mode != "entra":
+        return
+    apps = {p.platform_id: p.entra_app_id for p in wiring.platforms().all() if p.entra_app_id}
+    principal = read_principal(req.headers.get(CLIENT_PRINCIPAL_HEADER))
+    caller = identify_principal(principal, apps)
+    if caller is None or caller.kind != "reviewer":
+        raise Forbidden(
+            "the console is for reviewers and operators: sign in with an account holding "
+            f"the app role {REVIEWER_ROLE}"
+        )
 
 
 def sign_in_url(req: func.HttpRequest) -> str:

@@ -117,8 +117,10 @@ class Page:
 
 
 def page(req: func.HttpRequest) -> Page:
-    """The page context; raises `security.SignInRequired` when no user is signed in."""
+    """The page context; raises `security.SignInRequired` when no user is signed in, and
+    `security.Forbidden` for a user who may not use the console."""
     user = security.acting_user(req)
+    security.require_reviewer(req)
     token, cookie = security.csrf_token(req)
     return Page(req, user, token, cookie)
 

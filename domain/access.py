@@ -1,35 +1,60 @@
 """Who may call what: platforms act on their own assets only, reviewers act on all.
 
-Each caller presents one key (header ``X-Dagmaster-Key``). A platform's key is held by the
-app setting its registry entry names (``api_key_setting``); the reviewers' key by
-``DAGMASTER_REVIEWER_KEY``. With ``DAGMASTER_ACCESS=open`` (the default, for local runs)
-every caller is let through as before. On Azure the target is an Entra app registration per
-platform (App Service Authentication validates its token and the app id names the
-platform) and an app role for reviewers; `identify` is where that mapping goes.
+A caller is identified by one credential, depending on ``DAGMASTER_ACCESS``:
 
-    rule            platform (own assets only)          reviewer
-    submit          yes, for its own platform_id        no
-    read            its own requests and assets         everything
-    review          no (approve, reject, reprocess,     yes
-                    clearance, delete)
+- ``keys``: a key in the header ``X-Dagmaster-Key``. A platform's key is held by the app
+  setting its registry entry names (``api_key_setting``); the reviewers' (and operators')
+  key by ``DAGMASTER_REVIEWER_KEY``. `identify`.
+- ``entra``: the client principal App Service Authentication hands the app
+  (``X-MS-CLIENT-PRINCIPAL``, base64 JSON ``{auth_typ, claims: [{typ, val}], name_typ,
+  role_typ}``). A principal whose application id (claim ``appid``, v1 tokens, or ``azp``,
+  v2) is a registry entry's ``entra_app_id`` is that platform; one holding the app role
+  `REVIEWER_ROLE` is a reviewer. `read_principal`, `identify_principal`.
+- ``open`` (local runs): everybody is let through, unnarrowed.
+
+    rule      platform                                  reviewer (and operator)
+    submit    its own platform_id only                  no
+    read      its own requests, assets, jobs, STAC      everything
+              items, registry entry; the public STAC
+              collection
+    cancel    the jobs of its own assets                every job
+    review    no                                        approve, reject, reprocess,
+                                                        clearance, delete, approval nodes
+    operate   no                                        any workflow (POST /api/jobs)
+
+What a platform reads is narrowed where the answer is built (`Caller.sees`): another
+platform's request, asset or job is unknown to it (404), listings leave them out.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 KEY_HEADER = "x-dagmaster-key"
+PRINCIPAL_HEADER = "x-ms-client-principal"
+REVIEWER_ROLE = "Dagmaster.Reviewer"
+# Where a token's application id is: v1 access tokens say appid, v2 tokens azp.
+APP_ID_CLAIMS = ("appid", "azp")
+# App Service maps a token's `roles` to the principal's role_typ (this URI by default).
+ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
+
+Mode = Literal["open", "keys", "entra"]
 
 
 class Rule(StrEnum):
     SUBMIT = "submit"
     READ = "read"
+    CANCEL = "cancel"
     REVIEW = "review"
+    OPERATE = "operate"
 
 
 class Caller(BaseModel):
@@ -41,8 +66,14 @@ class Caller(BaseModel):
         """The one platform whose assets this caller may see (None: no restriction)."""
         return self.platform_id if self.kind == "platform" else None
 
+    def sees(self, owner: str | None) -> bool:
+        """Whether this caller may see what belongs to platform ``owner`` (None: to no
+        platform, e.g. a job submitted by an operator)."""
+        return self.own_platform is None or owner == self.own_platform
+
 
 OPEN = Caller(kind="open")
+REVIEWER = Caller(kind="reviewer")
 
 
 class Denied(BaseModel):
@@ -54,36 +85,147 @@ def identify(
     key: str | None, platform_keys: Mapping[str, bytes], reviewer_key: bytes | None
 ) -> Caller | None:
     """The caller a key belongs to (None: no key, or one nobody holds). Constant-time
-    comparisons, every key compared."""
+    comparisons, every key compared; a platform whose key is empty is never matched."""
     if not key:
         return None
     given, found = key.encode(), None
     if reviewer_key and hmac.compare_digest(given, reviewer_key):
-        found = Caller(kind="reviewer")
+        found = REVIEWER
     for platform_id, expected in sorted(platform_keys.items()):
         if expected and hmac.compare_digest(given, expected):
             found = Caller(kind="platform", platform_id=platform_id)
     return found
 
 
-def authorize(caller: Caller | None, rule: Rule, platform_id: str | None = None) -> Denied | None:
-    """None if ``caller`` may do ``rule`` (``platform_id``: the platform a submission names)."""
-    if caller is None:
-        return Denied(status=401, message=f"a valid key is required (header {KEY_HEADER})")
-    if caller.kind in ("open",):
+class Claim(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    typ: str
+    val: str
+
+
+class ClientPrincipal(BaseModel):
+    """The decoded ``X-MS-CLIENT-PRINCIPAL`` of App Service Authentication."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    auth_typ: str | None = None
+    claims: list[Claim] = []
+    name_typ: str | None = None
+    role_typ: str | None = None
+
+    def values(self, *types: str) -> list[str]:
+        wanted = {t.lower() for t in types if t}
+        return [c.val for c in self.claims if c.typ.lower() in wanted]
+
+    @property
+    def app_id(self) -> str | None:
+        """The application the token was issued to (appid, else azp)."""
+        for claim in APP_ID_CLAIMS:
+            if found := self.values(claim):
+                return found[0]
         return None
-    if rule is Rule.READ:
-        return None  # what a platform sees is narrowed to its own (`Caller.own_platform`)
+
+    @property
+    def roles(self) -> set[str]:
+        return set(self.values(*ROLE_CLAIMS, self.role_typ or ""))
+
+
+def read_principal(header: str | None) -> ClientPrincipal | None:
+    """The principal of an ``X-MS-CLIENT-PRINCIPAL`` header (None: absent or not one)."""
+    if not header:
+        return None
+    try:
+        raw = base64.b64decode(header.strip() + "=" * (-len(header.strip()) % 4), validate=True)
+        return ClientPrincipal.model_validate(json.loads(raw))
+    except (binascii.Error, ValueError, ValidationError):
+        return None
+
+
+def identify_principal(
+    principal: ClientPrincipal | None, platform_apps: Mapping[str, str]
+) -> Caller | None:
+    """The caller an Entra principal is: the platform whose ``entra_app_id`` is its
+    application id (the narrower identity wins: a platform's app holding the reviewer role
+    is still that platform), else a reviewer if it holds `REVIEWER_ROLE`, else nobody."""
+    if principal is None:
+        return None
+    app_id = (principal.app_id or "").lower()
+    for platform_id, expected in sorted(platform_apps.items()):
+        if app_id and expected and app_id == expected.lower():
+            return Caller(kind="platform", platform_id=platform_id)
+    if REVIEWER_ROLE in principal.roles:
+        return REVIEWER
+    return None
+
+
+CREDENTIAL = {
+    "keys": f"a valid key is required (header {KEY_HEADER})",
+    "entra": "an Entra token of a registered platform's app, or of a principal with the app "
+    f"role {REVIEWER_ROLE}, is required (App Service Authentication)",
+    "open": "",
+}
+
+
+def authorize(
+    caller: Caller | None, rule: Rule, platform_id: str | None = None, mode: Mode = "keys"
+) -> Denied | None:
+    """None if ``caller`` may do ``rule`` (``platform_id``: the platform a submission names).
+
+    READ and CANCEL only need a caller: what they reach is narrowed by `Caller.sees`."""
+    if caller is None:
+        return Denied(status=401, message=CREDENTIAL[mode])
+    if caller.kind == "open" or rule in (Rule.READ, Rule.CANCEL):
+        return None
     if rule is Rule.SUBMIT:
         if caller.kind != "platform":
-            return Denied(status=403, message="submissions need a platform's key")
+            return Denied(status=403, message="submissions need a platform's credential")
         if platform_id != caller.platform_id:
             return Denied(
                 status=403,
-                message=f"this key is platform '{caller.platform_id}''s: it cannot submit "
+                message=f"this caller is platform '{caller.platform_id}': it cannot submit "
                 f"for '{platform_id}'",
             )
         return None
     if caller.kind != "reviewer":
-        return Denied(status=403, message="reviewer and operator actions need a reviewer key")
+        what = "running workflows directly" if rule is Rule.OPERATE else "reviewing"
+        return Denied(
+            status=403,
+            message=f"{what} is for reviewers and operators (the reviewer key, or the app "
+            f"role {REVIEWER_ROLE}); a platform acts through /api/platform/submit",
+        )
     return None
+
+
+class Unidentifiable(BaseModel):
+    """Who cannot be identified with the current settings, and why (for readyz and the log)."""
+
+    platforms: dict[str, str] = {}
+    reviewers: str | None = None
+    everybody: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.platforms or self.reviewers or self.everybody)
+
+
+def unidentifiable(
+    mode: Mode,
+    credentials: Mapping[str, str | None],
+    *,
+    reviewer_credential: bool,
+    authentication_enabled: bool,
+) -> Unidentifiable:
+    """Which callers cannot authenticate: each platform of ``credentials`` (platform id to
+    why it has no credential, None: it has one), reviewers without a reviewer key (keys), and
+    everybody when entra runs without App Service Authentication."""
+    if mode == "open":
+        return Unidentifiable()
+    missing = {p: why for p, why in sorted(credentials.items()) if why is not None}
+    reviewers = None
+    if mode == "keys" and not reviewer_credential:
+        reviewers = "DAGMASTER_REVIEWER_KEY is unset"
+    everybody = None
+    if mode == "entra" and not authentication_enabled:
+        everybody = "App Service Authentication is not enabled (WEBSITE_AUTH_ENABLED)"
+    return Unidentifiable(platforms=missing, reviewers=reviewers, everybody=everybody)

@@ -87,6 +87,11 @@ def reports_to_asset(asset_id: str | None, parent_job_id: str | None) -> bool:
     return asset_id is not None and parent_job_id is None
 
 
+def report_instance_id(job_id: str, kind: str) -> str:
+    """The `asset_command` instance that carries a job's start or end report to its asset."""
+    return f"{job_id}:asset:{kind}"
+
+
 def job_started_report(asset_id: str, job_id: str, at: datetime) -> AssetCommandInput:
     command = JobStarted(command_id=f"{job_id}:started", at=at, by=SYSTEM_ACTOR, job_id=job_id)
     return AssetCommandInput(asset_id=asset_id, command=command)
@@ -114,13 +119,24 @@ def job_finished_report(
 def job_outputs(result: Any) -> dict[str, Any]:
     """What a version keeps of its job's result: for a raster ingest, the STAC item (id,
     collection, where it is stored) and the data asset's location; otherwise the result's
-    top-level keys. Small on purpose: the entity's state stays small. A part of the result
+    top-level keys; for a publication job, the public item (or how many public copies were
+    removed). Small on purpose: the entity's state stays small. A part of the result
     that was offloaded to blob storage (an output over the large-output limit) is kept as
     its reference."""
     if is_ref(result):
         return {"result_ref": result}  # offloaded whole (see domain.offload)
     if not isinstance(result, dict):
         return {"result": result} if isinstance(result, str | int | float | bool) else {}
+    public = result.get("published")
+    if isinstance(public, dict):  # a publish_asset job (handlers.publish.PublishResult)
+        return {
+            "public_collection": public.get("collection"),
+            "public_item_id": public.get("item_id"),
+            "public_item_href": public.get("item_href"),
+        }
+    if isinstance(result.get("unpublished"), dict):  # an unpublish_asset job
+        removed = result["unpublished"].get("removed")
+        return {"removed": len(removed) if isinstance(removed, list) else 0}
     stac = result.get("stac_item")
     if is_ref(stac):
         return {"stac_item_ref": stac}

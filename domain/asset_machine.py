@@ -4,10 +4,18 @@ It never mutates its argument, and it returns an `Outcome` with the new state (r
 if anything changed), the revision event to record, or a `Refusal` naming the current state
 and what is allowed. A command id seen before returns the first outcome again (commands are
 idempotent); the last `REMEMBERED_COMMANDS` ids are kept in the state.
+
+Publication follows one invariant: a public, non-deleted asset publishes its latest approved
+version (``public_ordinal``; None: nothing should be public). Whenever a command moves that
+target, a publish or unpublish job is started (``publication``), unless one is still running:
+its end is then compared with the target, and a superseded job's end starts the next job
+instead of being reported. So at most one publication job runs per asset, and only a job that
+still matches the target when it ends is announced (`domain.outbound`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.assets import (
@@ -24,12 +32,16 @@ from domain.assets import (
     JobStarted,
     Outcome,
     Processing,
+    Publication,
+    PublicationKind,
+    PublicationStatus,
     Refusal,
     Reject,
     Reprocess,
     SetClearance,
     Submit,
     VersionState,
+    publication_job_id,
 )
 
 
@@ -67,6 +79,8 @@ def version_actions(state: AssetState, v: VersionState) -> list[str]:
     actions = []
     if v.processing is Processing.COMPLETED and v.approval is Approval.PENDING:
         actions += ["approve", "reject"]
+    if v.approval is Approval.APPROVED:
+        actions.append("reject")  # withdraw the approval, with a reason
     other = state.unresolved()
     blocked = other is not None and other.ordinal != v.ordinal
     if (
@@ -206,7 +220,14 @@ def _job_started(state: AssetState, cmd: JobStarted) -> Applied:
     return "processing_started", v.ordinal, {"ordinal": v.ordinal}, {"job_id": cmd.job_id}
 
 
+def _running_publication(state: AssetState, job_id: str) -> bool:
+    pub = state.publication
+    return pub is not None and pub.job_id == job_id and pub.status is PublicationStatus.RUNNING
+
+
 def _job_finished(state: AssetState, cmd: JobFinished) -> Applied:
+    if _running_publication(state, cmd.job_id):
+        return _publication_finished(state, cmd, state.revision + 1)
     v = _current_job(state, cmd.job_id)
     if v.processing not in (Processing.QUEUED, Processing.PROCESSING):
         raise _Unchanged(f"version {v.ordinal} is already {v.processing.value}")
@@ -223,12 +244,20 @@ def _job_finished(state: AssetState, cmd: JobFinished) -> Applied:
 def _review(state: AssetState, cmd: Approve | Reject) -> Applied:
     v = _version(state, cmd.ordinal)
     _check_version_action(state, v, cmd.kind)
+    details: dict[str, Any] = {}
+    if isinstance(cmd, Reject) and v.approval is Approval.APPROVED:
+        if not (cmd.reason or "").strip():
+            raise _Refused(
+                Refusal(
+                    code="invalid",
+                    message=f"withdrawing the approval of version {v.ordinal} needs a reason",
+                    current={**asset_summary(state), "version": version_summary(v)},
+                    allowed=version_actions(state, v),
+                )
+            )
+        details["withdrawn"] = True  # approved before; publication follows (_follow_target)
     v.approval = Approval.APPROVED if isinstance(cmd, Approve) else Approval.REJECTED
     v.reviewed_at, v.reviewed_by, v.review_reason, v.updated_at = cmd.at, cmd.by, cmd.reason, cmd.at
-    details: dict[str, Any] = {}
-    if isinstance(cmd, Approve) and state.clearance is Clearance.PUBLIC:
-        # A public asset publishes its latest approved version.
-        details["published_ordinal"] = state.public_ordinal = v.ordinal
     action = "approved" if isinstance(cmd, Approve) else "rejected"
     return action, v.ordinal, {"ordinal": v.ordinal, "approval": v.approval.value}, details
 
@@ -268,23 +297,116 @@ def _set_clearance(state: AssetState, cmd: SetClearance) -> Applied:
     previous = state.clearance
     state.clearance = target
     details: dict[str, Any] = {"from": previous.value, "to": target.value}
-    if target is Clearance.PUBLIC:
-        approved = state.latest_approved()
-        assert approved is not None  # asset_actions allowed it
-        details["published_ordinal"] = state.public_ordinal = approved.ordinal
-    else:
-        details["unpublished_ordinal"], state.public_ordinal = state.public_ordinal, None
     action = {Clearance.PUBLIC: "published", Clearance.CLEARED: "cleared"}[target]
     if previous is Clearance.PUBLIC:
         action = "unpublished"
-    return action, details.get("published_ordinal"), {"clearance": target.value}, details
+    return action, _target(state), {"clearance": target.value}, details
 
 
 def _delete(state: AssetState, cmd: Delete) -> Applied:
     _not_deleted(state, "delete")
-    details = {"clearance_was": state.clearance.value, "unpublished_ordinal": state.public_ordinal}
-    state.deleted, state.clearance, state.public_ordinal = True, Clearance.UNCLEARED, None
+    details = {"clearance_was": state.clearance.value}
+    state.deleted, state.clearance = True, Clearance.UNCLEARED
     return "deleted", None, {"deleted": True}, details
+
+
+def _target(state: AssetState) -> int | None:
+    """What should be public: the latest approved version of a public, non-deleted asset."""
+    if state.deleted or state.clearance is not Clearance.PUBLIC:
+        return None
+    approved = state.latest_approved()
+    return approved.ordinal if approved else None
+
+
+def _publishable(v: VersionState) -> bool:
+    outputs = v.outputs or {}
+    return isinstance(outputs.get("stac_item_id"), str) and isinstance(
+        outputs.get("stac_collection"), str
+    )
+
+
+def _start_publication(
+    state: AssetState, at: datetime, revision: int, was_public: int | None = None
+) -> Publication:
+    """The job that makes ``public_ordinal`` public (or takes everything down), recorded as
+    running; a version without an indexed STAC item cannot be published (failed at once).
+    An unpublish names the version the last publication made public (else ``was_public``:
+    an asset from before publications were recorded)."""
+    target = state.public_ordinal
+    if target is None:
+        previous = state.publication.aim if state.publication else was_public
+        kind = PublicationKind.UNPUBLISH
+        job = publication_job_id(kind, state.asset_id, revision)
+        pub = Publication(kind=kind, job_id=job, ordinal=previous, started_at=at, revision=revision)
+    else:
+        kind = PublicationKind.PUBLISH
+        version = state.version(target)
+        assert version is not None  # the target is an approved version
+        if _publishable(version):
+            job = publication_job_id(kind, state.asset_id, revision)
+            pub = Publication(
+                kind=kind, job_id=job, ordinal=target, started_at=at, revision=revision
+            )
+        else:
+            error = {
+                "kind": "nothing_to_publish",
+                "message": f"version {target} has no indexed STAC item to publish",
+            }
+            pub = Publication(
+                kind=kind,
+                job_id=None,
+                ordinal=target,
+                status=PublicationStatus.FAILED,
+                error=error,
+                started_at=at,
+                finished_at=at,
+                revision=revision,
+            )
+    state.publication = pub
+    return pub
+
+
+def _follow_target(state: AssetState, at: datetime, revision: int) -> dict[str, Any]:
+    """After a command: move ``public_ordinal`` to the target and start its job, unless a
+    publication job is running (its end starts the next one). Event details to add."""
+    target = _target(state)
+    if target == state.public_ordinal:
+        return {}
+    was_public = state.public_ordinal
+    details: dict[str, Any] = {"public_ordinal": {"from": was_public, "to": target}}
+    state.public_ordinal = target
+    running = (
+        state.publication is not None and state.publication.status is PublicationStatus.RUNNING
+    )
+    if not running:
+        started = _start_publication(state, at, revision, was_public)
+        details["publication_started"] = started.model_dump(mode="json")
+    return details
+
+
+def _publication_finished(state: AssetState, cmd: JobFinished, revision: int) -> Applied:
+    """The asset's running publication job ended: record it; if the target moved meanwhile
+    it is superseded (not announced) and the job for the target starts."""
+    pub = state.publication
+    assert pub is not None
+    pub.status = PublicationStatus.SUCCEEDED if cmd.ok else PublicationStatus.FAILED
+    pub.error = None if cmd.ok else (cmd.error or {"message": "job failed"})
+    pub.finished_at = cmd.at
+    superseded = pub.aim != state.public_ordinal
+    details: dict[str, Any] = {
+        "job_id": cmd.job_id,
+        "publication_finished": pub.model_dump(mode="json"),
+        "superseded": superseded,
+    }
+    if cmd.ok:
+        details["outputs"] = cmd.outputs
+    if superseded:
+        started = _start_publication(state, cmd.at, revision)
+        details["publication_started"] = started.model_dump(mode="json")
+        action = "publication_superseded"
+    else:
+        action = "publication_succeeded" if cmd.ok else "publication_failed"
+    return action, pub.ordinal, {"publication": pub.status.value}, details
 
 
 _APPLY: dict[str, Any] = {
@@ -364,6 +486,7 @@ def decide(state: AssetState | None, command: AnyCommand) -> Outcome:
         )
     new.revision = base.revision + 1
     new.updated_at = command.at
+    details.update(_follow_target(new, command.at, new.revision))
     event = AssetEvent(
         asset_id=new.asset_id,
         revision=new.revision,

@@ -6,6 +6,8 @@ identity fields; `asset_id_for` derives dagmaster's URL-safe key from them. Each
 is a version (ordinal 1, 2, 3 ...): processing ``queued → processing → completed | failed``
 (driven by its job), then approval ``pending → approved | rejected``. The asset's clearance
 goes ``uncleared → cleared → public`` (and back to cleared); public needs an approved version.
+A public, non-deleted asset publishes its latest approved version (``public_ordinal``); the
+publish or unpublish job that makes it so is the asset's ``publication``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,22 @@ class Clearance(StrEnum):
     UNCLEARED = "uncleared"
     CLEARED = "cleared"
     PUBLIC = "public"
+
+
+class PublicationKind(StrEnum):
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
+
+
+class PublicationStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+def publication_job_id(kind: PublicationKind, asset_id: str, revision: int) -> str:
+    """The id of the publication job a revision starts (the same on every replay)."""
+    return hashlib.sha256(f"{kind.value}\n{asset_id}\n{revision}".encode()).hexdigest()[:32]
 
 
 def identity_key(identity_fields: list[str], identifiers: Mapping[str, str]) -> str:
@@ -104,6 +122,26 @@ class VersionState(BaseModel):
         return self.processing is Processing.COMPLETED and self.approval is Approval.PENDING
 
 
+class Publication(BaseModel):
+    """The asset's latest publish or unpublish job, and how it ended. ``ordinal``: the version
+    a publish publishes, or the one an unpublish takes down (None if none was known).
+    ``job_id`` is None for a publish that could not start (nothing indexed to publish)."""
+
+    kind: PublicationKind
+    job_id: str | None
+    ordinal: int | None = None
+    status: PublicationStatus = PublicationStatus.RUNNING
+    error: dict[str, Any] | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    revision: int = Field(description="the asset revision that started it")
+
+    @property
+    def aim(self) -> int | None:
+        """What is public once it succeeds: the published version, or nothing."""
+        return self.ordinal if self.kind is PublicationKind.PUBLISH else None
+
+
 class Refusal(BaseModel):
     """Why a command was not applied (HTTP: ``not_found`` 404, ``conflict`` 409,
     ``invalid`` 400)."""
@@ -135,7 +173,8 @@ class AssetState(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     revision: int = 0
     clearance: Clearance = Clearance.UNCLEARED
-    public_ordinal: int | None = None
+    public_ordinal: int | None = None  # the version that should be public (see `publication`)
+    publication: Publication | None = None
     deleted: bool = False
     created_at: datetime
     updated_at: datetime

@@ -35,6 +35,7 @@ class EventType(StrEnum):
     REJECTED = "version.rejected"
     PUBLISHED = "asset.published"
     UNPUBLISHED = "asset.unpublished"
+    PUBLICATION_FAILED = "asset.publication_failed"
     DELETED = "asset.deleted"
 
 
@@ -153,11 +154,20 @@ def next_step(result: AttemptResult, policy: RetryPolicy) -> Delivered | RetryAf
 
 
 class DeliveryInput(BaseModel):
-    """The delivery orchestration's input: which asset, and the retry policy of the app's
-    settings (read here, in an activity, since an orchestrator reads no settings)."""
+    """The delivery orchestration's input: which asset, the runner's generation (see
+    `delivery_instance_id`), and the retry policy of the app's settings (read here, in an
+    activity, since an orchestrator reads no settings)."""
 
     asset_id: str
     policy: RetryPolicy
+    generation: int = Field(default=0, ge=0)
+
+
+class CloseCallbacks(BaseModel):
+    """What an idle runner asks before it ends (`close_callbacks`)."""
+
+    asset_id: str
+    generation: int = Field(ge=0)
 
 
 class SendCallback(BaseModel):
@@ -172,6 +182,8 @@ class EmitCallbacks(BaseModel):
     events: list[VersionEvent]
 
 
-def delivery_instance_id(asset_id: str) -> str:
-    """The one delivery orchestration of an asset (events of one asset go out in order)."""
-    return f"callbacks-{asset_id}"
+def delivery_instance_id(asset_id: str, generation: int = 0) -> str:
+    """The delivery orchestration of an asset (events of one asset go out in order): one
+    generation at a time; a generation ends only once nothing is pending, and a later event
+    starts the next (``callbacks-<asset_id>`` for generation 0, then ``.1``, ``.2`` ...)."""
+    return f"callbacks-{asset_id}" + (f".{generation}" if generation else "")

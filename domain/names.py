@@ -15,5 +15,6 @@ DELIVER_CALLBACKS = "deliver_callbacks"
 EMIT_CALLBACKS = "emit_callbacks"
 NEXT_CALLBACK = "next_callback"
 SEND_CALLBACK = "send_callback"
+CLOSE_CALLBACKS = "close_callbacks"
 START_PUBLICATION = "start_publication"
 CALLBACK_KICK = "callbacks_enqueued"  # the external event that wakes an idle delivery

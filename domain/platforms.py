@@ -19,6 +19,7 @@ from domain.callbacks import CallbackDefinition, url_problem
 from domain.loader import Problem, WorkflowValidationError, read_yaml
 
 _NAME = r"^[a-z][a-z0-9_]*$"
+_GUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 
 
 class DataTypeDefinition(BaseModel):
@@ -50,8 +51,10 @@ class PlatformDefinition(BaseModel):
     data_types: dict[str, DataTypeDefinition] = Field(min_length=1)
     # Signed callbacks on every version event (see domain.callbacks); none: nothing is sent.
     callback: CallbackDefinition | None = None
-    # The app setting holding this platform's API key (domain.access); none: no key.
+    # The app setting holding this platform's API key (DAGMASTER_ACCESS=keys); none: no key.
     api_key_setting: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # The client id of this platform's Entra app registration (DAGMASTER_ACCESS=entra).
+    entra_app_id: str | None = Field(default=None, pattern=_GUID)
 
     @model_validator(mode="after")
     def _fields_are_distinct(self) -> PlatformDefinition:

@@ -14,7 +14,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from domain.asset_flow import AssetCommandInput, ProjectAsset, job_to_start
+from domain.asset_flow import (
+    AssetCommandInput,
+    ProjectAsset,
+    job_finished_report,
+    job_to_start,
+    report_instance_id,
+)
 from domain.assets import Outcome
 from domain.callbacks import EmitCallbacks
 from domain.names import (
@@ -25,7 +31,7 @@ from domain.names import (
     START_ASSET_JOB,
     START_PUBLICATION,
 )
-from domain.outbound import outbound_for
+from domain.outbound import Outbound, PublicationJob, outbound_for
 from entities.asset import OPERATION
 
 bp = df.Blueprint()
@@ -56,12 +62,41 @@ def asset_command(context: df.DurableOrchestrationContext) -> Generator[Any, Any
 def _outbound(
     context: df.DurableOrchestrationContext, outcome: Outcome
 ) -> Generator[Any, Any, None]:
-    """The hook of B2B outbound (domain.outbound): callback events, publish or unpublish."""
+    """The hook of B2B outbound (domain.outbound): callback events, publish or unpublish, in
+    the order the outcome says (it is in the history, so a replay keeps the order it began
+    with: see "Changing an orchestration" in the README)."""
     outbound = outbound_for(outcome)
+    if outbound.events and outbound.events_first:
+        yield from _emit(context, outbound)
     if outbound.publication is not None:
-        yield context.call_activity_with_retry(
-            START_PUBLICATION, _RETRY, outbound.publication.model_dump(mode="json")
-        )
-    if outbound.events:
-        emit = EmitCallbacks(events=outbound.events)
-        yield context.call_activity_with_retry(EMIT_CALLBACKS, _RETRY, emit.model_dump(mode="json"))
+        try:
+            yield context.call_activity_with_retry(
+                START_PUBLICATION, _RETRY, outbound.publication.model_dump(mode="json")
+            )
+        except Exception as exc:
+            yield from _not_started(context, outbound.publication, exc)
+    if outbound.events and not outbound.events_first:
+        yield from _emit(context, outbound)
+
+
+def _not_started(
+    context: df.DurableOrchestrationContext, publication: PublicationJob, exc: Exception
+) -> Generator[Any, Any, None]:
+    """A publication job that could not be started is reported to the asset as failed, as
+    its own end would be (same command and instance ids), so the asset does not wait for it
+    forever and the platform hears ``asset.publication_failed``."""
+    error = {
+        "kind": "not_started",
+        "message": f"the {publication.workflow_id} job could not be started: {exc}",
+    }
+    now = context.current_utc_datetime
+    report = job_finished_report(
+        publication.asset_id, publication.job_id, now, "failed", None, error
+    )
+    instance_id = report_instance_id(publication.job_id, report.command.kind)
+    yield context.call_sub_orchestrator(ASSET_COMMAND, report.model_dump(mode="json"), instance_id)
+
+
+def _emit(context: df.DurableOrchestrationContext, outbound: Outbound) -> Generator[Any, Any, None]:
+    emit = EmitCallbacks(events=outbound.events)
+    yield context.call_activity_with_retry(EMIT_CALLBACKS, _RETRY, emit.model_dump(mode="json"))

@@ -3,7 +3,10 @@
 Take the oldest pending event, attempt it until `domain.callbacks.next_step` says delivered
 or given up (waiting on durable timers between attempts), then continue as new for the next
 one (history stays one event long). With nothing pending it idles a while for a wake-up
-(`emit_callbacks` raises one) before it ends; a later event starts it again.
+(`emit_callbacks` raises one). Before it ends it asks `close_callbacks`, which closes it only
+if nothing is pending at that moment (under the same lock a wake-up takes), and otherwise
+hands it the event that arrived meanwhile: an event recorded while it was finishing is either
+sent by it, or finds it closed and starts the next generation (`delivery_instance_id`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,21 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from domain.callbacks import AttemptResult, DeliveryInput, RetryAfter, SendCallback, next_step
-from domain.names import CALLBACK_KICK, DELIVER_CALLBACKS, NEXT_CALLBACK, SEND_CALLBACK
+from domain.callbacks import (
+    AttemptResult,
+    CloseCallbacks,
+    DeliveryInput,
+    RetryAfter,
+    SendCallback,
+    next_step,
+)
+from domain.names import (
+    CALLBACK_KICK,
+    CLOSE_CALLBACKS,
+    DELIVER_CALLBACKS,
+    NEXT_CALLBACK,
+    SEND_CALLBACK,
+)
 
 bp = df.Blueprint()
 
@@ -32,7 +48,14 @@ def deliver_callbacks(context: df.DurableOrchestrationContext) -> Generator[Any,
         idle = context.create_timer(context.current_utc_datetime + IDLE)
         winner = yield context.task_any([kick, idle])
         if winner is idle:
-            return "idle"
+            close = CloseCallbacks(asset_id=message.asset_id, generation=message.generation)
+            arrived = yield context.call_activity_with_retry(
+                CLOSE_CALLBACKS, _RETRY, close.model_dump(mode="json")
+            )
+            if arrived is None:
+                return "idle"
+            context.continue_as_new(message.model_dump(mode="json"))
+            return "arrived while closing"
         idle.cancel()
         context.continue_as_new(message.model_dump(mode="json"))
         return "woken"

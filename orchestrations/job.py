@@ -19,6 +19,7 @@ from domain.asset_flow import (
     AssetCommandInput,
     job_finished_report,
     job_started_report,
+    report_instance_id,
     reports_to_asset,
 )
 from domain.decisions import JobTimedOut, Step
@@ -100,7 +101,7 @@ class JobRun:
 
     def _report(self, message: AssetCommandInput) -> Generator[Any, Any, None]:
         """Tell the job's asset version that the job started or ended (`asset_command`)."""
-        instance_id = f"{self.start.job_id}:asset:{message.command.kind}"
+        instance_id = report_instance_id(self.start.job_id, message.command.kind)
         try:
             yield self.context.call_sub_orchestrator(
                 ASSET_COMMAND, message.model_dump(mode="json"), instance_id

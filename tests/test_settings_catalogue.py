@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from config import SETTINGS, SETTINGS_CLASSES, SettingsError, markdown_table
+from config import (
+    SETTINGS,
+    SETTINGS_CLASSES,
+    SettingsError,
+    markdown_table,
+    registry_settings,
+    shipped_settings,
+)
+from domain.platforms import load_platform_text
 
 REPO = Path(__file__).resolve().parents[1]
 NOT_APP_CODE = {"tests", "benchmarks", "config", "node_modules", ".venv"}
@@ -59,10 +67,25 @@ def environ_uses(tree: ast.AST) -> list[int]:
 
 
 def test_catalogue_names_each_setting_once_with_its_meaning_and_readers():
-    names = [s.name for s in SETTINGS]
+    names = [s.name for s in shipped_settings()]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    for s in SETTINGS:
+    for s in shipped_settings():
         assert s.meaning and s.readers, s.name
+
+
+def test_the_settings_a_registry_entry_names_are_app_secrets_nobody_requires():
+    entry = load_platform_text(
+        (REPO / "platforms" / "ddh.yaml").read_text()
+        + "callback: {url: 'https://ddh.example.org/hook', secret_setting: DDH_HOOK_SECRET}\n"
+    )
+    named = {s.name: s for s in registry_settings([entry])}
+    assert set(named) == {"DAGMASTER_DDH_API_KEY", "DDH_HOOK_SECRET"}
+    assert all(s.secret and s.readers == ("app",) and not s.required for s in named.values())
+    assert "platform ddh's API key" in named["DAGMASTER_DDH_API_KEY"].meaning
+
+
+def test_the_readme_table_lists_the_settings_the_shipped_registry_names():
+    assert "| `DAGMASTER_DDH_API_KEY` | app | unset | platform ddh's API key" in markdown_table()
 
 
 def test_only_the_settings_classes_read_the_environment():

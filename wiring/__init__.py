@@ -32,6 +32,7 @@ from adapters.catalog import (
 )
 from adapters.taskqueue import JsonBlobs, TaskQueue, open_task_queue
 from config.settings import (
+    SHIPPED_PLATFORMS,
     AppSettings,
     ContainerSettings,
     PostgisSettings,
@@ -43,7 +44,7 @@ from domain.platforms import PlatformRegistry, load_platform_dir
 from domain.storage import ContainerPolicy
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
-PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "platforms"
+PLATFORMS_DIR = SHIPPED_PLATFORMS
 log = logging.getLogger("dagmaster.workflows")
 
 

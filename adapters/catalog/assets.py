@@ -33,6 +33,7 @@ class AssetRecord(BaseModel):
     revision: int
     clearance: str
     public_ordinal: int | None
+    publication: dict[str, JsonValue] | None = None
     deleted: bool
     latest_ordinal: int | None
     latest_processing: str | None
@@ -96,7 +97,8 @@ class AssetPage(BaseModel):
 
 _ASSET_COLUMNS = (
     "asset_id, platform_id, identity, title, metadata, revision, clearance, public_ordinal, "
-    "deleted, latest_ordinal, latest_processing, latest_approval, created_at, updated_at"
+    "publication, deleted, latest_ordinal, latest_processing, latest_approval, created_at, "
+    "updated_at"
 )
 _VERSION_COLUMNS = (
     "asset_id, ordinal, version_label, request_id, data_type, workflow_id, source, processing, "
@@ -121,12 +123,13 @@ WHERE (platforms.name, platforms.active, platforms.identity, platforms.version_l
 _UPSERT_ASSET = f"""
 INSERT INTO assets AS a ({_ASSET_COLUMNS}, identity_key)
 VALUES (%(asset_id)s, %(platform_id)s, %(identity)s, %(title)s, %(metadata)s, %(revision)s,
-        %(clearance)s, %(public_ordinal)s, %(deleted)s, %(latest_ordinal)s,
+        %(clearance)s, %(public_ordinal)s, %(publication)s, %(deleted)s, %(latest_ordinal)s,
         %(latest_processing)s, %(latest_approval)s, %(created_at)s, %(updated_at)s,
         %(identity_key)s)
 ON CONFLICT (asset_id) DO UPDATE SET
     title = EXCLUDED.title, metadata = EXCLUDED.metadata, revision = EXCLUDED.revision,
     clearance = EXCLUDED.clearance, public_ordinal = EXCLUDED.public_ordinal,
+    publication = EXCLUDED.publication,
     deleted = EXCLUDED.deleted, latest_ordinal = EXCLUDED.latest_ordinal,
     latest_processing = EXCLUDED.latest_processing, latest_approval = EXCLUDED.latest_approval,
     updated_at = EXCLUDED.updated_at, projected_at = now()
@@ -175,6 +178,9 @@ def _asset_params(state: AssetState) -> dict[str, Any]:
         "revision": state.revision,
         "clearance": state.clearance.value,
         "public_ordinal": state.public_ordinal,
+        "publication": (
+            None if state.publication is None else Jsonb(state.publication.model_dump(mode="json"))
+        ),
         "deleted": state.deleted,
         "latest_ordinal": latest.ordinal if latest else None,
         "latest_processing": latest.processing.value if latest else None,

@@ -3,9 +3,17 @@
 An event is recorded once (``event_id`` is the key, so a replayed enqueue changes nothing)
 with the exact body that every attempt sends; attempts update the row's counters and last
 outcome; `next_pending` hands the delivery orchestration the asset's oldest pending event.
+
+Waking and closing the asset's delivery orchestration meet on one row (``callback_runners``)
+under its lock: `close_if_idle` ends a generation only if nothing is pending at that moment,
+and `runner_to_wake` (called after the events are recorded) opens the next generation if the
+current one closed. Whichever comes second sees what the first did, so an event recorded as
+a runner finishes is either seen by it or wakes a new one.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -97,6 +105,55 @@ class CallbackCatalog:
         values = (attempt, status_code, error, final_status, final_status, event_id)
         with self._pool.connection() as conn, conn.cursor() as cur:
             cur.execute(query.encode(), values)
+
+    def runner_to_wake(self, asset_id: str) -> int:
+        """The generation of the asset's delivery orchestration to start or wake, after its
+        events were recorded: the current one while it is open, else the next (opened)."""
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            generation, is_open = self._lock_runner(cur, asset_id)
+            if not is_open:
+                generation += 1
+                cur.execute(
+                    b"UPDATE callback_runners SET generation = %s, open = true, updated_at = now()"
+                    b" WHERE asset_id = %s",
+                    (generation, asset_id),
+                )
+            return generation
+
+    def close_if_idle(self, asset_id: str, generation: int) -> str | None:
+        """For the runner ``generation`` about to end: the oldest pending event if one arrived
+        (it must go on), else None, and the runner is closed (a later wake-up starts the next
+        generation). A runner of an older generation (its close retried after a newer one
+        opened) gets None and closes nothing: it ends, and only the newer one sends."""
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            current, _ = self._lock_runner(cur, asset_id)
+            if current != generation:
+                return None  # closed before (a retried call): the newer generation sends
+            pending = cur.execute(
+                b"SELECT event_id FROM callback_deliveries WHERE asset_id = %s"
+                b" AND status = 'pending' ORDER BY seq LIMIT 1",
+                (asset_id,),
+            ).fetchone()
+            if pending is not None:
+                return str(pending[0])
+            cur.execute(
+                b"UPDATE callback_runners SET open = false, updated_at = now() WHERE asset_id = %s",
+                (asset_id,),
+            )
+            return None
+
+    @staticmethod
+    def _lock_runner(cur: Any, asset_id: str) -> tuple[int, bool]:
+        # A missing row is generation 0, open: the runner of an asset from before this table.
+        cur.execute(
+            b"INSERT INTO callback_runners (asset_id) VALUES (%s) ON CONFLICT DO NOTHING",
+            (asset_id,),
+        )
+        row = cur.execute(
+            b"SELECT generation, open FROM callback_runners WHERE asset_id = %s FOR UPDATE",
+            (asset_id,),
+        ).fetchone()
+        return int(row[0]), bool(row[1])
 
     def list_for_asset(self, asset_id: str) -> list[DeliveryRecord]:
         """Every event of the asset, oldest first."""

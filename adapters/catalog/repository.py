@@ -35,6 +35,7 @@ _FILTERS = {
     "status": "status = %(status)s",
     "workflow_id": "workflow_id = %(workflow_id)s",
     "asset_id": "asset_id = %(asset_id)s",
+    "platform_id": "asset_id IN (SELECT asset_id FROM assets WHERE platform_id = %(platform_id)s)",
     "created_from": "created_at >= %(created_from)s",
     "created_to": "created_at < %(created_to)s",
 }
@@ -193,12 +194,23 @@ class JobCatalog:
     def find_by_request_id(self, request_id: str) -> JobRecord | None:
         return self._one_job("request_id", request_id)
 
+    def platform_of_job(self, job_id: str) -> str | None:
+        """The platform whose asset the job belongs to (None: no such job, or no asset's)."""
+        query = (
+            "SELECT a.platform_id FROM jobs j JOIN assets a ON a.asset_id = j.asset_id "
+            "WHERE j.job_id = %s"
+        )
+        with self._pool.connection() as conn:
+            row = conn.execute(query.encode(), (job_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def list_jobs(
         self,
         *,
         status: JobStatus | None = None,
         workflow_id: str | None = None,
         asset_id: str | None = None,
+        platform_id: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         limit: int = 50,
@@ -206,13 +218,15 @@ class JobCatalog:
     ) -> JobPage:
         """Jobs newest first (created_at, then job_id, descending), filtered, one page.
 
-        ``created_from`` is inclusive, ``created_to`` exclusive. Pages never overlap or skip
-        a job that existed when the first page was read.
+        ``platform_id``: only the jobs of that platform's assets. ``created_from`` is
+        inclusive, ``created_to`` exclusive. Pages never overlap or skip a job that existed
+        when the first page was read.
         """
         params: dict[str, Any] = {
             "status": status.value if status else None,
             "workflow_id": workflow_id,
             "asset_id": asset_id,
+            "platform_id": platform_id,
             "created_from": created_from,
             "created_to": created_to,
         }

@@ -38,6 +38,11 @@ RETURNING {_COLUMNS}
 _FILTERS = {
     "collection": "collection = %(collection)s",
     "job_id": "job_id = %(job_id)s",
+    # A platform's view: the public collection, and the items its own assets' jobs wrote.
+    "visible_to": (
+        "(collection = %(public_collection)s OR job_id IN (SELECT j.job_id FROM jobs j "
+        "JOIN assets a ON a.asset_id = j.asset_id WHERE a.platform_id = %(visible_to)s))"
+    ),
     "bbox": (
         "bbox_west <= %(east)s AND bbox_east >= %(west)s "
         "AND bbox_south <= %(north)s AND bbox_north >= %(south)s"
@@ -99,14 +104,23 @@ class StacCatalog:
         collection: str | None = None,
         job_id: str | None = None,
         bbox: BBox | None = None,
+        visible_to: tuple[str, str] | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> StacItemPage:
         """Items newest first (created_at, then collection and item_id, descending), filtered
-        by collection, job and bbox intersection, one page. Pages never overlap or skip an
-        item that existed when the first page was read."""
-        params: dict[str, Any] = {"collection": collection, "job_id": job_id, "bbox": bbox}
+        by collection, job and bbox intersection, one page. ``visible_to`` (platform id,
+        public collection): only that platform's assets' items and the public collection's.
+        Pages never overlap or skip an item that existed when the first page was read."""
+        params: dict[str, Any] = {
+            "collection": collection,
+            "job_id": job_id,
+            "bbox": bbox,
+            "visible_to": visible_to[0] if visible_to else None,
+        }
         conds = [sql.SQL(_FILTERS[key]) for key, value in params.items() if value is not None]
+        if visible_to is not None:
+            params["public_collection"] = visible_to[1]
         if bbox is not None:
             check_bbox(bbox)
             params["west"], params["south"], params["east"], params["north"] = bbox

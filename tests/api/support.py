@@ -23,6 +23,7 @@ def call(
     route_params: dict[str, str] | None = None,
     body: bytes | dict[str, Any] | None = None,
     client: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """Call the HTTP function ``name`` with a request for ``path``; returns (status, JSON).
 
@@ -30,7 +31,12 @@ def call(
     middleware, which would build a real client from the host's binding data."""
     raw = json.dumps(body).encode() if isinstance(body, dict) else body or b""
     request = func.HttpRequest(
-        method, BASE + path, params=params or {}, route_params=route_params or {}, body=raw
+        method,
+        BASE + path,
+        params=params or {},
+        route_params=route_params or {},
+        body=raw,
+        headers=headers or {},
     )
     [info] = [i for i in app_functions().http if i.name == name]
     fn = info.fn if client is None else info.fn.__wrapped__

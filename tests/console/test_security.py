@@ -1,8 +1,17 @@
+import base64
+import json
+from pathlib import Path
+
 import azure.functions as func
 import pytest
 
+import wiring
 from config import ConsoleSettings, SettingsError
+from config.settings import PlatformAccessSettings
 from console import security
+from domain.access import REVIEWER_ROLE
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _request(headers=None, url="http://localhost:7071/ui/jobs/j/cancel"):
@@ -76,3 +85,40 @@ def test_a_post_that_fails_the_cross_site_check_is_refused(headers, form):
 def test_a_same_origin_post_echoing_its_cookie_passes():
     headers = {"Cookie": "dagmaster_csrf=" + "a" * 43, "Host": "app", "Origin": "https://app"}
     security.check_csrf(_request(headers), {"csrf": "a" * 43})
+
+
+ENTRA = PlatformAccessSettings.from_env({"DAGMASTER_ACCESS": "entra"})
+ROLE_URI = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+
+
+def _principal(*claims: tuple[str, str]) -> dict[str, str]:
+    body = {"auth_typ": "aad", "claims": [{"typ": t, "val": v} for t, v in claims]}
+    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(body).encode()).decode()}
+
+
+def test_with_entra_access_the_console_is_for_the_reviewer_role_only():
+    reviewer = _request(_principal(("roles", REVIEWER_ROLE)))
+    security.require_reviewer(reviewer, ENTRA)
+    for headers in ({}, _principal(("roles", "Dagmaster.Reader"))):
+        with pytest.raises(security.Forbidden, match=REVIEWER_ROLE):
+            security.require_reviewer(_request(headers), ENTRA)
+
+
+def test_a_platforms_app_holding_the_reviewer_role_may_not_use_the_console(tmp_path, monkeypatch):
+    app = "0f5c2a8e-1b7d-4e39-9a61-3c2d8e4f7a10"
+    ddh = (REPO / "platforms" / "ddh.yaml").read_text() + f"entra_app_id: {app}\n"
+    (tmp_path / "ddh.yaml").write_text(ddh)
+    monkeypatch.setenv("DAGMASTER_PLATFORMS_DIR", str(tmp_path))
+    wiring.platforms.cache_clear()
+    try:
+        platform = _request(_principal(("appid", app), (ROLE_URI, REVIEWER_ROLE)))
+        with pytest.raises(security.Forbidden):
+            security.require_reviewer(platform, ENTRA)
+    finally:
+        wiring.platforms.cache_clear()
+
+
+def test_without_entra_access_the_console_checks_no_role():
+    keys = PlatformAccessSettings.from_env({"DAGMASTER_ACCESS": "keys"})
+    security.require_reviewer(_request(), keys)
+    security.require_reviewer(_request(), PlatformAccessSettings.from_env({}))

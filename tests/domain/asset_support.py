@@ -61,12 +61,18 @@ def finished(job_id: str, ok: bool = True) -> JobFinished:
     return JobFinished(**_base(job_id=job_id, ok=ok, by="dagmaster", **extra))
 
 
+def indexed(job_id: str) -> JobFinished:
+    """A successful job report whose outputs name an indexed STAC item (raster_ingest)."""
+    outputs = {"stac_item_id": f"item-{job_id}", "stac_collection": "ddh"}
+    return JobFinished(**_base(job_id=job_id, ok=True, by="dagmaster", outputs=outputs))
+
+
 def approve(ordinal: int = 1, **kw: Any) -> Approve:
     return Approve(**_base(ordinal=ordinal, reason="looks right", **kw))
 
 
-def reject(ordinal: int = 1) -> Reject:
-    return Reject(**_base(ordinal=ordinal, reason="wrong projection"))
+def reject(ordinal: int = 1, reason: str | None = "wrong projection") -> Reject:
+    return Reject(**_base(ordinal=ordinal, reason=reason))
 
 
 def reprocess(ordinal: int = 1) -> Reprocess:
@@ -98,3 +104,33 @@ def processed(ok: bool = True) -> AssetState:
     state, _ = apply(None, first, started(first.job_id), finished(first.job_id, ok))
     assert state is not None
     return state
+
+
+def with_version(state: AssetState, label: str = "v2") -> AssetState:
+    """``state`` with one more version, processed with an indexed STAC item."""
+    more = submit(label)
+    state, _ = apply(state, more, started(more.job_id), indexed(more.job_id))
+    assert state is not None
+    return state
+
+
+def public(versions: int = 1) -> AssetState:
+    """A public asset whose ``versions`` versions are all approved, each with an indexed STAC
+    item; the publish job of the latest one is running."""
+    first = submit()
+    state, _ = apply(None, first, started(first.job_id), indexed(first.job_id), approve(1))
+    assert state is not None
+    for ordinal in range(2, versions + 1):
+        state, _ = apply(with_version(state, f"v{ordinal}"), approve(ordinal))
+    state, _ = apply(state, clearance("cleared"), clearance("public"))
+    assert state is not None
+    return state
+
+
+def publication_done(state: AssetState, ok: bool = True) -> tuple[AssetState, Outcome]:
+    """The running publication job of ``state`` reports its end."""
+    assert state.publication is not None and state.publication.job_id is not None
+    report = finished(state.publication.job_id, ok)
+    new, outcome = apply(state, report)
+    assert new is not None
+    return new, outcome

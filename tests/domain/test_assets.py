@@ -103,11 +103,19 @@ def test_approval_before_processing_completed_is_refused_naming_the_state():
     assert outcome.state.revision == state.revision
 
 
-def test_approve_and_reject_are_final_for_a_version():
+def test_a_rejected_version_cannot_be_approved_or_rejected_again():
+    state, _ = apply(processed(), reject())
+    for command in (approve(), reject()):
+        outcome = decide(state, command)
+        assert not outcome.ok and "approval rejected" in outcome.refusal.message
+        assert outcome.refusal.allowed == []
+
+
+def test_an_approved_version_cannot_be_approved_again_but_may_be_withdrawn():
     state, _ = apply(processed(), approve())
     assert state.version(1).approval is Approval.APPROVED
-    outcome = decide(state, reject())
-    assert not outcome.ok and "approval approved" in outcome.refusal.message
+    outcome = decide(state, approve())
+    assert not outcome.ok and "approval approved (allowed: reject)" in outcome.refusal.message
 
 
 def test_unknown_version_is_refused_as_not_found():

@@ -12,8 +12,11 @@ from domain.assets import (
     AssetState,
     Clearance,
     Processing,
+    PublicationStatus,
     asset_id_for,
 )
+from domain.callbacks import EventType
+from domain.outbound import outbound_for
 from tests.domain import asset_support as s
 
 
@@ -24,11 +27,14 @@ def _visible(state: AssetState | None) -> dict | None:
 def _command(state: AssetState | None, choice: int, ordinal: int, ok: bool):
     """One command picked by ``choice``; job reports use the current job of a version."""
     jobs = [v.job_id for v in state.versions] if state else ["none"]
+    if state is not None and state.publication is not None and state.publication.job_id:
+        jobs.append(state.publication.job_id)  # publish and unpublish jobs report too
     job = jobs[ordinal % len(jobs)]
     makers = [
         lambda: s.submit(label=f"v{choice}"),
         lambda: s.started(job),
         lambda: s.finished(job, ok),
+        lambda: s.indexed(job),
         lambda: s.approve(ordinal),
         lambda: s.reject(ordinal),
         lambda: s.reprocess(ordinal),
@@ -72,13 +78,34 @@ def test_any_command_sequence_keeps_the_invariants(sequence):
             continue
         assert sum(v.unresolved for v in state.versions) <= 1
         assert [v.ordinal for v in state.versions] == list(range(1, len(state.versions) + 1))
-        if state.clearance is Clearance.PUBLIC:
-            assert state.version(state.public_ordinal).approval is Approval.APPROVED
+        approved = state.latest_approved()
+        if state.clearance is Clearance.PUBLIC and approved is not None:
+            assert state.public_ordinal == approved.ordinal  # its latest approved version
         else:
             assert state.public_ordinal is None
+        publication = state.publication
+        if publication is not None and publication.status is PublicationStatus.RUNNING:
+            assert publication.revision <= state.revision  # one job at a time, its own id
+        elif state.public_ordinal is not None:
+            assert publication is not None and publication.aim == state.public_ordinal
         for v in state.versions:
             if v.approval is not Approval.PENDING:
                 assert v.processing is Processing.COMPLETED
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_published_and_unpublished_are_only_announced_for_the_current_target(sequence):
+    # From a public asset whose publish job runs, so that job ends race the commands.
+    state: AssetState | None = s.public()
+    for choice, ordinal, ok, _ in sequence:
+        outcome = decide(state, _command(state, choice, ordinal, ok))
+        state = outcome.state or state
+        for event in outbound_for(outcome).events:
+            if event.type is EventType.PUBLISHED:
+                assert event.version_ordinal == state.public_ordinal is not None
+            if event.type is EventType.UNPUBLISHED:
+                assert state.public_ordinal is None
 
 
 @settings(max_examples=100, deadline=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ class Engine:
     host: RunningDevhost
     env: dict[str, str]
     key: str | None = None  # sent as x-functions-key when devhost requires keys
+    # Sent with every call unless the call names them (DAGMASTER_ACCESS=keys: a caller's key).
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -45,6 +47,7 @@ class Engine:
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"x-functions-key": self.key} if self.key else {}
+        headers |= self.headers
         headers |= kwargs.pop("headers", None) or {}
         return httpx.request(method, f"{self.url}{path}", timeout=30, headers=headers, **kwargs)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient
 
@@ -98,8 +99,10 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
     platforms.mkdir()
     ddh = (REPO / "platforms" / "ddh.yaml").read_text()
     callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
-    (platforms / "ddh.yaml").write_text(ddh + callback + "api_key_setting: DDH_API_KEY\n")
-    hub = ddh.replace("platform_id: ddh", "platform_id: hub") + "api_key_setting: HUB_API_KEY\n"
+    (platforms / "ddh.yaml").write_text(ddh + callback)  # its key: DAGMASTER_DDH_API_KEY
+    hub = ddh.replace("platform_id: ddh", "platform_id: hub").replace(
+        "DAGMASTER_DDH_API_KEY", "HUB_API_KEY"
+    )
     (platforms / "hub.yaml").write_text(hub)
     with fresh_catalog(embedded_pg) as db:
         env = {
@@ -112,11 +115,12 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
             "DAGMASTER_CALLBACK_TIMEOUT_SECONDS": "5",
             "DAGMASTER_ACCESS": "keys",
             "DAGMASTER_REVIEWER_KEY": REVIEWER["X-Dagmaster-Key"],
-            "DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
+            "DAGMASTER_DDH_API_KEY": DDH_KEY["X-Dagmaster-Key"],
             "HUB_API_KEY": HUB_KEY["X-Dagmaster-Key"],
         }
         with run_devhost(REPO, data_dir / "devhost", env=env) as host:
-            running = Engine(host, env)
+            # the engine's own reads (jobs, STAC) as a reviewer; each test names its caller
+            running = Engine(host, env, headers={"X-Dagmaster-Key": REVIEWER["X-Dagmaster-Key"]})
             source = data_dir / "rgb.tif"
             make_geotiff(source)
             raw = blobs(running).get_container_client("raw")
@@ -157,13 +161,20 @@ def act(engine: Engine, asset_id: str, path: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def asset(engine: Engine, asset_id: str) -> dict[str, Any]:
+    response = engine.call("GET", f"/api/assets/{asset_id}", headers=REVIEWER)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 def wait_event(receiver: Receiver, asset_id: str, type_: str, timeout: float = 180) -> dict:
     wait_until(lambda: type_ in receiver.types(asset_id), timeout, f"{type_} of {asset_id}")
     return next(e for e in receiver.events(asset_id) if e["type"] == type_)
 
 
 def public_item(engine: Engine, asset_id: str) -> Any:
-    return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+    """The public STAC item, read as the other platform: the public collection is everyone's."""
+    return engine.call("GET", f"/api/stac/collections/public/items/{asset_id}", headers=HUB_KEY)
 
 
 def deliveries(engine: Engine, asset_id: str) -> list[dict[str, Any]]:
@@ -186,6 +197,7 @@ def flow(engine: Engine, receiver: Receiver) -> dict[str, Any]:
     steps["published"] = wait_event(receiver, asset_id, "asset.published")
     publish_job = steps["published"]["outputs"]["job_id"]
     steps["publish_job"] = engine.wait(publish_job, timeout=120)
+    steps["published_asset"] = asset(engine, asset_id)
     steps["public_item"] = public_item(engine, asset_id).json()
     href = steps["public_item"]["item"]["assets"]["data"]["href"]
     steps["public_blob"] = href.split(f"/{PUBLIC}/", 1)[1]
@@ -217,6 +229,10 @@ def test_approval_is_called_back(flow):
 
 def test_clearance_public_runs_the_publish_job_and_the_public_copy_reads_back(flow):
     assert flow["publish_job"]["status"] == "completed"
+    assert flow["published"]["outputs"]["public_item_id"] == flow["asset_id"]
+    publication = flow["published_asset"]["publication"]
+    assert (publication["kind"], publication["status"]) == ("publish", "succeeded")
+    assert publication["job_id"] == flow["published"]["outputs"]["job_id"]
     assert flow["publish_job"]["workflow_id"] == "publish_asset"
     assert flow["public_blob_existed"]
     assert flow["public_item"]["collection"] == "public"
@@ -233,9 +249,9 @@ def test_events_of_an_asset_arrive_in_order_once_each(flow, receiver):
     assert receiver.types(flow["asset_id"]) == [
         "version.processing_completed",
         "version.approved",
-        "asset.published",
-        "asset.unpublished",
+        "asset.published",  # once the publish job has published it
         "asset.deleted",
+        "asset.unpublished",  # once the unpublish job has removed the public copy
     ]
 
 
@@ -269,6 +285,67 @@ def test_a_receiver_failing_the_first_three_attempts_gets_every_event_once(engin
     assert [(d["attempts"], d["status"]) for d in items] == [(4, "delivered"), (1, "delivered")]
 
 
+def sql(engine: Engine, query: str, *params: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(engine.env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(query.encode(), params)
+
+
+def test_withdrawing_the_published_version_unpublishes_it_and_a_failed_publish_shows(
+    engine, receiver
+):
+    accepted = submit(engine, "outbound-withdraw")
+    asset_id = accepted["asset_id"]
+    wait_event(receiver, asset_id, "version.processing_completed")
+    for step in ("versions/1/approve", "clearance/cleared", "clearance/public"):
+        act(engine, asset_id, step)
+    wait_event(receiver, asset_id, "asset.published")
+    href = public_item(engine, asset_id).json()["item"]["assets"]["data"]["href"]
+    public_blob = blobs(engine).get_blob_client(PUBLIC, href.split(f"/{PUBLIC}/", 1)[1])
+    assert public_blob.exists()
+
+    act(engine, asset_id, "versions/1/reject")  # withdraws the published version
+    unpublished = wait_event(receiver, asset_id, "asset.unpublished")
+    assert public_item(engine, asset_id).status_code == 404
+    assert not public_blob.exists()
+    after = asset(engine, asset_id)
+    assert (after["clearance"], after["public_ordinal"]) == ("public", None)
+    assert (after["publication"]["kind"], after["publication"]["status"]) == (
+        "unpublish",
+        "succeeded",
+    )
+    assert unpublished["version_ordinal"] == 1
+
+    # Version 2's STAC item is gone from the index before it is approved: its publish fails.
+    second = dict(submission("outbound-withdraw"), request_id=f"withdraw-{uuid.uuid4().hex[:8]}")
+    second["identifiers"]["version_id"] = "v2"
+    response = engine.call("POST", "/api/platform/submit", json=second, headers=DDH_KEY)
+    assert response.status_code == 202, response.text
+    wait_until(
+        lambda: receiver.types(asset_id).count("version.processing_completed") == 2,
+        180,
+        "version 2 processed",
+    )
+    item_id = asset(engine, asset_id)["versions"][1]["outputs"]["stac_item_id"]
+    sql(engine, "DELETE FROM stac_items WHERE collection = 'ddh' AND item_id = %s", item_id)
+    act(engine, asset_id, "versions/2/approve")
+    failed = wait_event(receiver, asset_id, "asset.publication_failed")
+    assert failed["version_ordinal"] == 2 and "not in the STAC index" in str(failed["error"])
+    shown = asset(engine, asset_id)["publication"]
+    assert (shown["kind"], shown["ordinal"], shown["status"]) == ("publish", 2, "failed")
+    assert receiver.types(asset_id) == [
+        "version.processing_completed",
+        "version.approved",
+        "asset.published",
+        "version.rejected",
+        "asset.unpublished",
+        "version.processing_completed",
+        "version.approved",
+        "asset.publication_failed",
+    ]
+
+
 @pytest.fixture(scope="module")
 def ddh_asset(engine: Engine) -> dict[str, Any]:
     """An asset of ddh (its job fails at once: no worker needed), with its request."""
@@ -276,7 +353,7 @@ def ddh_asset(engine: Engine) -> dict[str, Any]:
 
 
 def test_a_call_without_a_key_is_refused_with_401(engine, ddh_asset):
-    response = engine.call("GET", f"/api/assets/{ddh_asset['asset_id']}")
+    response = httpx.get(f"{engine.url}/api/assets/{ddh_asset['asset_id']}", timeout=30)
     assert response.status_code == 401
     assert "x-dagmaster-key" in response.json()["error"]
 
@@ -297,6 +374,14 @@ def test_another_platform_cannot_read_the_asset_or_its_request(engine, ddh_asset
         f"/api/platform/status/{request_id}",
     ):
         assert engine.call("GET", path, headers=HUB_KEY).status_code == 404, path
+
+
+def test_another_platform_cannot_read_the_assets_job_which_its_own_platform_can(engine, ddh_asset):
+    path = f"/api/jobs/{ddh_asset['job_id']}"
+    assert engine.call("GET", path, headers=HUB_KEY).status_code == 404
+    assert engine.call("GET", path, headers=DDH_KEY).status_code == 200
+    listed = engine.call("GET", "/api/jobs", headers=HUB_KEY).json()["items"]
+    assert ddh_asset["job_id"] not in {j["job_id"] for j in listed}
 
 
 def test_another_platform_does_not_see_the_asset_in_listings(engine, ddh_asset):

@@ -191,12 +191,13 @@ class CatalogueEntry:
 
 
 def code_catalogue() -> list[CatalogueEntry]:
-    """The code's catalogue of settings (`config.SETTINGS`), as the contract reads it."""
-    from config import SETTINGS
+    """The code's catalogue of settings and those the shipped platform registry names
+    (`config.shipped_settings`), as the contract reads it."""
+    from config import shipped_settings
 
     return [
         CatalogueEntry(s.name, frozenset(s.readers), required=s.required, secret=s.secret)
-        for s in SETTINGS
+        for s in shipped_settings()
     ]
 
 
@@ -239,13 +240,9 @@ def _secret_kept_secret(infra: Path, reader: str, name: str) -> bool:
 def registry_settings(platforms: Path) -> set[str]:
     """The app settings the platform registry names: each platform's API key
     (``api_key_setting``) and callback signing secret (``callback.secret_setting``)."""
-    names: set[str] = set()
-    for entry in load_platform_dir([platforms]).all():
-        if entry.api_key_setting:
-            names.add(entry.api_key_setting)
-        if entry.callback is not None:
-            names.add(entry.callback.secret_setting)
-    return names
+    from config import registry_settings as named_by
+
+    return {s.name for s in named_by(load_platform_dir([platforms]).all())}
 
 
 def platform_settings(infra: Path) -> set[str]:

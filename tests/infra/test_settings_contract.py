@@ -1,5 +1,6 @@
-"""The Bicep sets what the code reads: every setting of the code's catalogue (`config.SETTINGS`)
-is set for each process that reads it, or left at a default infra/README.md names.
+"""The Bicep sets what the code reads: every setting of the code's catalogue (`config.SETTINGS`,
+and the app settings the shipped platform registry names: `config.shipped_settings`) is set
+for each process that reads it, or left at a default infra/README.md names.
 
 Whoever adds a setting to the code sees this fail with the setting's name until they add it
 to infra/app/functionapp.bicep or infra/app/worker.bicep (or document its default).

@@ -75,11 +75,36 @@ def test_with_nothing_pending_it_idles_on_a_timer_and_a_wake_up_continues_it():
     assert continued_as_new(replay.run())
 
 
-def test_with_nothing_pending_it_ends_when_the_idle_timer_fires():
-    replay = start()
+def idle_timer_fired(replay: Replay) -> Episode:
     first = replay.run()
     replay.complete(first.scheduled("next_callback")[0], None)
     [idle] = replay.run().timers()
     replay.fire(idle)
+    return replay.run()
+
+
+def test_when_the_idle_timer_fires_it_asks_to_close_its_generation_before_it_ends():
+    replay = start()
+    closing = idle_timer_fired(replay)
+    [close] = closing.scheduled("close_callbacks")
+    assert work_input(close) == {"asset_id": "ddh-a", "generation": 0}
+    assert not closing.done
+
+
+def test_with_nothing_pending_as_it_closes_it_ends():
+    replay = start()
+    [close] = idle_timer_fired(replay).scheduled("close_callbacks")
+    replay.complete(close, None)
     end = replay.run()
     assert end.done and end.output == "idle"
+
+
+def test_an_event_recorded_as_it_finishes_is_handed_to_it_and_it_continues():
+    """The wake-up gap: the idle timer fired, the event's kick arrives after it (lost with
+    the ending instance), and the event was recorded before the close: close hands it over."""
+    replay = start()
+    [close] = idle_timer_fired(replay).scheduled("close_callbacks")
+    replay.raise_event("callbacks_enqueued", None)  # too late for task_any: the timer won
+    replay.complete(close, "evt_9")
+    arrived = replay.run()
+    assert continued_as_new(arrived) and arrived.output == "arrived while closing"

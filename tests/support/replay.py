@@ -102,6 +102,13 @@ class Replay:
     def raise_event(self, name: str, value: Any) -> None:
         self.arrived.append(h.event_raised(self.clock, name, json.dumps(value)))
 
+    def answer_entity(self, want: Want, value: Any) -> None:
+        """An entity operation's answer, as the host delivers it (an event named for the
+        request id, its result JSON inside)."""
+        assert want.kind == EventType.EVENT_SENT and want.request_id is not None
+        body = json.dumps({"result": json.dumps(value)})
+        self.arrived.append(h.event_raised(self.clock, want.request_id, body))
+
     # --- one episode ---------------------------------------------------------------------
 
     def run(self, seconds: float = 1) -> Episode:
@@ -161,4 +168,20 @@ class Replay:
                 InstanceId=want.instance_id,
                 Input=want.input,
             )
-        raise AssertionError(f"unexpected work in a job orchestration: {want}")
+        if want.kind == EventType.EVENT_SENT and not want.is_signal:  # an entity call
+            request = {
+                "op": want.operation,
+                "input": want.input,
+                "id": want.request_id,
+                "parent": self.instance_id,
+                "parentExecution": EXECUTION_ID,
+            }
+            return h.event(
+                want.kind,
+                self.clock,
+                want.task_id,
+                InstanceId=want.instance_id,
+                Name="op",
+                Input=json.dumps(request),
+            )
+        raise AssertionError(f"unexpected work in an orchestration: {want}")
