@@ -40,7 +40,7 @@ param workerImageName string = ''
 @description('Whether DDH gets signed callbacks on this deployment (its registry entry then names DAGMASTER_DDH_CALLBACK_SECRET as callback.secret_setting): the secret is created in the vault and set on the app.')
 param ddhCallback bool = false
 
-@description('Application (client) id of dagmaster\'s Entra app registration: with it App Service Authentication requires an Entra token on /api/*; empty: no App Service Authentication.')
+@description('Application (client) id of dagmaster\'s Entra app registration: with it App Service Authentication requires an Entra token on /api/* and DAGMASTER_ACCESS is entra; empty: no App Service Authentication, DAGMASTER_ACCESS keys.')
 param authClientId string = ''
 
 @secure()

@@ -92,7 +92,9 @@ var dagmasterSettings = {
   DAGMASTER_OUTPUT_CONTAINERS: outputContainers
   DAGMASTER_PUBLIC_CONTAINER: 'public'
   DAGMASTER_PUBLIC_STAC_COLLECTION: 'public'
-  DAGMASTER_ACCESS: 'keys' // per-platform keys and a reviewer key; never 'open' on Azure
+  // Callers named by their Entra token when App Service Authentication checks one, else by
+  // their key (X-Dagmaster-Key); never 'open' on Azure.
+  DAGMASTER_ACCESS: empty(authClientId) ? 'keys' : 'entra'
   DAGMASTER_CONSOLE_AUTH: 'app_service'
 }
 

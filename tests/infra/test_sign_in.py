@@ -4,9 +4,13 @@ and none of it without an app registration."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 from tree_sitter import Node
 
+from config.settings import PlatformAccessSettings
 from tests.infra.bicep import INFRA, declared_params, object_properties, parse, string_value, walk
+from tests.infra.contract import function_app_values
 
 FUNCTION_APP = INFRA / "app" / "functionapp.bicep"
 
@@ -56,3 +60,13 @@ def test_there_is_no_app_service_authentication_without_a_client_id():
     assert condition.text is not None and b"!empty(authClientId)" in condition.text
     assert not declared_params(parse(FUNCTION_APP))["authClientId"].required
     assert not declared_params(parse(INFRA / "main.bicep"))["authClientId"].required
+
+
+def test_callers_are_named_by_their_token_exactly_when_one_is_required():
+    value = function_app_values(INFRA)["DAGMASTER_ACCESS"]
+    assert value.type == "ternary_expression"
+    condition, when_empty, otherwise = (c for c in value.children if c.type not in ("?", ":"))
+    assert condition.text == b"empty(authClientId)"
+    modes = (string_value(when_empty), string_value(otherwise))
+    assert modes == ("keys", "entra")
+    assert set(modes) <= set(get_args(PlatformAccessSettings.model_fields["mode"].annotation))
