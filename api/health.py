@@ -94,7 +94,7 @@ async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -
     running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
     try:
         return await asyncio.wait_for(running, timeout)
-    except TimeoutError:
+    except TimeoutError:  # ours, or the check's own client giving up at the same time
         log.warning("readiness: %s gave no answer within %g s", name, timeout)
         return {"ok": False, "reason": f"no answer within {timeout:g} s"}
     except Exception as exc:  # a probe reports, it does not raise

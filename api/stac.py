@@ -1,10 +1,15 @@
-"""Read the STAC item index: `/api/stac/items` and `/api/stac/collections/{c}/items/{id}`.
+"""Read the STAC index: `/api/stac/items`, `/api/stac/collections/{c}/items/{id}` and
+`/api/stac/collections/{c}`.
 
-Both return index records: the item JSON under ``item`` with the job and node that wrote it,
-its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`.
+Item routes return index records: the item JSON under ``item`` with the job and node that
+wrote it, its blob ``href`` and when it was indexed. Listings page like `GET /api/jobs`. The
+collection route returns a registered collection's document under ``document`` and where it
+is stored (``href``).
 
 Access (`api.access`): a platform sees the items its own assets' jobs wrote and the public
 collection's (`DAGMASTER_PUBLIC_STAC_COLLECTION`); reviewers and operators see every item.
+A collection's document sums up every platform's items in it, so a platform reads only the
+public collection's; reviewers and operators read every one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import azure.functions as func
 
 import wiring
 from adapters.catalog import StacCatalog, StacItemPage, StacItemRecord
+from adapters.catalog.models import StacCollectionRecord
 from adapters.catalog.stac import BBox, check_bbox
 from api import contract
 from api.access import guard, own_platform, sees
@@ -101,3 +107,17 @@ async def _visible(collection: str, job_id: str | None) -> bool:
     if job_id is None:
         return False
     return sees(await asyncio.to_thread(wiring.catalog().platform_of_job, job_id))
+
+
+@contract.route(bp, "GET", "api/stac/collections/{collection}", StacCollectionRecord, errors=(404,))
+@json_errors
+@guard(Rule.READ)
+async def get_stac_collection(req: func.HttpRequest) -> func.HttpResponse:
+    """One registered STAC collection's document (404 if none is registered; for a platform,
+    also any but the public collection, whose extent sums up other platforms' items)."""
+    collection = req.route_params["collection"]
+    record = await asyncio.to_thread((await _stac()).get_collection, collection)
+    hidden = own_platform() is not None and collection != _public_collection()
+    if record is None or hidden:
+        raise NotFound(f"unknown STAC collection '{collection}'")
+    return json_response(record)

@@ -139,16 +139,25 @@ def _job(
         )
         return None
     definition = find(entry.workflow_id, entry.version)
+    table_input = entry.asset_table_input
     try:
-        # Without an asset id (its identity fields are missing, already a problem) the table
-        # input still gets a valid name, so that only real input problems are reported.
-        table_name = asset_table(asset_id) if asset_id else "unidentified_asset"
-        table = {entry.asset_table_input: table_name} if entry.asset_table_input else {}
+        # The version's table is named once the entity has given it an ordinal
+        # (`job_to_start`); here a valid stand-in lets only real input problems be reported,
+        # also without an asset id (its identity fields are missing, already a problem).
+        stand_in = asset_table(asset_id, 1) if asset_id else "unidentified_asset"
+        table = {table_input: stand_in} if table_input else {}
         inputs = resolve_inputs(definition, {**entry.inputs, **table, **source})
     except InputError as exc:
         problems.update({f"inputs.{k}": v for k, v in exc.problems.items()})
         return None
-    return AssetJob(workflow_id=definition.workflow_id, version=definition.version, inputs=inputs)
+    if table_input:
+        del inputs[table_input]
+    return AssetJob(
+        workflow_id=definition.workflow_id,
+        version=definition.version,
+        inputs=inputs,
+        table_input=table_input,
+    )
 
 
 def _body_hash(body: SubmitBody) -> str:

@@ -22,7 +22,7 @@ from application.stores import job_catalog
 from application.workflows import find, pinned
 from domain.evaluator import job_created_event
 from domain.inputs import InputError, resolve_inputs
-from domain.jobs import EngineOptions, JobStartMessage
+from domain.jobs import ORCHESTRATOR_REVISION, EngineOptions, JobStartMessage
 from domain.names import JOB_ORCHESTRATOR
 from domain.state import JobInfo
 from domain.storage import check_storage_inputs
@@ -145,7 +145,9 @@ async def _ensure_started(
 
 
 def _engine() -> EngineOptions:
-    return EngineOptions(max_fan_out=limits().max_fan_out)
+    return EngineOptions(
+        max_fan_out=limits().max_fan_out, orchestrator_revision=ORCHESTRATOR_REVISION
+    )
 
 
 def _check_same_request(job: JobRecord, submission: JobSubmission) -> None:

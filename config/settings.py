@@ -538,6 +538,22 @@ class PostgisSettings(EnvSettings):
         default="geo",
         pattern=r"^[a-z_][a-z0-9_]{0,62}$",
     )
+    public_schema: str = setting(
+        "DAGMASTER_VECTOR_PUBLIC_SCHEMA",
+        "the schema of published vector data: publish_asset makes one read-only view per "
+        "asset there (<platform>_<32 hex>) over its published version's table",
+        readers=APP_AND_WORKER,
+        default="dagmaster_public",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+    )
+    reader_role: str | None = setting(
+        "DAGMASTER_VECTOR_READER_ROLE",
+        "an existing PostgreSQL role that publish_asset grants USAGE on the public schema "
+        "and SELECT on each published view (nothing on the tables); unset: no grant",
+        readers=APP_AND_WORKER,
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$",
+    )
     pg_bin: Path = setting(
         "DAGMASTER_PG_BIN",
         "the PostgreSQL 15 binaries of the local PostGIS cluster (tests and demo only)",

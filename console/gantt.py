@@ -1,7 +1,8 @@
 """The Gantt timeline of a job: one row per node, one bar per phase of each attempt.
 
-Built from the job's timeline events alone. Phases: ``queued`` (ready or dispatched until
-a ``node.running`` event, when one is recorded), ``running`` (until the attempt ends),
+Built from the job's timeline events alone. Phases: ``queued`` (ready; and a heavy task
+from its dispatch until the worker's ``node.running``, while the attempt is unfinished or
+when that event is recorded: older jobs have none), ``running`` (until the attempt ends),
 ``backoff`` (a retry's durable-timer wait), ``waiting`` (an approval waiting for its
 event). Each bar carries how its attempt ended: ``completed``, ``failed``, ``timed_out``
 (the attempt's timer won the race), ``cancelled``, ``skipped``, "" when the next phase
@@ -105,6 +106,7 @@ def gantt(events: list[JobEvent], now: datetime, max_rows: int = MAX_ROWS) -> Ga
             bar = Bar(node_id, phase.attempt, phase.phase, phase.start, at, outcome, note)
             rows[node_id].bars.append(bar)
 
+    queues = _queued_dispatches(events)
     for event in events:
         node_id = event.node_id
         if node_id is None:
@@ -112,7 +114,10 @@ def gantt(events: list[JobEvent], now: datetime, max_rows: int = MAX_ROWS) -> Ga
         rows.setdefault(node_id, Row(node_id))
         if event.kind in _OPENS:
             close(node_id, event.at, "")
-            open_[node_id] = _Open(_OPENS[event.kind], event.at, event.attempt)
+            phase = _OPENS[event.kind]
+            if event.kind is EventKind.NODE_DISPATCHED and (node_id, event.attempt) in queues:
+                phase = "queued"
+            open_[node_id] = _Open(phase, event.at, event.attempt)
         elif event.kind is EventKind.NODE_RETRYING:
             close(node_id, event.at, _outcome(event), _note(event))
             open_[node_id] = _Open("backoff", event.at, event.data.get("next_attempt"))
@@ -126,3 +131,20 @@ def gantt(events: list[JobEvent], now: datetime, max_rows: int = MAX_ROWS) -> Ga
 
 
 _JOB_ENDS = frozenset({EventKind.JOB_COMPLETED, EventKind.JOB_FAILED, EventKind.JOB_CANCELLED})
+
+
+def _queued_dispatches(events: list[JobEvent]) -> set[tuple[str | None, int | None]]:
+    """The heavy attempts whose dispatch opens a queued phase: those the worker reported
+    running, and those not finished yet (still in the queue, or running)."""
+    heavy = {
+        (e.node_id, e.attempt)
+        for e in events
+        if e.kind is EventKind.NODE_DISPATCHED and e.data.get("queue") == "heavy"
+    }
+    started = {(e.node_id, e.attempt) for e in events if e.kind is EventKind.NODE_RUNNING}
+    ended = {
+        (e.node_id, e.attempt)
+        for e in events
+        if e.kind in _OUTCOMES or e.kind is EventKind.NODE_RETRYING
+    }
+    return {attempt for attempt in heavy if attempt in started or attempt not in ended}

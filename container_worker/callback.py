@@ -26,7 +26,7 @@ from tenacity import (
 )
 
 from config.settings import CallbackSettings
-from domain.tasks import ReplyTo, TaskResult
+from domain.tasks import ReplyTo, TaskResult, TaskStarted
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class EventCallback:
         event = quote(reply_to.event_name, safe="")
         return f"{self.instance_url(reply_to)}/raiseEvent/{event}"
 
-    def raise_event(self, reply_to: ReplyTo, result: TaskResult) -> Delivery:
+    def raise_event(self, reply_to: ReplyTo, result: TaskResult | TaskStarted) -> Delivery:
         retrying = Retrying(
             stop=stop_after_attempt(self._settings.max_attempts),
             wait=wait_exponential_jitter(
@@ -149,7 +149,7 @@ class EventCallback:
             params["code"] = self._settings.system_key
         return params
 
-    def _post(self, reply_to: ReplyTo, result: TaskResult) -> Delivery:
+    def _post(self, reply_to: ReplyTo, result: TaskResult | TaskStarted) -> Delivery:
         try:
             response = self._client.post(
                 self.url(reply_to),

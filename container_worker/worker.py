@@ -13,6 +13,8 @@ take a while and renewals must go on meanwhile. Per message:
    - timeout           -> kill the child, failed ``timeout`` (retryable), complete;
    - child crashed     -> abandon for redelivery; on the last allowed delivery, failed
                           ``worker_crashed`` (not retryable), then dead-letter.
+   When the message names a started event, it is raised as the child starts (best effort:
+   the orchestration records `node.running`, and the time before it as queue time).
 4. The event is raised before the message is settled, so delivery is at least once: the
    orchestration may see the same result event twice and must ignore the second.
 """
@@ -49,7 +51,7 @@ from container_worker.callback import (
 from container_worker.checkpoints import TaskStore
 from container_worker.executor import ProcessSpec, TaskProcess
 from container_worker.progress import PROGRESS_MIN_INTERVAL, ProgressSink, configured_sink
-from domain.tasks import TaskMessage, TaskResult
+from domain.tasks import ReplyTo, TaskMessage, TaskResult, TaskStarted
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,22 @@ class Worker:
             slot.received.delivery_count,
             "resuming from checkpoint" if spec.checkpoint else "fresh",
         )
+        self._announce_start(message, slot.received.delivery_count)
+
+    def _announce_start(self, message: TaskMessage, delivery: int) -> None:
+        """Raise the message's started event, if it names one, without waiting for it."""
+        name = message.reply_to.started_event_name
+        if name is None:
+            return
+        reply_to = message.reply_to.model_copy(update={"event_name": name})
+        started = TaskStarted(task_id=message.task_id, delivery=delivery)
+        self._pool.submit(self._raise_started, reply_to, started)
+
+    def _raise_started(self, reply_to: ReplyTo, started: TaskStarted) -> None:
+        try:
+            self._callback.raise_event(reply_to, started)
+        except Exception as exc:  # the result still comes; only the queue time is lost
+            log.warning("start of task %s not announced: %s", started.task_id.key(), exc)
 
     # -- supervising --------------------------------------------------------------------
 

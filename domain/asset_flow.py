@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.assets import Command, JobFinished, JobStarted, Outcome, Processing
+from domain.assets import Command, JobFinished, JobStarted, Outcome, Processing, asset_table
 from domain.offload import is_ref
 
 SYSTEM_ACTOR = "dagmaster"
@@ -28,6 +28,11 @@ class AssetJob(BaseModel):
     workflow_id: str
     version: int | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
+    table_input: str | None = Field(
+        default=None,
+        description="the input that gets the version's own table (`asset_table`), named "
+        "once the entity has given the version its ordinal",
+    )
 
 
 class RequestRef(BaseModel):
@@ -66,7 +71,8 @@ def command_instance_id(*parts: str) -> str:
 def job_to_start(outcome: Outcome, job: AssetJob | None) -> StartAssetJob | None:
     """The job to start after a submit or reprocess: the version's current job while it is
     still queued (so a duplicate of the command re-starts a job only if it never started;
-    starting is idempotent by job id anyway)."""
+    starting is idempotent by job id anyway). A vector job gets its version's own table,
+    so a reprocess writes into the same version's table and a new version into a new one."""
     if job is None or not outcome.ok or outcome.state is None:
         return None
     ordinal = outcome.result.get("ordinal")
@@ -75,9 +81,11 @@ def job_to_start(outcome: Outcome, job: AssetJob | None) -> StartAssetJob | None
         return None
     if version.processing is not Processing.QUEUED:
         return None
-    return StartAssetJob(
-        asset_id=outcome.state.asset_id, ordinal=version.ordinal, job_id=version.job_id, job=job
-    )
+    asset_id = outcome.state.asset_id
+    if job.table_input is not None:
+        table = asset_table(asset_id, version.ordinal)
+        job = job.model_copy(update={"inputs": {**job.inputs, job.table_input: table}})
+    return StartAssetJob(asset_id=asset_id, ordinal=version.ordinal, job_id=version.job_id, job=job)
 
 
 def reports_to_asset(asset_id: str | None, parent_job_id: str | None) -> bool:

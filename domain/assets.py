@@ -82,11 +82,31 @@ def asset_id_for(
     return f"{platform_id}-{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
-def asset_table(asset_id: str) -> str:
-    """The SQL table name an asset's vector data loads into: ``<platform>_<32 hex>``, a
-    lower-case identifier of at most 63 characters (PostgreSQL's limit)."""
+# PostgreSQL's identifier limit (NAMEDATALEN - 1 bytes); longer names are silently cut.
+MAX_IDENTIFIER = 63
+# How much of the platform id names its vector tables: with the 32 hex digits, "_" and
+# "_v", a version's table name fits 63 bytes for every ordinal below 10**8.
+_TABLE_PLATFORM_CHARS = 20
+
+
+def asset_view(asset_id: str) -> str:
+    """The stable SQL name of an asset's vector data, the same for all its versions:
+    ``<platform[:20]>_<32 hex>``. Publishing makes it a view over the published version's
+    table (in the public schema)."""
     platform, _, digest = asset_id.rpartition("-")
-    return f"{platform[:30]}_{digest}"
+    return f"{platform[:_TABLE_PLATFORM_CHARS]}_{digest}"
+
+
+def asset_table(asset_id: str, ordinal: int) -> str:
+    """The SQL table one version's vector data loads into: ``<asset_view>_v<ordinal>``, a
+    lower-case identifier of at most 63 bytes, so a new version never touches the rows of
+    an approved one. ValueError for an ordinal that would not fit (10**8 and above)."""
+    if ordinal < 1:
+        raise ValueError(f"version ordinal {ordinal} is not a version (1, 2, 3 ...)")
+    name = f"{asset_view(asset_id)}_v{ordinal}"
+    if len(name) > MAX_IDENTIFIER:
+        raise ValueError(f"table name {name!r} is longer than {MAX_IDENTIFIER} bytes")
+    return name
 
 
 class Source(BaseModel):

@@ -20,6 +20,15 @@ class NodeCompleted(BaseModel):
     output: Any = None
 
 
+class NodeStarted(BaseModel):
+    """The worker started ``attempt`` of a heavy task (it was queued until now)."""
+
+    kind: Literal["started"] = "started"
+    node_id: str
+    attempt: int
+    delivery: int = 1
+
+
 class NodeFailed(BaseModel):
     kind: Literal["failed"] = "failed"
     node_id: str
@@ -63,6 +72,7 @@ class JobTimedOut(BaseModel):
 
 Result = Annotated[
     NodeCompleted
+    | NodeStarted
     | NodeFailed
     | RetryDue
     | ApprovalReceived

@@ -34,6 +34,7 @@ from domain.decisions import (
     JobTimedOut,
     NodeCompleted,
     NodeFailed,
+    NodeStarted,
     Result,
     RetryDue,
     RunBatch,
@@ -236,6 +237,9 @@ class Evaluator:
         elif isinstance(result, NodeCompleted):
             node.output = result.output
             run.set_status(result.node_id, NodeStatus.COMPLETED, **event_output(result.output))
+        elif isinstance(result, NodeStarted):
+            if node.status is NodeStatus.DISPATCHED:  # a redelivery starts it again: no event
+                run.set_status(result.node_id, NodeStatus.RUNNING, delivery=result.delivery)
         else:
             self._failed(run, result)
 

@@ -16,6 +16,12 @@ from domain.tasks import TaskId
 
 CANCEL_EVENT = "cancel"
 
+ORCHESTRATOR_REVISION = 2
+"""The orchestrator revision new jobs start with. Raise it with every change to what the
+orchestrators schedule for a given history, and keep the old behaviour for the revisions
+before: a running job replays its recorded history with the revision it started with
+(2: timeline written before durable waits, `domain.timeline_writes`)."""
+
 
 class EngineOptions(BaseModel):
     """Engine limits, fixed when the job is submitted (the orchestrator reads no settings)."""
@@ -27,6 +33,8 @@ class EngineOptions(BaseModel):
     # A fan-out wider than this fails before any child is created (None: no cap).
     max_fan_out: int | None = Field(default=None, ge=1)
     task_hub: str | None = None
+    # Jobs started before revisions existed carry none: they are revision 1.
+    orchestrator_revision: int = Field(default=1, ge=1)
 
 
 class JobStartMessage(BaseModel):

@@ -19,6 +19,7 @@ from domain.decisions import (
     ChildOutcome,
     NodeCompleted,
     NodeFailed,
+    NodeStarted,
     RunSubWorkflow,
     RunTask,
     WaitForApproval,
@@ -27,7 +28,7 @@ from domain.errors import ErrorInfo
 from domain.inputs import InputError, resolve_inputs
 from domain.jobs import EngineOptions, JobStartMessage
 from domain.snapshot import PinnedWorkflow
-from domain.tasks import TaskResult
+from domain.tasks import TaskResult, TaskStarted
 
 Timed = RunTask | WaitForApproval | RunSubWorkflow
 
@@ -74,6 +75,16 @@ def attempt_timed_out(d: Timed, timeout_seconds: float) -> NodeFailed:
         kind="timeout", message=f"attempt {d.attempt} timed out after {timeout_seconds:g}s"
     )
     return NodeFailed(node_id=d.node_id, attempt=d.attempt, timed_out=True, error=error)
+
+
+def task_started(d: RunTask, raw: Any) -> NodeStarted:
+    """The heavy task's started event (`TaskStarted`); a payload that does not parse still
+    says the task started, on an unknown delivery."""
+    try:
+        delivery = TaskStarted.model_validate(event_payload(raw)).delivery
+    except ValueError:
+        delivery = 1
+    return NodeStarted(node_id=d.node_id, attempt=d.attempt, delivery=delivery)
 
 
 def approval_received(d: WaitForApproval, raw: Any) -> ApprovalReceived:

@@ -33,8 +33,8 @@ class DataTypeDefinition(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     asset_table_input: str | None = Field(
         default=None,
-        description="the workflow input that gets the asset's own table name "
-        "(`domain.assets.asset_table`): vector data loads into one table per asset",
+        description="the workflow input that gets the version's own table name "
+        "(`domain.assets.asset_table`): vector data loads into one table per version",
     )
 
 

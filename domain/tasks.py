@@ -3,6 +3,8 @@
 The orchestrator dispatches a `TaskMessage` for attempt N of a heavy node and then waits for
 the external event named by `task_event_name(node_id, attempt)` on its own instance. The
 worker raises that event with a `TaskResult` as its payload (through the Durable HTTP API).
+When the message names a `started_event_name` too, the worker raises that one with a
+`TaskStarted` as soon as it starts the task's process (the time before is queue time).
 """
 
 from __future__ import annotations
@@ -32,12 +34,26 @@ def task_event_name(node_id: str, attempt: int) -> str:
     return f"task:{node_id}:{attempt}"
 
 
+def task_started_event_name(node_id: str, attempt: int) -> str:
+    """The external event that says the worker started ``attempt`` of heavy node ``node_id``."""
+    return f"{task_event_name(node_id, attempt)}:started"
+
+
 class ReplyTo(BaseModel):
-    """Where the worker sends the result: an orchestration instance and the event name."""
+    """Where the worker sends the result: an orchestration instance and the event name;
+    ``started_event_name``, if set, is raised when the task starts (older messages: none)."""
 
     instance_id: str
     event_name: str
     task_hub: str | None = None
+    started_event_name: str | None = None
+
+
+class TaskStarted(BaseModel):
+    """The payload of the started event: which attempt, on which delivery of its message."""
+
+    task_id: TaskId
+    delivery: int = Field(default=1, ge=1)
 
 
 class TaskMessage(BaseModel):

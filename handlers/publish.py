@@ -8,8 +8,10 @@ STAC index: the version's item with id ``asset_id`` (one public item per asset) 
 pointing at the public copies. Publishing a newer version replaces the public item and
 removes the previous version's public copies.
 
-Unpublishing removes exactly what the public item lists in the public container, the public
-item's JSON and its index row. Both run again safely: each step overwrites, or ignores what is
+A vector version has no files to copy: its public item points at a stable view over the
+version's table instead (`handlers.vector.publish`). Unpublishing removes exactly what the
+public item lists in the public container (and a vector asset's view), the public item's
+JSON and its index row. Both run again safely: each step overwrites, or ignores what is
 already gone.
 """
 
@@ -30,6 +32,7 @@ from handlers.base import HandlerContext, NonRetryableError, RetryableError, reg
 from handlers.raster.stac import STAC_MEDIA_TYPE, item_record
 from handlers.raster.storage import storage_errors
 from handlers.raster.vrt_blob import is_vrt, vrt_sources
+from handlers.vector.publish import publish_table, unpublish_table
 
 _ID = r"^[A-Za-z0-9._-]{1,256}$"
 PUBLIC_ITEM_BLOB = "item.stac.json"
@@ -53,6 +56,7 @@ class PublishResult(BaseModel):
     item_href: str
     copied: list[str] = Field(description="URLs of the public copies")
     removed: list[str] = Field(description="public copies of an earlier version, removed")
+    view: str | None = Field(default=None, description="a vector version's public view")
 
 
 class UnpublishResult(BaseModel):
@@ -60,6 +64,7 @@ class UnpublishResult(BaseModel):
     item_id: str
     removed: list[str]
     was_public: bool
+    view_dropped: bool = False
 
 
 @registry.register("publish_asset", PublishParams)
@@ -79,6 +84,9 @@ def publish_asset(params: PublishParams, ctx: HandlerContext) -> PublishResult:
     prefix = f"{params.asset_id}/v{params.version_ordinal}"
     with storage_errors():
         item, copies = _public_item(store, source.item, settings, prefix, params.asset_id)
+        view = publish_table(item, params.asset_id, params.version_ordinal)
+        if view is None:  # a raster version replacing a vector one: its view goes
+            unpublish_table(previous.item if previous else None, params.asset_id)
         item_ref = store.ref(settings.container, f"{params.asset_id}/{PUBLIC_ITEM_BLOB}")
         item["links"] = [{"rel": "self", "href": store.url(item_ref), "type": STAC_MEDIA_TYPE}]
         store.upload_bytes(item_ref, json.dumps(item).encode(), STAC_MEDIA_TYPE)
@@ -93,6 +101,7 @@ def publish_asset(params: PublishParams, ctx: HandlerContext) -> PublishResult:
         item_href=store.url(item_ref),
         copied=sorted(kept),
         removed=removed,
+        view=view,
     )
 
 
@@ -101,6 +110,7 @@ def unpublish_asset(params: UnpublishParams, ctx: HandlerContext) -> UnpublishRe
     settings = PublishSettings.from_env()
     store = wiring.blob_store()
     record = _public_record(params.asset_id, settings)
+    view_dropped = unpublish_table(record.item if record else None, params.asset_id)
     with storage_errors():
         item_ref = store.ref(settings.container, f"{params.asset_id}/{PUBLIC_ITEM_BLOB}")
     removed = _delete_all(store, [*_public_copies(store, record, settings), item_ref])
@@ -111,6 +121,7 @@ def unpublish_asset(params: UnpublishParams, ctx: HandlerContext) -> UnpublishRe
         item_id=params.asset_id,
         removed=removed,
         was_public=record is not None,
+        view_dropped=view_dropped,
     )
 
 

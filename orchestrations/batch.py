@@ -34,6 +34,7 @@ def run_batch(
         context.set_custom_status(runner.progress())
         if step.finished is not None:
             break
+        yield from recorder.before_waiting(work.take_new(), start.engine.orchestrator_revision)
         winner = yield context.task_any(work.tasks())
         step = BatchStep()
         for result in work.take(winner):

@@ -45,7 +45,12 @@ class JobRun:
             max_fan_out=start.engine.max_fan_out,
         )
         self.work = Work(
-            context, start.job_id, start.engine, start.workflow, asset_id=start.asset_id
+            context,
+            start.job_id,
+            start.engine,
+            start.workflow,
+            asset_id=start.asset_id,
+            heavy_starts=True,
         )
         self.recorder = Recorder(context, self.work, start.job_id)
 
@@ -73,6 +78,8 @@ class JobRun:
             first = False
             if step.finished is not None:
                 break
+            new = self.work.take_new()
+            yield from self.recorder.before_waiting(new, self.start.engine.orchestrator_revision)
             results = self.work.take_settled()  # decided while dispatching, e.g. bad inputs
             if not results:
                 winner = yield self.context.task_any(self.work.tasks())
@@ -124,7 +131,7 @@ class JobRun:
         if timeout is None:
             return
         timer = self.context.create_timer(self.context.current_utc_datetime + timeout)
-        self.work.add(timer, Pending("", lambda _t: [JobTimedOut()]))
+        self.work.add_wait(timer, Pending("", lambda _t: [JobTimedOut()]))
 
     def _apply(self, step: Step, state: JobState, *, create: bool) -> None:
         self.work.abandon(step.abandon)

@@ -1,11 +1,14 @@
 """Timeline writes from orchestrations, batched: at most one `record_events` activity is in
-flight; events that arrive meanwhile wait and go out together when it completes.
+flight; events that arrive meanwhile wait and go out together when it completes, or before
+the orchestration starts durable waits (`domain.timeline_writes`).
 
-The rule depends only on the history (did the last write complete?), so it replays the same.
+The rules depend only on the history (did the last write complete?), so they replay the same.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Generator
 from typing import Any
 
 import azure.durable_functions as df
@@ -14,6 +17,7 @@ from azure.durable_functions.models.Task import TaskBase
 from domain.events import JobEvent
 from domain.jobs import ChildJobRecord, RecordEventsMessage
 from domain.names import RECORD_EVENTS
+from domain.timeline_writes import NewWork, write_before_waiting
 from orchestrations.work import Pending, Work
 
 # The catalog write is retried by the host; a job does not fail because a write was slow.
@@ -43,7 +47,7 @@ class Recorder:
 
     def flush(self) -> None:
         """Write what is buffered unless a write is still in flight (it flushes when done)."""
-        if self.writing is not None and not self.writing.is_completed:
+        if self.in_flight() is not None:
             return
         if not self.buffer and self.create is None:
             return
@@ -59,9 +63,30 @@ class Recorder:
         # completes, the loop wakes and flushes whatever arrived meanwhile.
         self.work.add(task, Pending("", lambda _t: []))
 
+    def in_flight(self) -> TaskBase | None:
+        return self.writing if self.writing is not None and not self.writing.is_completed else None
+
+    def before_waiting(self, new: NewWork, revision: int) -> Generator[Any, Any, None]:
+        """Write what is buffered before the orchestration waits, if ``new`` (this wake-up's
+        new work) is only durable waits that would hold the write back (`domain.timeline_writes`):
+        wait for the write in flight, then hand the buffer to a new one."""
+        writing = self.in_flight()
+        buffered = bool(self.buffer) or self.create is not None
+        if not write_before_waiting(
+            new, buffered=buffered, write_in_flight=writing is not None, revision=revision
+        ):
+            return
+        assert writing is not None
+        # Already scheduled: waiting for it adds no action. A failed write is dropped, as in
+        # `flush`; the job does not fail for it.
+        with contextlib.suppress(Exception):
+            yield writing
+        self.work.take(writing)
+        self.flush()
+
     def drain(self) -> TaskBase | None:
         """The last write, once everything buffered has been handed to one."""
-        if self.writing is not None and not self.writing.is_completed:
-            return self.writing
+        if (writing := self.in_flight()) is not None:
+            return writing
         self.flush()
-        return self.writing if self.writing is not None and not self.writing.is_completed else None
+        return self.in_flight()

@@ -2,8 +2,10 @@
 
 Every piece of in-flight work is a `Pending` entry: the durable task to wait for, what its
 completion means (a list of evaluator `Result`s, decoded by `domain.outcomes`), and the
-tasks to forget with it (a timeout timer raced against a handler, for instance). No I/O,
-clock or randomness here: only the orchestration context's deterministic API.
+tasks to forget with it (a timeout timer raced against a handler, for instance). `Work` also
+counts what each wake-up newly scheduled (`take_new`), durable waits apart from activities,
+for `domain.timeline_writes`. No I/O, clock or randomness here: only the orchestration
+context's deterministic API.
 """
 
 from __future__ import annotations
@@ -41,9 +43,17 @@ from domain.outcomes import (
     sub_workflow_failed,
     task_not_run,
     task_outcome,
+    task_started,
 )
 from domain.snapshot import PinnedWorkflow
-from domain.tasks import ReplyTo, TaskId, TaskMessage, task_event_name
+from domain.tasks import (
+    ReplyTo,
+    TaskId,
+    TaskMessage,
+    task_event_name,
+    task_started_event_name,
+)
+from domain.timeline_writes import NewWork
 
 Interpret = Callable[[TaskBase], list[Result]]
 
@@ -58,7 +68,7 @@ class Pending:
 def listen_for_cancel(context: df.DurableOrchestrationContext, work: Work) -> None:
     """Wait for the cancel event (`CANCEL_EVENT`, `{by, reason}`) alongside the work."""
     event = context.wait_for_external_event(CANCEL_EVENT)
-    work.add(event, Pending("", lambda t: [cancel_requested(t.result)]))
+    work.add_wait(event, Pending("", lambda t: [cancel_requested(t.result)]))
 
 
 class Work:
@@ -72,23 +82,43 @@ class Work:
         workflow: PinnedWorkflow | None = None,
         *,
         asset_id: str | None = None,
+        heavy_starts: bool = False,
     ) -> None:
         """``workflow`` pins the sub-workflows a `sub_workflow` node may run, and ``asset_id``
-        is handed down to them (jobs only)."""
+        is handed down to them (jobs only). With ``heavy_starts`` heavy tasks report when the
+        worker starts them (`NodeStarted`): jobs, not fan-out batches, whose event numbers
+        are reserved per child without it."""
         self.context = context
         self.job_id = job_id
         self.engine = engine
         self.workflow = workflow
         self.asset_id = asset_id
+        self.heavy_starts = heavy_starts
         self.pending: dict[TaskBase, Pending] = {}
         self.settled: list[Result] = []  # results known without waiting for a task
         self.child_instances: dict[TaskBase, str] = {}  # sub-orchestration task → instance id
+        self.new = NewWork()
 
     def tasks(self) -> list[TaskBase]:
         return list(self.pending)
 
     def add(self, task: TaskBase, entry: Pending) -> None:
+        """Wait for ``task`` too, without counting it as new work (a timeline write)."""
         self.pending[task] = entry
+
+    def add_wait(self, task: TaskBase, entry: Pending) -> None:
+        """A durable timer, external event or sub-orchestration: it may last for days."""
+        self.add(task, entry)
+        self.new.waits += 1
+
+    def add_activity(self, task: TaskBase, entry: Pending) -> None:
+        self.add(task, entry)
+        self.new.activities += 1
+
+    def take_new(self) -> NewWork:
+        """What was added since the last call, timeline writes aside."""
+        new, self.new = self.new, NewWork()
+        return new
 
     def take(self, task: TaskBase) -> list[Result]:
         """Forget ``task`` and its partners (cancelling timers) and interpret it."""
@@ -128,7 +158,7 @@ class Work:
         fire_at = self.context.current_utc_datetime + timedelta(seconds=retry.delay_seconds)
         timer = self.context.create_timer(fire_at)
         due = RetryDue(node_id=retry.node_id, attempt=retry.attempt)
-        self.add(timer, Pending(retry.node_id, lambda _t: [due]))
+        self.add_wait(timer, Pending(retry.node_id, lambda _t: [due]))
 
     def dispatch(self, d: Dispatch) -> None:
         if isinstance(d, RunLightTask):
@@ -143,18 +173,26 @@ class Work:
             self._batch(d)
 
     def _race(
-        self, d: Timed, work: TaskBase, interpret: Interpret, extra: list[TaskBase] | None = None
+        self,
+        d: Timed,
+        work: TaskBase,
+        interpret: Interpret,
+        extra: list[TaskBase] | None = None,
+        *,
+        durable_wait: bool = True,
     ) -> None:
-        """Wait for ``work``; with a timeout, race a durable timer against it."""
+        """Wait for ``work`` (an activity unless ``durable_wait``); with a timeout, race a
+        durable timer against it."""
         extra = extra or []
+        add = self.add_wait if durable_wait else self.add_activity
         if d.timeout_seconds is None:
-            self.add(work, Pending(d.node_id, interpret, extra))
+            add(work, Pending(d.node_id, interpret, extra))
             return
         fire_at = self.context.current_utc_datetime + timedelta(seconds=d.timeout_seconds)
         timer = self.context.create_timer(fire_at)
-        self.add(work, Pending(d.node_id, interpret, [timer, *extra]))
+        add(work, Pending(d.node_id, interpret, [timer, *extra]))
         timed_out = attempt_timed_out(d, d.timeout_seconds)
-        self.add(timer, Pending(d.node_id, lambda _t: [timed_out], [work, *extra]))
+        self.add_wait(timer, Pending(d.node_id, lambda _t: [timed_out], [work, *extra]))
 
     def _light(self, d: RunLightTask) -> None:
         message = RunHandlerMessage(
@@ -170,10 +208,11 @@ class Work:
                 return [task_not_run(d, "activity_failed", str(t.result))]
             return [task_outcome(d, t.result)]
 
-        self._race(d, task, interpret)
+        self._race(d, task, interpret, durable_wait=False)
 
     def _heavy(self, d: RunHeavyTask) -> None:
         event_name = task_event_name(d.node_id, d.attempt)
+        started_name = task_started_event_name(d.node_id, d.attempt) if self.heavy_starts else None
         message = TaskMessage(
             task_id=TaskId(job_id=self.job_id, node_id=d.node_id, attempt=d.attempt),
             handler=d.handler,
@@ -183,6 +222,7 @@ class Work:
                 instance_id=self.context.instance_id,
                 event_name=event_name,
                 task_hub=self.engine.task_hub,
+                started_event_name=started_name,
             ),
             large_output_bytes=self.engine.large_output_bytes,
         )
@@ -195,8 +235,15 @@ class Work:
                 return [task_not_run(d, "dispatch_failed", str(t.result))]
             return []
 
-        self.add(sent, Pending(d.node_id, on_sent))
-        self._race(d, result, lambda t: [task_outcome(d, t.result)], [sent])
+        self.add_activity(sent, Pending(d.node_id, on_sent))
+        partners = [sent]
+        if started_name is not None:
+            # An external event wait schedules nothing the history records, so waiting for
+            # it too replays the same for jobs started before it existed.
+            started = self.context.wait_for_external_event(started_name)
+            self.add_wait(started, Pending(d.node_id, lambda t: [task_started(d, t.result)]))
+            partners.append(started)
+        self._race(d, result, lambda t: [task_outcome(d, t.result)], partners)
 
     def _approval(self, d: WaitForApproval) -> None:
         event = self.context.wait_for_external_event(d.event_name)
@@ -236,4 +283,4 @@ class Work:
                 return [batch_failed(batch, str(t.result))]
             return [batch_completed(t.result)]
 
-        self.add(task, Pending(d.node_id, interpret))
+        self.add_wait(task, Pending(d.node_id, interpret))

@@ -8,7 +8,7 @@ Public surface:
                                      write_url / gdal_path / info / exists / upload_* / download_*
     BlobRef                          a validated (account, container, path)
     errors                           BlobError > InvalidBlobRef, BlobNotFound, BlobAccessDenied,
-                                     BlobUnavailable
+                                     BlobUnavailable (> BlobTimeout)
 """
 
 from adapters.blob.azure import AzureBlobStore
@@ -16,6 +16,7 @@ from adapters.blob.errors import (
     BlobAccessDenied,
     BlobError,
     BlobNotFound,
+    BlobTimeout,
     BlobUnavailable,
     InvalidBlobRef,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "BlobNotFound",
     "BlobRef",
     "BlobStore",
+    "BlobTimeout",
     "BlobUnavailable",
     "InvalidBlobRef",
     "SasSigner",

@@ -16,11 +16,19 @@ from azure.core.exceptions import (
     ResourceExistsError,
     ResourceNotFoundError,
     ServiceRequestError,
+    ServiceRequestTimeoutError,
     ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.storage.blob import BlobClient, BlobServiceClient, ContentSettings
 
-from adapters.blob.errors import BlobAccessDenied, BlobNotFound, BlobUnavailable, InvalidBlobRef
+from adapters.blob.errors import (
+    BlobAccessDenied,
+    BlobNotFound,
+    BlobTimeout,
+    BlobUnavailable,
+    InvalidBlobRef,
+)
 from adapters.blob.refs import BlobRef
 from adapters.blob.signers import AccountKeySigner, SasSigner, UserDelegationSigner
 from adapters.blob.store import BlobInfo, BlobStore
@@ -197,6 +205,8 @@ class AzureBlobStore(BlobStore):
             service.get_account_information(retry_total=0, **limits)
         except ClientAuthenticationError as exc:
             raise BlobAccessDenied(f"storage account {account!r}: {exc.message}") from exc
+        except (ServiceRequestTimeoutError, ServiceResponseTimeoutError) as exc:
+            raise BlobTimeout(f"storage account {account!r}: no answer within {timeout} s") from exc
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
             raise BlobUnavailable(f"storage account {account!r} unreachable: {exc}") from exc
         return True

@@ -5,6 +5,7 @@ BlobError                   base
 ├── BlobNotFound            the blob or container does not exist
 ├── BlobAccessDenied        the identity may not do this (RBAC, expired SAS)
 └── BlobUnavailable         transient: throttling, 5xx, connection failures
+    └── BlobTimeout         no answer within the time given (also a `TimeoutError`)
 """
 
 from __future__ import annotations
@@ -28,3 +29,8 @@ class BlobAccessDenied(BlobError):
 
 class BlobUnavailable(BlobError):
     """Storage did not answer, or answered with a transient error."""
+
+
+class BlobTimeout(BlobUnavailable, TimeoutError):
+    """Storage did not answer within the timeout the caller gave (`BlobStore.ping`), so a
+    probe bounded by the same time reports the same thing whichever gives up first."""

@@ -102,7 +102,7 @@ class BlobStore(ABC):
     def ping(self, timeout: float | None = None) -> bool:
         """True if the default account answers one request, without retries (a readiness
         probe reports the state now), within ``timeout`` seconds to connect and to read if
-        given; else `BlobUnavailable` or `BlobAccessDenied`."""
+        given; else `BlobTimeout` (no answer in time), `BlobUnavailable` or `BlobAccessDenied`."""
 
     @abstractmethod
     def close(self) -> None:

@@ -100,3 +100,23 @@ class StacItemPage(BaseModel):
 
     items: list[StacItemRecord]
     next_cursor: str | None = None
+
+
+class CollectionExtent(BaseModel):
+    """The union of a collection's indexed items: WGS84 bbox and the items' datetimes."""
+
+    bbox: tuple[float, float, float, float]
+    start: AwareDatetime | None
+    end: AwareDatetime | None
+
+
+class StacCollectionRecord(BaseModel):
+    """One indexed STAC Collection document and where it is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    collection: str = Field(min_length=1)
+    document: dict[str, JsonValue]
+    href: str
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None

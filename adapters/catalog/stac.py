@@ -6,6 +6,7 @@ Writes are idempotent upserts keyed by (collection, item id), so a retried or re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from psycopg import sql
@@ -13,7 +14,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from adapters.catalog.models import StacItemPage, StacItemRecord
+from adapters.catalog.models import (
+    CollectionExtent,
+    StacCollectionRecord,
+    StacItemPage,
+    StacItemRecord,
+)
 from adapters.catalog.paging import Listing
 
 BBox = tuple[float, float, float, float]
@@ -48,6 +54,17 @@ _FILTERS = {
         "AND bbox_south <= %(north)s AND bbox_north >= %(south)s"
     ),
 }
+_EXTENT = """
+SELECT min(bbox_west), min(bbox_south), max(bbox_east), max(bbox_north),
+       min(datetime), max(datetime)
+FROM stac_items WHERE collection = %s
+"""
+_UPSERT_COLLECTION = """
+INSERT INTO stac_collections AS c (collection, document, href) VALUES (%s, %s, %s)
+ON CONFLICT (collection) DO UPDATE SET
+    document = EXCLUDED.document, href = EXCLUDED.href, updated_at = now()
+RETURNING collection, document, href, created_at, updated_at
+"""
 _ITEMS = Listing("stac_items", _COLUMNS, keys=("collection", "item_id"))
 
 
@@ -84,6 +101,35 @@ class StacCatalog:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(_UPSERT.encode(), params).fetchone()
         return StacItemRecord.model_validate(row)
+
+    def upsert_collection(
+        self,
+        collection: str,
+        document: Callable[[CollectionExtent | None], dict[str, Any]],
+        href: str,
+    ) -> StacCollectionRecord:
+        """Store the collection's document, built by ``document`` from the extent of its
+        indexed items (None: it has none), under a per-collection lock, so that of two
+        writers registering items at once the later sees both items."""
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"stac:{collection}",))
+            row = conn.execute(_EXTENT.encode(), (collection,)).fetchone()
+            extent = None
+            if row is not None and row[0] is not None:
+                extent = CollectionExtent(bbox=tuple(row[:4]), start=row[4], end=row[5])
+            cur = conn.cursor(row_factory=dict_row)
+            params = (collection, Jsonb(document(extent)), href)
+            stored = cur.execute(_UPSERT_COLLECTION.encode(), params).fetchone()
+        return StacCollectionRecord.model_validate(stored)
+
+    def get_collection(self, collection: str) -> StacCollectionRecord | None:
+        query = (
+            "SELECT collection, document, href, created_at, updated_at "
+            "FROM stac_collections WHERE collection = %s"
+        )
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(query.encode(), (collection,)).fetchone()
+        return None if row is None else StacCollectionRecord.model_validate(row)
 
     def get_item(self, collection: str, item_id: str) -> StacItemRecord | None:
         query = f"SELECT {_COLUMNS} FROM stac_items WHERE collection = %s AND item_id = %s"

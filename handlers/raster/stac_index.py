@@ -5,6 +5,9 @@
                            DATABASE_URL, Entra or the embedded server, see
                            `config.settings.CatalogSettings`); ``none`` or unset: do not index.
 
+The same index keeps the collection documents that writers register (``stac_collections``,
+`StacCatalog.upsert_collection`; the vector items' collections, `handlers.vector.collection`).
+
 Opt-in, because a container worker normally has no database settings and would otherwise
 start an embedded PostgreSQL of its own. Handler tests therefore need no database; tests of
 the indexing set the variable (and point `wiring` at their catalog).
@@ -12,9 +15,10 @@ the indexing set the variable (and point `wiring` at their catalog).
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from adapters.catalog.models import StacItemRecord
+from adapters.catalog.models import CollectionExtent, StacCollectionRecord, StacItemRecord
 from config.settings import HandlerSettings
 from handlers.base import NonRetryableError, RetryableError
 
@@ -23,6 +27,13 @@ ENV_STAC_INDEX = "DAGMASTER_STAC_INDEX"
 
 class StacItemIndex(Protocol):
     def upsert_item(self, record: StacItemRecord) -> object: ...
+
+    def upsert_collection(
+        self,
+        collection: str,
+        document: Callable[[CollectionExtent | None], dict[str, Any]],
+        href: str,
+    ) -> StacCollectionRecord: ...
 
 
 class CatalogStacIndex:
@@ -39,6 +50,26 @@ class CatalogStacIndex:
         except (CatalogError, psycopg.Error) as exc:
             raise RetryableError(
                 f"indexing STAC item {record.collection}/{record.item_id} failed: {exc}",
+                kind="catalog_unavailable",
+            ) from exc
+
+    def upsert_collection(
+        self,
+        collection: str,
+        document: Callable[[CollectionExtent | None], dict[str, Any]],
+        href: str,
+    ) -> StacCollectionRecord:
+        """The collection's document over its indexed items (`StacCatalog.upsert_collection`)."""
+        import psycopg
+
+        import wiring
+        from adapters.catalog import CatalogError
+
+        try:
+            return wiring.stac_catalog().upsert_collection(collection, document, href)
+        except (CatalogError, psycopg.Error) as exc:
+            raise RetryableError(
+                f"indexing STAC collection {collection} failed: {exc}",
                 kind="catalog_unavailable",
             ) from exc
 

@@ -4,7 +4,11 @@ vector_validate      describe a source (layers, features, geometry types, CRS, f
 vector_plan_chunks   feature ranges of the requested size; creates the job's empty table
 vector_load_chunk    read, repair, reproject, cast and COPY one chunk (heavy queue)
 vector_finalize      primary key, spatial index, ANALYZE, row count check, extent
-vector_stac_item     a STAC Item for the table, stored and indexed
+vector_stac_item     a STAC Item for the table, stored and indexed, and its collection's
+                     document (`collection`)
+
+`publish` is what publish_asset and unpublish_asset do for a vector version: the asset's
+public view over the version's table.
 """
 
 from handlers.vector import load, stac, validate

@@ -9,7 +9,8 @@ from the WKB buffer with numpy, reprojected in one array call when needed, and f
 fixed EWKB header (``MULTIPOINT`` with the SRID and one part). Every other row (nulls,
 empty or non-finite points, other types, big-endian WKB) goes the shapely way, and the
 results are merged in row order. A finite point is always valid, so nothing is repaired or
-dropped on the fast path.
+dropped on the fast path. A row with an infinite or NaN coordinate is refused
+(`NonFiniteCoordinates`), never handed to GEOS.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyproj
 import shapely
 
-from handlers.vector.geometry import ewkb_hex, prepare
+from handlers.vector.geometry import NonFiniteCoordinates, ewkb_hex, prepare
 
 _SRID_FLAG = 0x20000000
 _EWKB_Z = 0x80000000
@@ -67,7 +68,10 @@ def encode(
     rest = np.flatnonzero(~taken)
     if not len(rest):
         return Encoded(pa.array(out, type=pa.string()), 0, 0, 0, n)
-    slow = prepare(shapely.from_wkb(_objects(wkb, rest)), target, transformer)
+    try:
+        slow = prepare(shapely.from_wkb(_objects(wkb, rest)), target, transformer)
+    except NonFiniteCoordinates as exc:
+        raise NonFiniteCoordinates(rest[exc.rows]) from exc  # rows of the chunk
     out[rest] = ewkb_hex(slow.geometries, srid)
     fast_rows = n - len(rest)
     hexes = pa.array(out, type=pa.string())

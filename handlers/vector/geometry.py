@@ -50,6 +50,56 @@ def _family(type_name: str) -> str | None:
     return "MultiLineString" if base == "linearring" else None
 
 
+class NonFiniteCoordinates(ValueError):
+    """Rows with an infinite or NaN x or y: GEOS cannot work with them (a point's validity
+    check raises), and no table should hold them."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        super().__init__(f"{len(rows)} rows with an infinite or NaN coordinate")
+        self.rows = rows
+
+
+def validity(geometries: np.ndarray) -> np.ndarray:
+    """``is_valid`` of every row (a missing geometry counts as valid), or
+    `NonFiniteCoordinates` naming the rows with an infinite or NaN x or y.
+
+    Cheap on clean data: bounds show an infinite coordinate anywhere and a NaN one in a
+    point, and a NaN elsewhere makes its geometry invalid, so only the invalid rows are
+    looked at coordinate by coordinate."""
+    missing = shapely.is_missing(geometries)
+    bounds = shapely.bounds(geometries)
+    suspect = ~missing & ~shapely.is_empty(geometries) & ~np.isfinite(bounds).all(axis=1)
+    if suspect.any():  # GEOS raises on a point with a NaN coordinate: not asked
+        valid = np.zeros(len(geometries), dtype=bool)
+        valid[~suspect] = shapely.is_valid(geometries[~suspect]) | missing[~suspect]
+    else:
+        valid = shapely.is_valid(geometries) | missing
+    candidates = np.flatnonzero(~valid)
+    bad = candidates[_non_finite(geometries[candidates])] if len(candidates) else candidates
+    if len(bad):
+        raise NonFiniteCoordinates(bad)
+    return valid
+
+
+def _non_finite(geometries: np.ndarray) -> np.ndarray:
+    """Positions in ``geometries`` with an infinite or NaN x or y."""
+    xy, index = shapely.get_coordinates(geometries, return_index=True)
+    return np.unique(index[~np.isfinite(xy).all(axis=1)])
+
+
+def non_finite_message(rows: np.ndarray, first_feature: int = 0) -> str:
+    """``feature 5 has`` / ``features 5, 9 (and 3 more) have``: the source's feature
+    indexes (``ogc_fid``), counted from 0."""
+    shown = ", ".join(str(first_feature + int(r)) for r in rows[:5])
+    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
+    verb = "has" if len(rows) == 1 else "have"
+    return (
+        f"feature{'s' if len(rows) > 1 else ''} {shown}{more} {verb} an infinite or NaN "
+        "coordinate: fix or remove the feature in the source (features count from 0, "
+        "as ogc_fid)"
+    )
+
+
 def type_name(geometry: shapely.Geometry) -> str:
     return str(geometry.geom_type)
 
@@ -67,9 +117,10 @@ class Prepared:
 def prepare(
     geometries: np.ndarray, target: str, transformer: pyproj.Transformer | None
 ) -> Prepared:
-    """Make valid, keep the target family, promote to multi, reproject (see the module doc)."""
+    """Make valid, keep the target family, promote to multi, reproject (see the module doc);
+    `NonFiniteCoordinates` for rows with an infinite or NaN coordinate."""
     null = int(shapely.is_missing(geometries).sum())
-    invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
+    invalid = ~validity(geometries)
     repaired = int(invalid.sum())
     if repaired:
         geometries = geometries.copy()

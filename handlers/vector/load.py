@@ -33,8 +33,10 @@ from adapters.postgis.tables import (
     finalize_table,
     replace_chunk,
 )
+from adapters.postgis.views import ReaderRoleMissing, TableMissing
 from handlers.base import HandlerContext, NonRetryableError, RetryableError, registry
 from handlers.vector.ewkb import encode
+from handlers.vector.geometry import NonFiniteCoordinates, non_finite_message
 from handlers.vector.models import TABLE_PATTERN, ChunkRange, TableTarget
 from handlers.vector.source import SourceParams, open_source
 
@@ -52,6 +54,16 @@ def postgis() -> Iterator[tuple[psycopg.Connection, str]]:
         raise NonRetryableError(str(exc), kind="postgis_unconfigured") from exc
     except TableNotOwned as exc:
         raise NonRetryableError(str(exc), kind="table_not_owned") from exc
+    except TableMissing as exc:
+        raise NonRetryableError(str(exc), kind="table_missing") from exc
+    except ReaderRoleMissing as exc:
+        raise NonRetryableError(str(exc), kind="reader_role_missing") from exc
+    except psycopg.errors.DependentObjectsStillExist as exc:
+        raise NonRetryableError(
+            f"the table is published (a view shows it), so it cannot be replaced: {exc}; "
+            "load into another table, or unpublish first",
+            kind="table_published",
+        ) from exc
     except psycopg.OperationalError as exc:
         raise RetryableError(f"PostGIS unavailable: {exc}", kind="postgis_unavailable") from exc
 
@@ -128,7 +140,14 @@ def vector_load_chunk(params: LoadChunkParams, ctx: HandlerContext) -> ChunkResu
         )
     ctx.report_progress(30, f"read {chunk.count} features")
     transformer = _transformer(params.source_srid, params.target_srid)
-    encoded = encode(batch.wkb, params.geometry_type, params.target_srid, transformer)
+    try:
+        encoded = encode(batch.wkb, params.geometry_type, params.target_srid, transformer)
+    except NonFiniteCoordinates as exc:
+        raise NonRetryableError(
+            f"{params.container}/{params.blob_path} layer '{layer}': "
+            f"{non_finite_message(exc.rows, chunk.offset)}",
+            kind="invalid_coordinates",
+        ) from exc
     payload = _csv(chunk, encoded.hexes, params, batch.columns)
     ctx.report_progress(60, "copying into PostGIS")
     with postgis() as (conn, schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +17,9 @@ from handlers.raster.models import StoredBlob
 from handlers.raster.stac import STAC_MEDIA_TYPE, item_record, validate_stac
 from handlers.raster.stac_index import stac_index
 from handlers.raster.storage import output_ref, storage_errors, stored_blob
+from handlers.vector.collection import collection_ref, register_collection
 from handlers.vector.load import FinalizeResult
-from handlers.vector.models import FieldInfo
+from handlers.vector.models import FieldInfo, safe_identifier
 
 TABLE_MEDIA_TYPE = "application/vnd.postgresql.table"  # no registered type for a SQL table
 PROJ_EXTENSION = "https://stac-extensions.github.io/projection/v1.1.0/schema.json"
@@ -39,29 +41,51 @@ class VectorStacResult(BaseModel):
     item: dict[str, Any]
     item_blob: StoredBlob
     indexed: bool
+    collection_href: str | None = Field(
+        default=None, description="the collection's document (collections/<id>.json)"
+    )
 
 
 @registry.register("vector_stac_item", VectorStacParams)
 def vector_stac_item(params: VectorStacParams, ctx: HandlerContext) -> VectorStacResult:
     """Build the Item (footprint = the table's WGS84 extent; proj and table extensions; the
     table as its data asset), validate it offline, store it as
-    ``<job id>/<table>.stac.json`` in ``output_container`` and index it when configured."""
+    ``<job id>/<table>.stac.json`` in ``output_container`` and index it when configured;
+    then write (and index) its collection's document (`handlers.vector.collection`)."""
     item = _item(params, ctx)
-    validate_stac(
-        item, f"the STAC Item built for table {params.table.qualified_name}", "invalid_stac_item"
-    )
     store = wiring.blob_store()
     with storage_errors():
         path = f"{ctx.job_id}/{params.table.table}.stac.json"
         ref = output_ref(store, params.output_container, path)
         item["links"].append({"rel": "self", "href": store.url(ref), "type": STAC_MEDIA_TYPE})
+        collection = (
+            collection_ref(store, params.output_container, params.collection)
+            if params.collection
+            else None
+        )
+        if collection is not None:
+            link = {"rel": "collection", "href": store.url(collection), "type": "application/json"}
+            item["links"].append(link)
+        validate_stac(
+            item,
+            f"the STAC Item built for table {params.table.qualified_name}",
+            "invalid_stac_item",
+        )
         store.upload_bytes(ref, json.dumps(item).encode(), STAC_MEDIA_TYPE)
         stored, _ = stored_blob(store, ref)
     index = stac_index()
-    indexed = index is not None and item.get("collection") is not None
+    indexed = index is not None and collection is not None
     if index is not None and indexed:
         index.upsert_item(item_record(item, stored.url, ctx.job_id, ctx.node_id))
-    return VectorStacResult(item=item, item_blob=stored, indexed=indexed)
+    if collection is not None and params.collection:
+        with storage_errors():
+            register_collection(store, collection, params.collection, item)
+    return VectorStacResult(
+        item=item,
+        item_blob=stored,
+        indexed=indexed,
+        collection_href=store.url(collection) if collection is not None else None,
+    )
 
 
 def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
@@ -97,7 +121,7 @@ def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
         },
         "assets": {
             "data": {
-                "href": _table_href(table),
+                "href": table_href(table.qualified_name),
                 "type": TABLE_MEDIA_TYPE,
                 "title": f"PostGIS table {table.qualified_name}",
                 "roles": ["data"],
@@ -106,20 +130,25 @@ def _item(params: VectorStacParams, ctx: HandlerContext) -> dict[str, Any]:
         "links": [],
     }
     if params.collection:
-        item["collection"] = params.collection
-        # STAC requires the link; no collection document is written for vector tables yet.
-        href = f"../collections/{params.collection}.json"
-        item["links"].append({"rel": "collection", "href": href, "type": "application/json"})
+        item["collection"] = params.collection  # its link is added with the document's URL
     if item["properties"]["proj:bbox"] is None:
         del item["properties"]["proj:bbox"]
     return item
 
 
-def _table_href(table: FinalizeResult) -> str:
-    """``postgresql://host:port/db?table=schema.table`` without credentials."""
+def table_href(qualified_name: str) -> str:
+    """``postgresql://host:port/db?table=schema.table`` without credentials (a table or a
+    view)."""
     url = wiring.postgis_settings().url or ""
     if url == "catalog" or not url:
-        return f"postgresql:///?table={table.qualified_name}#{ENV_URL}"
+        return f"postgresql:///?table={qualified_name}#{ENV_URL}"
     parts = conninfo_to_dict(url)
     host, port, db = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
-    return f"postgresql://{host}:{port}/{db}?table={table.qualified_name}"
+    return f"postgresql://{host}:{port}/{db}?table={qualified_name}"
+
+
+def href_table(href: str) -> tuple[str, str] | None:
+    """The ``(schema, table)`` a `table_href` names, or None."""
+    names = parse_qs(urlsplit(href).query).get("table", [])
+    schema, dot, table = names[0].partition(".") if names else ("", "", "")
+    return (schema, table) if dot and safe_identifier(schema) and safe_identifier(table) else None

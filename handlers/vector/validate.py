@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 
 from adapters.postgis.tables import RESERVED
 from handlers.base import HandlerContext, NonRetryableError, registry
-from handlers.vector.geometry import table_geometry_type
+from handlers.vector.geometry import (
+    NonFiniteCoordinates,
+    non_finite_message,
+    table_geometry_type,
+    validity,
+)
 from handlers.vector.models import FieldInfo, LayerInfo
 from handlers.vector.source import SourceParams, open_source
 
@@ -68,7 +73,11 @@ def vector_validate(params: SourceParams, ctx: HandlerContext) -> VectorValidati
         declared = next(x.geometry_type for x in layers if x.name == layer)
         info = source.info(layer)
         where = f"layer '{layer}' of {params.container}/{params.blob_path}"
-        if info.get("driver") in _TYPED_DRIVERS and _declares_one_type(declared):
+        # A non-finite extent means a feature with an infinite or NaN coordinate (or no
+        # geometry at all): reading them all finds and names it.
+        extent = info.get("total_bounds")
+        finite = extent is not None and bool(np.isfinite(extent).all())
+        if info.get("driver") in _TYPED_DRIVERS and _declares_one_type(declared) and finite:
             shape = _declared_shape(declared, info, where)  # type: ignore[arg-type]
         else:
             shape = _scanned_shape(source.read(layer).geometries, where)
@@ -143,7 +152,12 @@ def _scanned_shape(geometries: np.ndarray, where: str) -> LayerShape:
             f"{where} mixes 2D and 3D geometries ({int(z.sum())} of {len(present)} have Z)",
             kind="mixed_dimensions",
         )
-    invalid = int((~shapely.is_valid(present)).sum())
+    try:
+        valid = validity(geometries)
+    except NonFiniteCoordinates as exc:
+        message = f"{where}: {non_finite_message(exc.rows)}"
+        raise NonRetryableError(message, kind="invalid_coordinates") from exc
+    invalid = int((~valid).sum())
     missing = len(geometries) - len(present)
     return LayerShape(
         feature_count=len(geometries),

@@ -479,3 +479,20 @@ def test_entra_readyz_names_the_platform_without_an_app_registration(
     from api.health import _check_access
 
     assert _check_access(1.0)["platforms"] == {"quiet": "no entra_app_id"}
+
+
+def test_a_platform_reads_only_the_public_collection_s_document_and_reviewers_every_one(
+    world: World, keys: None
+):
+    stac = wiring.stac_catalog()
+    for collection in ("ddh", "public"):
+        document = {"id": collection}
+        stac.upsert_collection(collection, lambda _, d=document: d, f"http://x/{collection}")
+
+    def read(collection: str, headers: dict[str, str]) -> int:
+        route = {"collection": collection}
+        path = f"api/stac/collections/{collection}"
+        return call("get_stac_collection", path, route_params=route, headers=headers)[0]
+
+    assert (read("ddh", DDH), read("public", DDH)) == (404, 200)
+    assert (read("ddh", REVIEWER), read("public", REVIEWER)) == (200, 200)

@@ -14,6 +14,7 @@ from tests.support.app import app_functions, call_route
 BASE = "http://localhost:7071/api/"
 LIST = "api/stac/items"
 ITEM = "api/stac/collections/{collection}/items/{item_id}"
+COLLECTION = "api/stac/collections/{collection}"
 
 
 @pytest.fixture
@@ -101,4 +102,22 @@ def test_an_unknown_item_is_404_as_json(stac: StacCatalog):
 
 def test_the_stac_routes_are_registered_in_the_function_app():
     routes = {info.trigger.get("route") for info in app_functions().http}
-    assert {LIST, ITEM} <= routes
+    assert {LIST, ITEM, COLLECTION} <= routes
+
+
+def test_a_registered_collection_is_read_with_its_document_and_an_unknown_one_is_404(
+    stac: StacCatalog,
+):
+    stac.upsert_item(a_stac_item("scene-1", collection="scenes", bbox=(10, 45, 11, 46)))
+    stac.upsert_collection(
+        "scenes", lambda extent: {"id": "scenes", "bbox": list(extent.bbox)}, "http://x/c.json"
+    )
+    route = {"collection": "scenes"}
+    status, body = _call(COLLECTION, "stac/collections/scenes", route_params=route)
+    assert status == 200
+    assert (body["href"], body["document"]) == (
+        "http://x/c.json",
+        {"id": "scenes", "bbox": [10, 45, 11, 46]},
+    )
+    status, body = _call(COLLECTION, "stac/collections/none", route_params={"collection": "none"})
+    assert (status, body) == (404, {"error": "unknown STAC collection 'none'"})

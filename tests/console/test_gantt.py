@@ -54,3 +54,27 @@ def test_rows_beyond_the_limit_are_counted_not_drawn():
     chart = gantt(events, now=T0 + timedelta(seconds=9), max_rows=3)
     assert [r.node_id for r in chart.rows] == ["n0", "n1", "n2"]
     assert chart.hidden_rows == 2
+
+
+def test_a_heavy_attempt_is_queued_until_the_worker_starts_it():
+    events = [
+        _event(0, K.JOB_STARTED),
+        _event(1, K.NODE_DISPATCHED, "tile", 1, queue="heavy"),
+        _event(4, K.NODE_RUNNING, "tile", 1, delivery=1),
+        _event(6, K.NODE_COMPLETED, "tile", 1),
+        _event(7, K.NODE_DISPATCHED, "mosaic", 1, queue="heavy"),  # still in the queue
+    ]
+    chart = gantt(events, now=T0 + timedelta(seconds=10))
+    assert _phases(chart, "tile") == [("queued", 1, "", 3.0), ("running", 1, "completed", 2.0)]
+    assert _phases(chart, "mosaic") == [("queued", 1, None, 3.0)]
+
+
+def test_a_finished_heavy_attempt_without_a_running_event_ran_from_its_dispatch():
+    events = [  # recorded before workers reported starts
+        _event(0, K.JOB_STARTED),
+        _event(1, K.NODE_DISPATCHED, "tile", 1, queue="heavy"),
+        _event(6, K.NODE_COMPLETED, "tile", 1),
+        _event(7, K.JOB_COMPLETED),
+    ]
+    chart = gantt(events, now=T0 + timedelta(seconds=10))
+    assert _phases(chart, "tile") == [("running", 1, "completed", 5.0)]

@@ -11,7 +11,16 @@ from domain.asset_flow import (
     reports_to_asset,
 )
 from domain.asset_machine import decide
-from tests.domain.asset_support import apply, approve, processed, reprocess, started, submit
+from domain.assets import asset_table
+from tests.domain.asset_support import (
+    apply,
+    approve,
+    finished,
+    processed,
+    reprocess,
+    started,
+    submit,
+)
 
 JOB = AssetJob(workflow_id="raster_ingest", inputs={"container": "raw", "blob_path": "a.tif"})
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,6 +50,26 @@ def test_reprocess_starts_the_versions_new_job():
     command = reprocess()
     start = job_to_start(decide(processed(ok=False), command), JOB)
     assert start.job_id == command.job_id
+
+
+def test_a_vector_job_gets_its_version_s_own_table_on_submit_and_on_reprocess():
+    vector = AssetJob(
+        workflow_id="vector_ingest", inputs={"blob_path": "a.gpkg"}, table_input="table"
+    )
+    first = submit()
+    state, _ = apply(None, first)
+    assert job_to_start(decide(None, first), vector).job.inputs["table"].endswith("_v1")
+    state, _ = apply(state, started(first.job_id), finished(first.job_id), approve(ordinal=1))
+    second = submit("v2")
+    outcome = decide(state, second)
+    assert outcome.result["ordinal"] == 2
+    assert job_to_start(outcome, vector).job.inputs == {
+        "blob_path": "a.gpkg",
+        "table": asset_table(state.asset_id, 2),
+    }
+    state, _ = apply(state, second, started(second.job_id), finished(second.job_id, ok=False))
+    redo = job_to_start(decide(state, reprocess(ordinal=2)), vector)
+    assert redo.job.inputs["table"] == asset_table(state.asset_id, 2)
 
 
 def test_instance_ids_are_the_same_for_the_same_request_and_url_safe():

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from domain.asset_machine import decide
 from domain.assets import (
     ASSET_ID_PATTERN,
@@ -238,13 +240,25 @@ def test_an_asset_remembers_only_its_latest_command_ids():
     assert first.command_id not in state.commands
 
 
-def test_an_asset_table_is_a_safe_identifier_within_postgresql_s_limit():
+def test_a_version_table_is_a_safe_identifier_within_postgresql_s_63_byte_limit():
     from adapters.postgis.settings import IDENTIFIER
-    from domain.assets import asset_id_for, asset_table
+    from domain.assets import MAX_IDENTIFIER, asset_id_for, asset_table
 
-    long_platform = "p" * 40
-    asset_id = asset_id_for(long_platform, ["id"], {"id": "x"})
-    table = asset_table(asset_id)
-    assert IDENTIFIER.fullmatch(table) is not None
-    assert table.endswith(asset_id.rpartition("-")[2])
-    assert asset_table(asset_id_for("ddh", ["id"], {"id": "x"})).startswith("ddh_")
+    asset_id = asset_id_for("p" * 40, ["id"], {"id": "x"})  # the longest platform id
+    for ordinal in (1, 99_999_999):
+        table = asset_table(asset_id, ordinal)
+        assert IDENTIFIER.fullmatch(table) is not None
+        assert len(table.encode()) <= MAX_IDENTIFIER
+        assert table.endswith(f"{asset_id.rpartition('-')[2]}_v{ordinal}")
+    assert len(asset_table(asset_id, 99_999_999)) == MAX_IDENTIFIER
+    with pytest.raises(ValueError, match="longer than 63 bytes"):
+        asset_table(asset_id, 100_000_000)
+
+
+def test_each_version_of_an_asset_has_its_own_table_and_all_share_the_asset_view():
+    from domain.assets import asset_id_for, asset_table, asset_view
+
+    asset_id = asset_id_for("ddh", ["id"], {"id": "x"})
+    digest = asset_id.rpartition("-")[2]
+    assert asset_view(asset_id) == f"ddh_{digest}"
+    assert [asset_table(asset_id, n) for n in (1, 2)] == [f"ddh_{digest}_v1", f"ddh_{digest}_v2"]

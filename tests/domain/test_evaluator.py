@@ -1,6 +1,13 @@
 """The DAG evaluator, rule by rule."""
 
-from domain.decisions import ApprovalReceived, CancelRequested, JobTimedOut, NodeCompleted, RetryDue
+from domain.decisions import (
+    ApprovalReceived,
+    CancelRequested,
+    JobTimedOut,
+    NodeCompleted,
+    NodeStarted,
+    RetryDue,
+)
 from domain.events import EventKind
 from tests.domain.support import Run, workflow
 
@@ -556,3 +563,28 @@ def test_a_fan_out_as_wide_as_the_cap_runs():
     )
     run = Run(wf, {"xs": [1, 2, 3]}, max_fan_out=3)
     assert run.dispatched() == ["fan[0]", "fan[1]", "fan[2]"]
+
+
+def test_a_started_heavy_task_is_running_once_and_then_completes():
+    run = Run(workflow(START + task("tile", "[start]", "  queue: heavy\n") + end("[tile]")))
+    started = NodeStarted(node_id="tile", attempt=1, delivery=1)
+
+    first = run.feed(started)
+    again = run.feed(started.model_copy(update={"delivery": 2}))  # a redelivery
+    run.complete("tile")
+
+    assert [(e.kind, e.data) for e in first.events] == [(EventKind.NODE_RUNNING, {"delivery": 1})]
+    assert again.events == []
+    assert run.status("tile") == "completed"
+
+
+def test_a_start_reported_for_an_earlier_attempt_is_ignored():
+    retried = "  queue: heavy\n  retry: {max_attempts: 2, initial_interval: 1s}\n"
+    run = Run(workflow(START + task("tile", "[start]", retried) + end("[tile]")))
+    run.fail("tile")
+    run.feed(RetryDue(node_id="tile", attempt=2))
+
+    step = run.feed(NodeStarted(node_id="tile", attempt=1))
+
+    assert step.events == []
+    assert run.status("tile") == "dispatched"

@@ -19,6 +19,7 @@ from stac_validator.validate import StacValidate
 
 from dagmaster import vector_samples as samples
 from devhost.testing import run_devhost
+from domain.assets import asset_table
 from handlers.raster.stac import local_schema_map
 from tests.engine.support import REPO, Engine, app_env
 from tests.engine.workers import run_workers
@@ -26,6 +27,7 @@ from tests.support.polling import wait_until
 from tests.support.postgres import fresh_catalog
 
 SCHEMA = "geo_e2e"
+PUBLIC_SCHEMA = "pub_e2e"
 FAST_REDELIVERY = {"DAGMASTER_WORKER_VISIBILITY_TIMEOUT_SECONDS": "3"}
 
 
@@ -38,6 +40,8 @@ def engine(azurite, embedded_pg, postgis, tmp_path_factory) -> Iterator[Engine]:
             **app_env(azurite, db.url, data_dir),
             "DAGMASTER_POSTGIS_URL": postgis.url,
             "DAGMASTER_VECTOR_SCHEMA": SCHEMA,
+            "DAGMASTER_VECTOR_PUBLIC_SCHEMA": PUBLIC_SCHEMA,
+            "DAGMASTER_STAC_INDEX": "catalog",
         }
         with run_devhost(REPO, data_dir / "devhost", env=env) as host:
             yield Engine(host, env)
@@ -141,27 +145,112 @@ def test_a_source_with_an_unknown_layer_fails_at_validate_without_touching_postg
         assert conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.never",)).fetchone() == (None,)
 
 
-def test_a_ddh_vector_submission_loads_into_the_asset_s_own_table(
-    engine, workers, tmp_path, postgis
-):
-    from domain.assets import asset_table
+def ddh_status(engine: Engine, request_id: str) -> dict:
+    def processed() -> dict | None:
+        current = engine.call("GET", f"/api/platform/status/{request_id}").json()
+        return current if current.get("processing") in ("completed", "failed") else None
 
-    path = samples.write(samples.parcels(120), tmp_path / "ddh.gpkg", "GPKG")
-    source = upload(engine, path, "e2e/ddh-parcels.gpkg")
+    return wait_until(processed, 180, f"DDH request {request_id} to be processed", interval=0.2)
+
+
+def review(engine: Engine, asset_id: str, path: str) -> None:
+    body = {"reason": "e2e", "by": "ana@example.org"}
+    answer = engine.call("POST", f"/api/assets/{asset_id}/{path}", json=body)
+    assert answer.status_code == 200, answer.text
+
+
+def view_rows(postgis, asset_id: str) -> int | None:
+    """Rows of the asset's public view, or None while there is none."""
+    from domain.assets import asset_view
+
+    with psycopg.connect(postgis.url) as conn:
+        name = f"{PUBLIC_SCHEMA}.{asset_view(asset_id)}"
+        if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone() == (None,):
+            return None
+        return conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*name.split(".")))
+        ).fetchone()[0]
+
+
+def public_item(engine: Engine, asset_id: str, title_end: str) -> dict | None:
+    answer = engine.call("GET", f"/api/stac/collections/public/items/{asset_id}")
+    item = answer.json()["item"] if answer.status_code == 200 else None
+    data = (item or {}).get("assets", {}).get("data", {})
+    return item if data.get("title", "").endswith(title_end) else None
+
+
+def submit_version(engine: Engine, folder: Path, n: int, rows: int, seed: int) -> dict:
+    """Submit DDH version ``n`` of the roads asset (``rows`` parcels) and wait until the
+    asset has it processed; its status and job."""
+    path = samples.write(samples.parcels(rows, seed=seed), folder / f"v{n}.gpkg", "GPKG")
     body = {
         "platform_id": "ddh",
-        "identifiers": {"dataset_id": "roads", "resource_id": "r1", "version_id": "v1"},
+        "request_id": f"ddh-roads-v{n}",
+        "identifiers": {"dataset_id": "roads", "resource_id": "r1", "version_id": f"v{n}"},
         "data_type": "vector",
-        "source": source,
+        "source": upload(engine, path, f"e2e/ddh-parcels-v{n}.gpkg"),
     }
     accepted = engine.call("POST", "/api/platform/submit", json=body)
     assert accepted.status_code == 202, accepted.text
-    answer = accepted.json()
-    job = engine.wait(answer["job_id"], timeout=180)
-    assert job["status"] == "completed", job
-    table = asset_table(answer["asset_id"])
-    assert job["output"]["result"]["table"] == f"{SCHEMA}.{table}"
-    assert len(table_rows(postgis, table, "ogc_fid")) == 120
+    status = ddh_status(engine, body["request_id"])
+    return {**status, "job": engine.wait(accepted.json()["job_id"], timeout=60)}
+
+
+@pytest.fixture(scope="module")
+def ddh_versions(engine, workers, postgis, tmp_path_factory) -> dict:
+    """A DDH vector asset: v1 (120 parcels) approved and public, then v2 (80 other parcels)
+    submitted and processed, then approved (so published), then the asset cleared."""
+    folder = tmp_path_factory.mktemp("ddh")
+    seen: dict = {"v1": submit_version(engine, folder, 1, rows=120, seed=7)}
+    asset_id = seen["v1"]["asset_id"]
+    v1_table, columns = asset_table(asset_id, 1), "ogc_fid, parcel_id, ST_AsBinary(geom)"
+    seen["v1_rows"] = table_rows(postgis, v1_table, columns)
+    for step in ("versions/1/approve", "clearance/cleared", "clearance/public"):
+        review(engine, asset_id, step)
+    wait_until(lambda: view_rows(postgis, asset_id) == 120, 120, "v1's public view")
+    seen["v2"] = submit_version(engine, folder, 2, rows=80, seed=11)
+    seen["v1_rows_after_v2"] = table_rows(postgis, v1_table, columns)
+    seen["view_before_v2_approved"] = view_rows(postgis, asset_id)
+    review(engine, asset_id, "versions/2/approve")
+    wait_until(lambda: view_rows(postgis, asset_id) == 80, 120, "the view to move to v2")
+    seen["public_item"] = wait_until(
+        lambda: public_item(engine, asset_id, "(version 2)"), 60, "the public item of v2"
+    )
+    review(engine, asset_id, "clearance/cleared")
+    wait_until(lambda: view_rows(postgis, asset_id) is None, 120, "the view to be dropped")
+    return {**seen, "asset_id": asset_id}
+
+
+def test_each_ddh_vector_version_loads_into_its_own_table(ddh_versions, postgis):
+    asset_id = ddh_versions["asset_id"]
+    for n, rows in ((1, 120), (2, 80)):
+        version = ddh_versions[f"v{n}"]
+        assert (version["processing"], version["version_ordinal"]) == ("completed", n), version
+        table = asset_table(asset_id, n)
+        assert version["job"]["output"]["result"]["table"] == f"{SCHEMA}.{table}"
+        assert len(table_rows(postgis, table, "ogc_fid")) == rows
+
+
+def test_a_new_version_processed_before_review_leaves_the_approved_version_s_table_unchanged(
+    ddh_versions,
+):
+    assert len(ddh_versions["v1_rows"]) == 120
+    assert ddh_versions["v1_rows_after_v2"] == ddh_versions["v1_rows"]
+    assert ddh_versions["view_before_v2_approved"] == 120  # still v1 while v2 awaits review
+
+
+def test_publishing_moves_the_asset_s_view_to_the_approved_version_and_clearing_drops_it(
+    ddh_versions, postgis
+):
+    # The fixture waited for each step: v1's rows, then v2's, then no view; the tables stay.
+    from domain.assets import asset_view
+    from handlers.vector.stac import href_table
+
+    asset_id = ddh_versions["asset_id"]
+    data = ddh_versions["public_item"]["assets"]["data"]
+    assert href_table(data["href"]) == (PUBLIC_SCHEMA, asset_view(asset_id))
+    assert view_rows(postgis, asset_id) is None
+    assert len(table_rows(postgis, asset_table(asset_id, 2), "ogc_fid")) == 80
 
 
 @pytest.mark.slow
@@ -191,3 +280,15 @@ def test_100k_points_load_exactly_once_when_a_worker_is_killed_mid_chunk(
     assert len(loaded) == n
     assert [r[0] for r in loaded] == list(range(n))
     assert all(r[1] == r[0] and r[2] == f"p{r[0]}" for r in loaded)
+
+
+def test_the_vector_items_collection_is_registered_and_readable(engine, ddh_versions):
+    item = ddh_versions["v2"]["job"]["output"]["result"]["stac_item"]["item"]
+    answer = engine.call("GET", f"/api/stac/collections/{item['collection']}")
+    assert answer.status_code == 200, answer.text
+    record = answer.json()
+    link = next(x["href"] for x in item["links"] if x["rel"] == "collection")
+    assert record["href"] == link
+    west, south, east, north = record["document"]["extent"]["spatial"]["bbox"][0]
+    assert west <= item["bbox"][0] and east >= item["bbox"][2]
+    assert south <= item["bbox"][1] and north >= item["bbox"][3]

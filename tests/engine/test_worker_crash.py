@@ -86,8 +86,10 @@ def test_the_redelivered_message_resumes_on_the_surviving_worker(engine, killed_
     assert [(e["kind"], e["attempt"]) for e in steps] == [
         ("node.ready", None),
         ("node.dispatched", 1),
+        ("node.running", 1),  # once: the redelivery's start is not a new one
         ("node.completed", 1),
     ]
+    assert steps[2]["data"] == {"delivery": 1}
 
 
 def test_duplicate_message_for_a_finished_task_does_not_rerun_it(engine, workers, tmp_path):

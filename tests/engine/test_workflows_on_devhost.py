@@ -106,6 +106,23 @@ def test_approval_approved_lets_the_job_finish(engine):
     assert job["output"]["result"] == {"approved_by": "ana"}
 
 
+def test_a_job_waiting_for_approval_shows_the_earlier_node_done_and_the_approval_waiting(engine):
+    job_id = engine.submit("approval_test")
+
+    def waiting() -> dict | None:
+        nodes = engine.nodes(job_id)
+        return nodes if nodes.get("review", {}).get("status") == "waiting" else None
+
+    nodes = wait_until(waiting, 20, lambda: f"review waiting: {engine.nodes(job_id)}")
+    assert nodes["prepare"]["status"] == "completed"
+    timeline = [(e["kind"], e["node_id"]) for e in engine.timeline(job_id)]
+    assert timeline[-2:] == [("node.ready", "review"), ("node.waiting", "review")]
+    assert ("node.completed", "prepare") in timeline
+    live = engine.call("GET", f"/ui/jobs/{job_id}/live").json()  # the console's job page
+    assert (live["nodes"]["prepare"], live["nodes"]["review"]) == ("completed", "waiting")
+    assert engine.job(job_id)["progress"]["running"] == ["review"]
+
+
 def test_approval_not_given_in_time_times_out(engine):
     job = engine.wait(engine.submit("approval_timeout_test"))
     assert job["status"] == "failed"

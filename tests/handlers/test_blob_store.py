@@ -1,6 +1,7 @@
 """AzureBlobStore against a real Azurite."""
 
 import os
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -13,6 +14,7 @@ import pytest
 from adapters.blob import (
     BlobNotFound,
     BlobStore,
+    BlobTimeout,
     BlobUnavailable,
     InvalidBlobRef,
     open_blob_store,
@@ -101,6 +103,20 @@ def test_ping_of_an_unreachable_account_is_blob_unavailable():
     store = open_blob_store(StorageSettings(connection_string=dead))
     with pytest.raises(BlobUnavailable, match="devstoreaccount1"):
         store.ping()
+
+
+def test_ping_of_an_account_that_never_answers_is_a_timeout_within_the_time_given():
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}/devstoreaccount1"
+        hung = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        store = open_blob_store(
+            StorageSettings(connection_string=f"{hung}BlobEndpoint={endpoint};")
+        )
+        with pytest.raises(BlobTimeout, match=r"no answer within 0\.5 s") as raised:
+            store.ping(timeout=0.5)
+    assert isinstance(raised.value, BlobUnavailable) and isinstance(raised.value, TimeoutError)
 
 
 def _new_container() -> str:

@@ -172,3 +172,26 @@ def test_loaded_points_have_the_ewkb_and_attributes_of_the_shapely_path(
     expected = ewkb_hex(prepare(geometries, "MultiPoint", None).geometries, 4326)
     assert [r[0] for r in loaded] == list(expected)
     assert [r[1] for r in loaded] == list(labels)
+
+
+def test_every_row_with_an_infinite_or_nan_coordinate_is_named_on_both_paths():
+    import pytest
+
+    from handlers.vector.geometry import NonFiniteCoordinates
+
+    box = shapely.box(0, 0, 1, 1)
+    lines = [
+        shapely.LineString([(0, 0), (1, 1)]),
+        shapely.LineString([(0, 0), (np.nan, 1), (2, 2)]),  # NaN: finite bounds, invalid
+        shapely.LineString([(0, 0), (np.inf, 1)]),
+        None,
+    ]
+    points = [shapely.Point(1, 2), shapely.Point(np.nan, 2), None, shapely.Point(3, np.inf)]
+    polygons = [box, shapely.Polygon([(0, 0), (1, 0), (np.nan, 1), (0, 1)]), box]
+    cases = [(lines, "MultiLineString", [1, 2]), (points, "MultiPoint", [1, 3])]
+    cases.append((polygons, "MultiPolygon", [1]))
+    for geometries, target, expected in cases:
+        for fast in (True, False):
+            with pytest.raises(NonFiniteCoordinates) as e:
+                encode(_wkb(geometries), target, 4326, None, fast=fast)
+            assert e.value.rows.tolist() == expected, (target, fast)

@@ -161,3 +161,59 @@ def test_a_zipped_shapefile_loads(store: BlobStore, tmp_path: Path, vector_schem
     _, _, _, final = load_all(upload(store, archive), "zipped", chunk_size=15)
     assert final["feature_count"] == 40
     assert len(rows(postgis.url, vector_schema, "zipped", "ogc_fid")) == 40
+
+
+def _wgs84(geometries):
+    import numpy as np
+    import pyproj
+    import shapely
+
+    t = pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
+    return shapely.transform(geometries, lambda c: np.column_stack(t.transform(*c.T)))
+
+
+def _geojson(features, path: Path) -> Path:
+    features.geometries, features.crs = _wgs84(features.geometries), "EPSG:4326"
+    return samples.write(features, path, "GeoJSON")
+
+
+@pytest.mark.parametrize(
+    ("name", "writer", "extra"),
+    [
+        ("parcels.csv", samples.write_csv_wkt, {"source_srid": 32633}),
+        ("parcels.geojson", _geojson, {}),
+        ("parcels.parquet", samples.write_geoparquet, {}),
+    ],
+)
+def test_csv_geojson_and_geoparquet_load_in_chunks_with_their_geometries(
+    store: BlobStore, tmp_path: Path, vector_schema: str, postgis, name, writer, extra
+):
+    import shapely
+
+    features = samples.parcels(300)
+    source = upload(store, writer(features, tmp_path / name), f"vector/load/{name}")
+    table = name.replace(".", "_")
+    _, plan, _, final = load_all(source, table, chunk_size=120, **extra)
+    assert (len(plan["chunks"]), final["feature_count"]) == (3, 300)
+    loaded = rows(postgis.url, vector_schema, table, "ogc_fid, parcel_id, ST_AsBinary(geom)")
+    assert [(r[0], r[1]) for r in loaded] == [
+        (i, int(features.fields["parcel_id"][i])) for i in range(300)
+    ]
+    # Feature 210 (in the last chunk) has a hole; it comes back as itself, in WGS84.
+    expected = shapely.multipolygons([_wgs84(samples.parcels(300).geometries)[210]])
+    back = shapely.from_wkb(bytes(loaded[210][2]))
+    assert shapely.get_num_interior_rings(shapely.get_geometry(back, 0)) == 1
+    assert shapely.equals_exact(back, expected, tolerance=1e-9)
+
+
+def test_a_version_table_name_of_the_full_63_bytes_loads_and_finalizes(
+    store: BlobStore, tmp_path: Path, vector_schema: str, postgis
+):
+    from domain.assets import MAX_IDENTIFIER, asset_id_for, asset_table
+
+    table = asset_table(asset_id_for("p" * 40, ["id"], {"id": "x"}), 99_999_999)
+    assert len(table) == MAX_IDENTIFIER
+    path = samples.write(samples.points(25), tmp_path / "long.gpkg", "GPKG")
+    _, _, _, final = load_all(upload(store, path), table, chunk_size=10)
+    assert (final["table"], final["feature_count"]) == (table, 25)
+    assert len(rows(postgis.url, vector_schema, table, "ogc_fid")) == 25

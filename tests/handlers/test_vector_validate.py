@@ -149,3 +149,39 @@ def _to_wgs84(geometries: np.ndarray) -> np.ndarray:
 
     t = pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
     return shapely.transform(geometries, lambda c: np.column_stack(t.transform(*c.T)))
+
+
+@pytest.fixture(scope="module")
+def non_finite_points(store: BlobStore, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """20 points; feature 5 has an infinite x and feature 9 a NaN y."""
+    points = samples.points(20)
+    geometries = points.geometries.copy()
+    geometries[5] = shapely.Point(np.inf, 45.0)
+    geometries[9] = shapely.Point(14.0, np.nan)
+    features = samples.Features(geometries, points.fields, points.crs, points.geometry_type)
+    path = tmp_path_factory.mktemp("vec") / "non_finite.gpkg"
+    return upload(store, samples.write(features, path, "GPKG"))
+
+
+def test_a_point_with_an_infinite_or_nan_coordinate_is_refused_naming_the_features(
+    non_finite_points: dict,
+):
+    with pytest.raises(NonRetryableError, match=r"features 5, 9 have an infinite or NaN") as e:
+        run("vector_validate", non_finite_points)
+    assert e.value.kind == "invalid_coordinates"
+
+
+def test_a_chunk_with_an_infinite_coordinate_is_refused_before_geos_sees_it(
+    non_finite_points: dict,
+):
+    fields = [{"name": "point_id", "column": "point_id", "dtype": "int64", "pg_type": "bigint"}]
+    params = {
+        **non_finite_points,
+        "table": "never_loaded",
+        "geometry_type": "MultiPoint",
+        "fields": fields,
+        "chunk": {"index": 1, "offset": 4, "count": 4},
+    }
+    with pytest.raises(NonRetryableError, match=r"layer 'non_finite': feature 5 has an") as e:
+        run("vector_load_chunk", params)
+    assert e.value.kind == "invalid_coordinates"

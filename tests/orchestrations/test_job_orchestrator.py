@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.jobs import JobStartMessage
+from domain.jobs import ORCHESTRATOR_REVISION, EngineOptions, JobStartMessage
 from domain.loader import load_workflow_text
 from domain.snapshot import pin
-from domain.tasks import TaskId, TaskResult
+from domain.tasks import TaskId, TaskResult, TaskStarted
 from tests.support.replay import Episode, Replay, work_input
 
 WORKFLOW = """\
@@ -23,9 +23,11 @@ nodes:
 """
 
 
-def start_job(text: str = WORKFLOW) -> Replay:
+def start_job(text: str = WORKFLOW, revision: int = ORCHESTRATOR_REVISION) -> Replay:
+    """A job of the workflow ``text``, started as new jobs are (``revision``)."""
     pinned = pin(load_workflow_text(text), lambda *_: None)
-    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={})
+    engine = EngineOptions(orchestrator_revision=revision)
+    start = JobStartMessage(job_id="job-1", workflow=pinned, inputs={}, engine=engine)
     return Replay("job_orchestrator", start.model_dump(mode="json"))
 
 
@@ -67,6 +69,7 @@ def test_a_completed_light_node_dispatches_the_heavy_one_and_waits_for_its_event
         "instance_id": "job-1",
         "event_name": "task:heavy:1",
         "task_hub": None,
+        "started_event_name": "task:heavy:1:started",
     }
     assert message["timeout_seconds"] == 60
     assert len(second.timers()) == 1  # the node's timeout, raced against the event
@@ -88,6 +91,31 @@ def test_the_heavy_result_event_completes_the_job_with_its_output_and_provenance
     assert last.output["status"] == "completed"
     assert last.output["result"] == {"tiles": 4}
     assert last.output["provenance"]["workflow_id"] == "replayed"
+
+
+def test_the_started_event_of_a_heavy_task_records_it_running_until_its_result():
+    replay = start_job()
+    first = replay.run()
+    written(replay, first)
+    replay.complete(first.scheduled("run_handler")[0], completed("light", 1, {"n": 1}))
+    second = replay.run()
+    written(replay, second)
+    replay.complete(second.scheduled("dispatch_task")[0], "job-1/heavy/1")
+    task_id = TaskId(job_id="job-1", node_id="heavy", attempt=1)
+    replay.raise_event("task:heavy:1:started", TaskStarted(task_id=task_id).model_dump())
+
+    third = replay.run()
+
+    [write] = third.scheduled("record_events")
+    events = work_input(write)["events"]
+    assert [(e["kind"], e["node_id"], e["attempt"]) for e in events] == [
+        ("node.running", "heavy", 1)
+    ]
+    assert third.custom_status["counts"]["running"] == 1
+    written(replay, third)
+    replay.raise_event("task:heavy:1", completed("heavy", 1, {"tiles": 4}))
+    last = replay.settle(replay.run(), "record_events", 1)
+    assert last.done and last.output["result"] == {"tiles": 4}
 
 
 def test_a_retryable_failure_waits_on_a_durable_timer_then_runs_attempt_two():

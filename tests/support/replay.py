@@ -13,6 +13,9 @@ found through `get_functions()` like the Functions host finds it.
     [task] = first.scheduled("run_handler")
     replay.complete(task, result)
     second = replay.run()
+
+`Replay.save` and `Replay.load` keep a history in a JSON file, so a test can replay what an
+earlier revision of the orchestrator recorded (an instance in flight across a deployment).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from devhost.engine import history as h
@@ -67,6 +71,7 @@ def work_input(want: Want) -> Any:
 
 class Replay:
     def __init__(self, name: str, input_value: Any, instance_id: str = "job-1") -> None:
+        self.name = name
         self.fn = orchestrator(name)
         self.input = input_value
         self.instance_id = instance_id
@@ -75,6 +80,28 @@ class Replay:
         self.arrived: list[Event] = [
             h.execution_started(T0, name, json.dumps(input_value), instance_id, EXECUTION_ID)
         ]
+
+    def save(self, path: Path, about: str) -> None:
+        """Write the history recorded so far (with its input and clock) to ``path``."""
+        recording = {
+            "about": about,
+            "orchestrator": self.name,
+            "input": self.input,
+            "instance_id": self.instance_id,
+            "clock": self.clock.isoformat(),
+            "history": self.events,
+        }
+        path.write_text(json.dumps(recording, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Replay:
+        """A replay that goes on from a history written by `save`."""
+        recording = json.loads(path.read_text())
+        replay = cls(recording["orchestrator"], recording["input"], recording["instance_id"])
+        replay.clock = datetime.fromisoformat(recording["clock"])
+        replay.events = recording["history"]
+        replay.arrived = []
+        return replay
 
     # --- what happens between episodes -------------------------------------------------
 

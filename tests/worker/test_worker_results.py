@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from adapters.outputs import is_ref, resolve_refs
+from domain.tasks import TaskStarted
 from tests.support.polling import wait_until
 from tests.worker.support import (
     EventHost,
@@ -33,6 +34,25 @@ def test_task_runs_and_its_result_event_is_raised_with_the_task_result(
     assert result.task_id == task.task_id
     assert result.status == "completed"
     assert result.output == {"params": {"colour": "red"}, "attempt": 1, "checkpoint": None}
+
+
+def test_a_message_naming_a_started_event_has_it_raised_when_the_task_starts(
+    queue, worker_env, event_host
+):
+    task = make_task("test.echo", {"colour": "red"})
+    reply_to = task.reply_to.model_copy(update={"started_event_name": "task:heavy:1:started"})
+    task = task.model_copy(update={"reply_to": reply_to})
+    queue.send(task)
+
+    with running_worker(worker_env):
+        events = event_host.wait_accepted(task.reply_to.instance_id, count=2)
+
+    by_name = {e.event_name: e for e in events}
+    assert sorted(by_name) == ["task:heavy:1", "task:heavy:1:started"]
+    started = TaskStarted.model_validate(by_name["task:heavy:1:started"].body)
+    assert started == TaskStarted(task_id=task.task_id, delivery=1)
+    assert by_name["task:heavy:1"].query == by_name["task:heavy:1:started"].query
+    assert by_name["task:heavy:1"].result().status == "completed"
 
 
 def test_non_retryable_handler_error_arrives_as_failed_result_with_its_kind(
