@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -67,7 +68,7 @@ def _refused(outcome: Outcome, **extra: Any) -> ApiError:
     return error(refusal.message, current=refusal.current, allowed=refusal.allowed, **extra)
 
 
-async def _call(coro: Any) -> use_cases.CommandAnswer:
+async def _call(coro: Awaitable[use_cases.CommandAnswer]) -> use_cases.CommandAnswer:
     """Await a use case, turning its errors into HTTP errors."""
     try:
         return await coro
@@ -277,7 +278,7 @@ def _ordinal(req: func.HttpRequest) -> int:
     return int(raw)
 
 
-def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> Any:
+def _command_answer(req: func.HttpRequest, answer: use_cases.CommandAnswer) -> func.HttpResponse:
     links = {"asset": f"{_base(req)}/api/assets/{answer.asset_id}"}
     outcome = answer.outcome
     if outcome is None:
@@ -376,7 +377,7 @@ async def asset_history(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(HistoryPage(asset_id=found.asset_id, items=items))
 
 
-def _command_route(path: str) -> Any:
+def _command_route(path: str) -> Callable[[Any], Any]:
     return contract.route(
         bp, "POST", path, CommandAnswerView, body=use_cases.ReviewBody, errors=(403, 404, 409)
     )

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import azure.functions as func
 
@@ -26,7 +26,19 @@ from domain.platforms import PlatformValidationError
 
 bp = func.Blueprint()
 log = logging.getLogger("dagmaster.health")
-Check = dict[str, Any]
+
+
+class Check(TypedDict):
+    """One dependency's verdict, as `readyz` and `health` show it."""
+
+    ok: bool
+    reason: NotRequired[str]  # why it is down, in a few words
+    errors: NotRequired[list[str]]  # the workflow or registry files' problems, with file:line
+    platforms: NotRequired[dict[str, str]]  # access: platform id -> why it cannot authenticate
+    reviewers: NotRequired[str]  # access: why reviewers cannot
+    everybody: NotRequired[str]  # access: why nobody can
+
+
 # A check that outlives its timeout keeps its thread until the client gives up; on threads
 # of their own, hung checks never hold up the app's requests (they share the default pool).
 _PROBE_THREADS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="probe")

@@ -69,7 +69,9 @@ def points(n: int, seed: int = 3) -> Features:
         "point_id": np.arange(n, dtype=np.int64),
         "label": np.array([f"p{i}" for i in range(n)], dtype=object),
     }
-    return Features(shapely.points(xy), fields, "EPSG:4326", "Point")
+    geoms = shapely.points(xy)
+    assert isinstance(geoms, np.ndarray)  # an (n, 2) array in, n points out (a Point for one pair)
+    return Features(geoms, fields, "EPSG:4326", "Point")
 
 
 def write(features: Features, path: Path, driver: str, layer: str | None = None) -> Path:

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import logging
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class AppLoadError(Exception):
     """The function app could not be imported or indexed."""
 
 
-def load_local_settings(app_dir: Path, environ: dict[str, str]) -> list[str]:
+def load_local_settings(app_dir: Path, environ: MutableMapping[str, str]) -> list[str]:
     """Copy `local.settings.json` `Values` into `environ` without overriding; return keys set."""
     path = app_dir / "local.settings.json"
     if not path.exists():

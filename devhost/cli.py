@@ -98,7 +98,7 @@ def start(args: argparse.Namespace) -> int:
     from devhost.settings import DevhostSettings, HostJson, HostJsonError
 
     app_dir = args.app_dir.resolve()
-    applied = load_local_settings(app_dir, os.environ)  # type: ignore[arg-type]
+    applied = load_local_settings(app_dir, os.environ)
     if applied:
         log.info("local.settings.json: set %s", ", ".join(sorted(applied)))
     try:

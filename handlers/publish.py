@@ -167,7 +167,8 @@ def _public_copies(
     if record is None:
         return []
     found: list[BlobRef] = []
-    for asset in record.item.get("assets", {}).values():  # type: ignore[union-attr]
+    assets = record.item.get("assets")
+    for asset in assets.values() if isinstance(assets, dict) else ():
         ref = _own_blob(store, asset.get("href") if isinstance(asset, dict) else None)
         if ref is None or ref.container != settings.container:
             continue  # never remove anything outside the public container

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
+from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
@@ -32,15 +33,14 @@ from adapters.blob.errors import (
 from adapters.blob.refs import BlobRef
 from adapters.blob.signers import AccountKeySigner, SasSigner, UserDelegationSigner
 from adapters.blob.store import BlobInfo, BlobStore
-from config.settings import StorageSettings
+from config.base import SettingsError
+from config.settings import ACCOUNT_URL, StorageSettings
 
 # Blocks of 8 MiB with 4 parallel transfers keep memory near 32 MiB for any blob size.
 _BLOCK = 8 * 1024 * 1024
 _CONCURRENCY = 4
 # A server-side copy within one account is normally done at once; longer means trouble.
 _COPY_TIMEOUT_SECONDS = 300
-# Client options: files above one block go up as parallel blocks of that size.
-_TRANSFER = {"max_block_size": _BLOCK, "max_single_put_size": _BLOCK}
 
 
 class AzureBlobStore(BlobStore):
@@ -69,11 +69,13 @@ class AzureBlobStore(BlobStore):
         ttl = timedelta(minutes=settings.sas_ttl_minutes)
         if settings.connection_string is not None:
             service = BlobServiceClient.from_connection_string(
-                settings.connection_string.get_secret_value(), **_TRANSFER
+                settings.connection_string.get_secret_value(),
+                max_block_size=_BLOCK,
+                max_single_put_size=_BLOCK,
             )
             credential = service.credential
             signer = AccountKeySigner(credential.account_name, credential.account_key)
-            return cls({service.account_name: service}, signer, ttl)
+            return cls({_account_of(service): service}, signer, ttl)
         return cls._with_managed_identity(settings, ttl)
 
     @classmethod
@@ -82,11 +84,11 @@ class AzureBlobStore(BlobStore):
 
         assert settings.account_url is not None
         credential = DefaultAzureCredential()
-        main = BlobServiceClient(settings.account_url, credential=credential, **_TRANSFER)
-        services = {main.account_name: main}
+        main = _service(settings.account_url, credential)
+        services = {_account_of(main): main}
         for account in settings.extra_allowed_accounts:
             url = f"https://{account}.blob.core.windows.net"
-            services.setdefault(account, BlobServiceClient(url, credential=credential, **_TRANSFER))
+            services.setdefault(account, _service(url, credential))
         return cls(services, UserDelegationSigner(dict(services)), ttl)
 
     @property
@@ -159,7 +161,8 @@ class AzureBlobStore(BlobStore):
                 upload()
                 return
             except ResourceNotFoundError as exc:
-                if exc.error_code != "ContainerNotFound":
+                # azure-storage sets `error_code` on the errors it raises (not azure-core's).
+                if getattr(exc, "error_code", None) != "ContainerNotFound":
                     raise
             with contextlib.suppress(ResourceExistsError):
                 self._services[ref.account].create_container(ref.container)
@@ -185,13 +188,14 @@ class AzureBlobStore(BlobStore):
         deadline = time.monotonic() + _COPY_TIMEOUT_SECONDS
         with _translated(target):
             client = self._client(target)
-            while (status := client.get_blob_properties().copy.status) == "pending":
+            while (copy := client.get_blob_properties().copy).status == "pending":
                 if time.monotonic() > deadline:
-                    client.abort_copy(client.get_blob_properties().copy.id)
+                    if copy.id is not None:  # a pending copy has an id; the SDK types it optional
+                        client.abort_copy(copy.id)
                     raise BlobUnavailable(f"copy to {target} did not finish in time")
                 time.sleep(0.5)
-        if status not in (None, "success"):
-            raise BlobUnavailable(f"copy of {source} to {target} ended {status!r}")
+        if copy.status not in (None, "success"):
+            raise BlobUnavailable(f"copy of {source} to {target} ended {copy.status!r}")
 
     def delete(self, ref: BlobRef) -> None:
         with _translated(ref):
@@ -226,6 +230,24 @@ class AzureBlobStore(BlobStore):
         with _translated(ref):
             sas = self._signer.sign(ref, permission, expiry)
         return f"{self.url(ref)}?{sas}"
+
+
+def _service(url: str, credential: TokenCredential) -> BlobServiceClient:
+    # Files above one block go up as parallel blocks of that size.
+    return BlobServiceClient(
+        url, credential=credential, max_block_size=_BLOCK, max_single_put_size=_BLOCK
+    )
+
+
+def _account_of(service: BlobServiceClient) -> str:
+    """The client's storage account; the SDK finds none in a URL of another shape (a custom
+    domain), and without it no blob URL can be resolved or signed."""
+    if not service.account_name:
+        raise SettingsError(
+            f"{ACCOUNT_URL}: {service.url!r} names no storage account; use the account's "
+            "blob endpoint, https://<account>.blob.core.windows.net"
+        )
+    return str(service.account_name)
 
 
 @contextmanager

@@ -45,9 +45,6 @@ class AccountKeySigner:
 class DelegationKeySource(Protocol):
     """What `UserDelegationSigner` needs from a `BlobServiceClient` (its account's client)."""
 
-    @property
-    def account_name(self) -> str: ...
-
     def get_user_delegation_key(
         self, key_start_time: datetime, key_expiry_time: datetime
     ) -> UserDelegationKey: ...

@@ -26,7 +26,8 @@ _MAX_LIFETIME_S = 30 * 60.0
 
 
 class AccessTokenLike(Protocol):
-    token: str
+    @property
+    def token(self) -> str: ...  # read-only: azure-core's AccessToken is a NamedTuple
 
 
 class TokenCredential(Protocol):
@@ -106,7 +107,7 @@ def redact(conninfo: str) -> str:
         params = conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError:
         return "<unparsable connection string>"
-    return make_conninfo(**{k: ("***" if k == "password" else v) for k, v in params.items()})
+    return make_conninfo("", **{k: ("***" if k == "password" else v) for k, v in params.items()})
 
 
 def probe(config: ConnectionConfig, timeout: float) -> None:

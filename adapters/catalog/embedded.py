@@ -22,7 +22,7 @@ import json
 import subprocess
 import warnings
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
@@ -38,7 +38,7 @@ _NOT_INSTALLED = (
 )
 
 
-def _pgserver():  # noqa: ANN202 - pgserver ships no useful types
+def _pgserver() -> ModuleType:
     """The pgserver module, imported only when the embedded server is actually wanted."""
     try:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); its fallback is fine.
@@ -82,7 +82,7 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
         return _start_locked(pgserver, pgdata, delete_on_exit)
 
 
-def _start_locked(pgserver: Any, pgdata: Path, delete_on_exit: bool) -> str:
+def _start_locked(pgserver: ModuleType, pgdata: Path, delete_on_exit: bool) -> str:
     if pgdata.exists():
         _drop_dead_handles(pgdata)
     try:
@@ -123,7 +123,7 @@ def database_url(url: str, name: str) -> str:
     """``url`` with its database replaced by ``name``."""
     params = psycopg.conninfo.conninfo_to_dict(url)
     params["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 def embedded_url(pgdata: Path) -> str:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -62,7 +63,7 @@ class Listing:
         self,
         pool: ConnectionPool,
         model: type[Row],
-        where: list[sql.Composable],
+        where: Sequence[sql.Composable],
         params: dict[str, Any],
         *,
         limit: int,
@@ -74,12 +75,12 @@ class Listing:
             raise ValueError(f"Invalid limit {limit!r}: must be within 1..{MAX_PAGE}.")
         order = ("created_at", *self.keys)
         params = {**params, "page_limit": limit + 1}
-        where = list(where)
+        conditions = list(where)
         if cursor is not None:
             at, keys = decode_position(cursor, len(self.keys))
             names = [f"cursor_{i}" for i in range(len(order))]
             params.update(zip(names, (at, *keys), strict=True))
-            where.append(
+            conditions.append(
                 sql.SQL("({}) < ({})").format(
                     sql.SQL(", ").join(map(sql.Identifier, order)),
                     sql.SQL(", ").join(map(sql.Placeholder, names)),
@@ -88,7 +89,7 @@ class Listing:
         query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT %(page_limit)s").format(
             sql.SQL(self.columns),
             sql.Identifier(self.table),
-            sql.SQL(" AND ").join(where or [sql.SQL("TRUE")]),
+            sql.SQL(" AND ").join(conditions or [sql.SQL("TRUE")]),
             sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(c)) for c in order),
         )
         with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

@@ -36,7 +36,7 @@ def tile_bboxes(grid: VrtGrid, tiles: Sequence[CogTileResult]) -> list[list[floa
     bboxes = []
     for t in tiles:
         w = t.tile
-        window = RioWindow(w.col_off, w.row_off, w.width, w.height)  # type: ignore[call-arg]
+        window = RioWindow(w.col_off, w.row_off, w.width, w.height)
         native = window_bounds(window, grid.transform)
         bboxes.append(list(transform_bounds(grid.crs_wkt, _WGS84, *native, densify_pts=21)))
     return bboxes

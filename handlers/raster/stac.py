@@ -116,7 +116,7 @@ def _build_item(
             f"blob {ref} has no CRS: a STAC Item needs a georeferenced raster",
             kind="not_georeferenced",
         )
-    item = create_stac_item(
+    item: pystac.Item = create_stac_item(
         src,
         input_datetime=params.datetime,
         id=params.item_id or Path(ref.path).stem,

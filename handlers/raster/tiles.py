@@ -74,7 +74,7 @@ def _windows(src: DatasetReader, tile_size: int) -> list[Window]:
 
 
 def _tile(src: DatasetReader, index: int, w: Window) -> TileWindow:
-    rio_window = RioWindow(w.col_off, w.row_off, w.width, w.height)  # type: ignore[call-arg]
+    rio_window = RioWindow(w.col_off, w.row_off, w.width, w.height)
     bounds = window_bounds(rio_window, src.transform) if src.crs else None
     return TileWindow(
         index=index,
@@ -167,7 +167,7 @@ def _convert_tile(store: BlobStore, src: BlobRef, params: CogTileParams, scratch
     window = Window(t.col_off, t.row_off, t.width, t.height)
     with open_blob_raster(store, src) as dataset:
         _check_inside(dataset, window, src)
-        rio_window = RioWindow(t.col_off, t.row_off, t.width, t.height)  # type: ignore[call-arg]
+        rio_window = RioWindow(t.col_off, t.row_off, t.width, t.height)
         grid = VrtGrid(
             t.width,
             t.height,

@@ -99,7 +99,8 @@ def _is_tiled(src: DatasetReader) -> bool:
     """Tiles are narrower than the raster, or square multiples of 16 (TIFF tiles must be);
     strips span the full width."""
     rows, cols = src.block_shapes[0]
-    return cols < src.width or (rows == cols and rows % 16 == 0)
+    tiled: bool = cols < src.width or (rows == cols and rows % 16 == 0)
+    return tiled
 
 
 def _cog_validation(gdal_path: str, ref: BlobRef) -> CogValidation:

@@ -91,8 +91,8 @@ def _band(root: ET.Element, bidx: int, band: VrtBand, sources: Sequence[VrtSourc
         )
         name.text = source.path
         ET.SubElement(simple, "SourceBand").text = str(bidx)
-        ET.SubElement(simple, "SrcRect", **_rect(source.src))
-        ET.SubElement(simple, "DstRect", **_rect(source.dst))
+        ET.SubElement(simple, "SrcRect", _rect(source.src))
+        ET.SubElement(simple, "DstRect", _rect(source.dst))
 
 
 def _rect(w: Window) -> dict[str, str]:

@@ -8,7 +8,7 @@ table's family are kept and the rest dropped, and both counts are reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,8 @@ FAMILIES: dict[str, tuple[GeometryType, ...]] = {
     ),
     "MultiPolygon": (GeometryType.POLYGON, GeometryType.MULTIPOLYGON),
 }
-_MULTI = {
+# Each builds multi geometries from parts grouped by ``indices`` into ``out``.
+_MULTI: dict[str, Callable[..., object]] = {
     "MultiPoint": shapely.multipoints,
     "MultiLineString": shapely.multilinestrings,
     "MultiPolygon": shapely.multipolygons,
@@ -98,10 +99,6 @@ def non_finite_message(rows: np.ndarray, first_feature: int = 0) -> str:
         "coordinate: fix or remove the feature in the source (features count from 0, "
         "as ogc_fid)"
     )
-
-
-def type_name(geometry: shapely.Geometry) -> str:
-    return str(geometry.geom_type)
 
 
 @dataclass

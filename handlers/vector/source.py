@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +42,19 @@ _CSV_OPTIONS = {
 }
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _CACHE_ENTRIES = 4
+
+
+class LayerMetadata(TypedDict, total=False):
+    """What a layer says of itself without reading its features: pyogrio's ``read_info``
+    (the keys read here; it has more), or the same keys from GeoParquet metadata."""
+
+    fields: np.ndarray  # field names
+    dtypes: np.ndarray  # their numpy dtypes, as names
+    crs: str | None
+    features: int  # -1 when the driver cannot count them cheaply
+    geometry_type: str | None
+    total_bounds: tuple[float, float, float, float] | None  # None when unknown
+    driver: str
 
 
 class SourceParams(BaseModel):
@@ -96,18 +109,19 @@ class VectorSource:
                 found = [(name, self.info(name)["geometry_type"]) for name, _ in found]
         return [(name, None if kind is None else str(kind)) for name, kind in found]
 
-    def info(self, layer: str) -> dict[str, Any]:
+    def info(self, layer: str) -> LayerMetadata:
         """pyogrio's ``read_info`` of the layer (fields, dtypes, crs, features, ...)."""
         if self.is_parquet:
             return _parquet_info(self.path, self.params)
         with _unreadable(self.params):
-            return pyogrio.read_info(
+            found: LayerMetadata = pyogrio.read_info(
                 self.path,
                 layer=layer,
                 force_feature_count=True,
                 force_total_bounds=True,
                 **self.options,
             )
+        return found
 
     def read(self, layer: str, offset: int = 0, count: int | None = None) -> Batch:
         """Features ``offset .. offset+count`` (all from ``offset`` when count is None)."""
@@ -234,7 +248,7 @@ def _geo_metadata(path: str, params: SourceParams) -> dict[str, Any]:
     return meta
 
 
-def _parquet_info(path: str, params: SourceParams) -> dict[str, Any]:
+def _parquet_info(path: str, params: SourceParams) -> LayerMetadata:
     meta = _geo_metadata(path, params)
     column = meta["primary_column"]
     file = _parquet_file(path, params)

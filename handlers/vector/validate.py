@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import TypeGuard
 
 import numpy as np
 import pyproj
@@ -18,7 +20,7 @@ from handlers.vector.geometry import (
     validity,
 )
 from handlers.vector.models import FieldInfo, LayerInfo
-from handlers.vector.source import SourceParams, open_source
+from handlers.vector.source import LayerMetadata, SourceParams, open_source
 
 # Formats whose layer schema fixes the geometry type and dimension of every feature.
 _TYPED_DRIVERS = {"GPKG", "FlatGeobuf", "ESRI Shapefile"}
@@ -78,7 +80,7 @@ def vector_validate(params: SourceParams, ctx: HandlerContext) -> VectorValidati
         extent = info.get("total_bounds")
         finite = extent is not None and bool(np.isfinite(extent).all())
         if info.get("driver") in _TYPED_DRIVERS and _declares_one_type(declared) and finite:
-            shape = _declared_shape(declared, info, where)  # type: ignore[arg-type]
+            shape = _declared_shape(declared, info, where)
         else:
             shape = _scanned_shape(source.read(layer).geometries, where)
     crs, srid = _crs(info.get("crs"), params, where)
@@ -108,11 +110,11 @@ class LayerShape(BaseModel):
     warnings: list[str]
 
 
-def _declares_one_type(declared: str | None) -> bool:
+def _declares_one_type(declared: str | None) -> TypeGuard[str]:
     return declared is not None and table_geometry_type([declared]) is not None
 
 
-def _declared_shape(declared: str, info: dict, where: str) -> LayerShape:  # type: ignore[type-arg]
+def _declared_shape(declared: str, info: LayerMetadata, where: str) -> LayerShape:
     count = int(info["features"])
     if count <= 0:
         raise NonRetryableError(f"{where} has no features", kind="empty_layer")
@@ -124,7 +126,7 @@ def _declared_shape(declared: str, info: dict, where: str) -> LayerShape:  # typ
         geometry_types={declared: count},
         geometry_type=table_geometry_type([declared]) or "",
         has_z="Z" in declared.split() or declared.startswith("3D "),
-        bbox=tuple(float(v) for v in bounds),  # type: ignore[arg-type]
+        bbox=_bbox(bounds),
         invalid_geometries=None,
         null_geometries=None,
         warnings=[],
@@ -164,7 +166,7 @@ def _scanned_shape(geometries: np.ndarray, where: str) -> LayerShape:
         geometry_types=named,
         geometry_type=target,
         has_z=bool(z.all()),
-        bbox=tuple(float(v) for v in shapely.total_bounds(present)),  # type: ignore[arg-type]
+        bbox=_bbox(shapely.total_bounds(present)),
         invalid_geometries=invalid,
         null_geometries=missing,
         warnings=_warnings(invalid, missing),
@@ -227,7 +229,7 @@ def _crs(declared: str | None, params: SourceParams, where: str) -> tuple[pyproj
 
 
 def _wgs84_bounds(
-    crs: pyproj.CRS, bbox: tuple[float, ...], where: str
+    crs: pyproj.CRS, bbox: tuple[float, float, float, float], where: str
 ) -> tuple[float, float, float, float]:
     try:
         to_wgs84 = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
@@ -246,7 +248,7 @@ def _wgs84_bounds(
     return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
 
-def _fields(info: dict) -> list[FieldInfo]:  # type: ignore[type-arg]
+def _fields(info: LayerMetadata) -> list[FieldInfo]:
     taken = set(RESERVED)
     fields = []
     for name, dtype in zip(info["fields"], info["dtypes"], strict=True):
@@ -259,6 +261,11 @@ def _fields(info: dict) -> list[FieldInfo]:  # type: ignore[type-arg]
         )
         fields.append(FieldInfo(name=str(name), column=column, dtype=str(dtype), pg_type=pg_type))
     return fields
+
+
+def _bbox(values: Iterable[float]) -> tuple[float, float, float, float]:
+    xmin, ymin, xmax, ymax = (float(v) for v in values)
+    return xmin, ymin, xmax, ymax
 
 
 def _warnings(invalid: int, missing: int) -> list[str]:

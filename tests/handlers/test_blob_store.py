@@ -19,6 +19,7 @@ from adapters.blob import (
     InvalidBlobRef,
     open_blob_store,
 )
+from config import SettingsError
 from config.settings import StorageSettings
 from tests.handlers.conftest import OUTPUTS
 from tests.support.azurite import Azurite
@@ -103,6 +104,17 @@ def test_ping_of_an_unreachable_account_is_blob_unavailable():
     store = open_blob_store(StorageSettings(connection_string=dead))
     with pytest.raises(BlobUnavailable, match="devstoreaccount1"):
         store.ping()
+
+
+def test_an_account_url_naming_no_account_is_refused_at_start_naming_the_setting():
+    settings = StorageSettings(account_url="https://files.example.org")
+    with pytest.raises(SettingsError, match=r"DAGMASTER_STORAGE_ACCOUNT_URL.*names no storage"):
+        open_blob_store(settings)
+
+
+def test_the_managed_identity_account_is_the_one_the_url_names():
+    settings = StorageSettings(account_url="https://dagdata.blob.core.windows.net")
+    assert open_blob_store(settings).allowed_accounts == {"dagdata"}
 
 
 def test_ping_of_an_account_that_never_answers_is_a_timeout_within_the_time_given():
