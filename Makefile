@@ -13,7 +13,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) system-packages browser
 
 # Debian packages the tests and the demo start on their own: PostgreSQL 15 with PostGIS 3 for
-# vector tables. Installed when missing and we are root (CI); otherwise say what to install.
+# vector tables; shellcheck for the azd hooks (tests/infra). Installed when missing and we are
+# root (CI); otherwise say what to install.
 DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 system-packages:
@@ -24,6 +25,15 @@ system-packages:
 	      || (apt-get update -q >/dev/null && apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null); \
 	  else \
 	    echo "PostGIS missing: install the Debian packages $(DEBIAN_PACKAGES) (or set DAGMASTER_POSTGIS_URL)"; \
+	  fi; \
+	fi
+	@if ! command -v shellcheck >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q shellcheck >/dev/null \
+	      || (apt-get update -q >/dev/null && apt-get install -y -q shellcheck >/dev/null); \
+	  else \
+	    echo "shellcheck missing: install the Debian package shellcheck (tests/infra checks the azd hooks)"; \
 	  fi; \
 	fi
 

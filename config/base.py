@@ -11,7 +11,9 @@ Any problem raises `SettingsError` naming the variable and, for a missing one, i
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal, Self
@@ -84,6 +86,32 @@ def _split_commas(value: object) -> object:
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_commas)]
 
 
+_log = logging.getLogger(__name__)
+
+# What App Service hands the app when it cannot resolve a Key Vault reference: the reference
+# itself. Read as a value it would be a well-known "secret" (a reviewer key anybody can
+# read in the template), so it counts as unset.
+_KEY_VAULT_REFERENCE = re.compile(r"^@Microsoft\.KeyVault\(", re.IGNORECASE)
+_unresolved_logged: set[str] = set()
+
+
+def _usable(name: str, value: str) -> str:
+    """``value`` stripped; empty if it is an unresolved Key Vault reference (logged once per
+    setting and process)."""
+    value = value.strip()
+    if _KEY_VAULT_REFERENCE.match(value):
+        if name in _unresolved_logged:
+            return ""
+        _unresolved_logged.add(name)
+        _log.warning(
+            "app setting %s is a Key Vault reference App Service could not resolve: treated "
+            "as unset (check the app identity's Key Vault Secrets User role and the secret)",
+            name,
+        )
+        return ""
+    return value
+
+
 class _Environment(EnvSettingsSource):
     """The variables of one mapping, for the fields declared with `setting` only."""
 
@@ -92,7 +120,8 @@ class _Environment(EnvSettingsSource):
         super().__init__(settings_cls, case_sensitive=True)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {k: v.strip() for k, v in self._environ.items() if v.strip()}
+        usable = {k: _usable(k, v) for k, v in self._environ.items()}
+        return {k: v for k, v in usable.items() if v}
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         if not isinstance(field.validation_alias, str):
@@ -236,6 +265,7 @@ def _problem(name: str, error: Any, meaning: str | None) -> str:
 
 def named_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
     """The value of an app setting whose name is data, not code (a platform registry entry
-    names the setting holding its callback secret); None if unset or blank."""
-    value = (os.environ if env is None else env).get(name, "").strip()
+    names the setting holding its callback secret); None if unset, blank or an unresolved
+    Key Vault reference."""
+    value = _usable(name, (os.environ if env is None else env).get(name, ""))
     return value or None

@@ -37,6 +37,12 @@ param postgresClientIp string = ''
 @description('The worker\'s image (azd sets SERVICE_WORKER_IMAGE_NAME after the first deploy).')
 param workerImageName string = ''
 
+@description('Whether DDH gets signed callbacks on this deployment (its registry entry then names DAGMASTER_DDH_CALLBACK_SECRET as callback.secret_setting): the secret is created in the vault and set on the app.')
+param ddhCallback bool = false
+
+@description('Application (client) id of dagmaster\'s Entra app registration: with it App Service Authentication requires an Entra token on /api/* and DAGMASTER_ACCESS is entra; empty: no App Service Authentication, DAGMASTER_ACCESS keys.')
+param authClientId string = ''
+
 @secure()
 @description('The Durable extension\'s system key for the worker; infra/scripts/postdeploy.sh reads it after the first deploy.')
 param durableSystemKey string = ''
@@ -150,6 +156,17 @@ module postgres 'app/postgres.bicep' = {
   }
 }
 
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+  }
+}
+
 module registry 'app/registry.bicep' = {
   name: 'registry'
   scope: rg
@@ -167,6 +184,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     registryName: registry.outputs.name
+    keyVaultName: keyVault.outputs.name
     taskQueue: taskQueue
     serviceBusNamespaceName: serviceBusName
     serviceBusQueueName: taskQueueName
@@ -205,8 +223,12 @@ module functionApp 'app/functionapp.bicep' = {
     vectorSchema: vectorSchema
     inputContainers: join(inputContainers, ',')
     outputContainers: join(outputContainers, ',')
+    keyVaultName: keyVault.outputs.name
+    ddhCallback: ddhCallback
+    authClientId: authClientId
   }
-  // The host starts with its storage roles in place instead of failing its first minutes.
+  // The host starts with its storage roles in place instead of failing its first minutes, and
+  // resolves its Key Vault references with its Key Vault role in place.
   dependsOn: [
     rbac
   ]
@@ -269,3 +291,5 @@ output FUNCTION_IDENTITY_PRINCIPAL_ID string = identities.outputs.functionPrinci
 output WORKER_IDENTITY_NAME string = identities.outputs.workerIdentityName
 output WORKER_IDENTITY_PRINCIPAL_ID string = identities.outputs.workerPrincipalId
 output DAGMASTER_TASK_QUEUE string = taskQueue
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_SECRETS string = functionApp.outputs.vaultSecretNames

@@ -1,7 +1,8 @@
 // The Function app on the Flex Consumption plan (FC1), Python 3.11. Everything reaches its
 // dependencies through the user-assigned identity: the Functions host and Durable Functions
 // (AzureWebJobsStorage__*), the deployment package, Application Insights, the app's own
-// clients (AZURE_CLIENT_ID for DefaultAzureCredential), Service Bus and PostgreSQL.
+// clients (AZURE_CLIENT_ID for DefaultAzureCredential), Service Bus, PostgreSQL and the Key
+// Vault references of its secrets (keyVaultReferenceIdentity).
 // Flex Consumption forbids FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
 // WEBSITE_RUN_FROM_PACKAGE and WEBSITE_CONTENTSHARE: the runtime is functionAppConfig's.
 
@@ -35,6 +36,12 @@ param vectorSchema string
 param inputContainers string
 @description('Comma list of the containers jobs may write (DAGMASTER_OUTPUT_CONTAINERS).')
 param outputContainers string
+@description('The vault of the app\'s secrets (keyvault.bicep), read through Key Vault references.')
+param keyVaultName string
+@description('Whether DDH gets signed callbacks here: true sets DAGMASTER_DDH_CALLBACK_SECRET (the secret_setting DDH\'s registry entry names) and has the hook create its secret.')
+param ddhCallback bool = false
+@description('Application (client) id of dagmaster\'s Entra app registration, the audience of callers\' tokens; empty: no App Service Authentication.')
+param authClientId string = ''
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -85,9 +92,43 @@ var dagmasterSettings = {
   DAGMASTER_OUTPUT_CONTAINERS: outputContainers
   DAGMASTER_PUBLIC_CONTAINER: 'public'
   DAGMASTER_PUBLIC_STAC_COLLECTION: 'public'
-  DAGMASTER_ACCESS: 'keys' // per-platform keys and a reviewer key; never 'open' on Azure
+  // Callers named by their Entra token when App Service Authentication checks one, else by
+  // their key (X-Dagmaster-Key); never 'open' on Azure.
+  DAGMASTER_ACCESS: empty(authClientId) ? 'keys' : 'entra'
   DAGMASTER_CONSOLE_AUTH: 'app_service'
 }
+
+// Secrets are Key Vault references, never values: infra/scripts/keyvault_secrets.sh creates
+// each secret (a random value) when it is missing. The vault's secret names, in one place:
+var secretNames = {
+  reviewerKey: 'reviewer-key'
+  ddhApiKey: 'ddh-api-key'
+  ddhCallbackSecret: 'ddh-callback-secret'
+}
+
+var secretSettings = {
+  DAGMASTER_REVIEWER_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.reviewerKey})'
+}
+
+// The settings the platform registry (platforms/*.yaml) names: a platform's API key
+// (api_key_setting) and its callback signing secret (callback.secret_setting).
+var platformKeySettings = {
+  DAGMASTER_DDH_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.ddhApiKey})'
+}
+
+var platformCallbackSettings = ddhCallback ? {
+  DAGMASTER_DDH_CALLBACK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.ddhCallbackSecret})'
+} : {}
+
+// What the hook creates: every secret a reference above names.
+var vaultSecrets = ddhCallback ? [
+  secretNames.reviewerKey
+  secretNames.ddhApiKey
+  secretNames.ddhCallbackSecret
+] : [
+  secretNames.reviewerKey
+  secretNames.ddhApiKey
+]
 
 var queueSettings = taskQueue == 'servicebus' ? {
   DAGMASTER_SERVICEBUS_NAMESPACE: serviceBusNamespace
@@ -95,7 +136,7 @@ var queueSettings = taskQueue == 'servicebus' ? {
   DAGMASTER_STORAGE_QUEUE_URL: queueEndpoint
 }
 
-var appSettings = union(hostSettings, dagmasterSettings, queueSettings)
+var appSettings = union(hostSettings, dagmasterSettings, queueSettings, secretSettings, platformKeySettings, platformCallbackSettings)
 
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222: the HTTP API is public by design (B2B callers, function keys); no VNet in this deployment
@@ -118,6 +159,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -152,6 +194,61 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// App Service Authentication (Easy Auth) with Entra ID, when an app registration is given.
+// authsettingsV2 has one action for unauthenticated requests, not one per path: Return401
+// for the API; the console's pages are excluded and send a browser that is not signed in to
+// /.auth/login/aad themselves (console/security.py). The probes are anonymous, and the
+// Durable HTTP API keeps its system key (the worker raises events with it, not a token).
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+  // checkov judges every sites/config as the site's `web` config; these are about that one, or (13) about v1 authsettings' `enabled`, which V2 holds in platform.enabled:
+  // checkov:skip=CKV_AZURE_13: this is authsettingsV2, enabled through platform.enabled (checkov reads v1's properties.enabled)
+  // checkov:skip=CKV_AZURE_222: public network access is the site's property (skipped there: B2B callers, no VNet), not this config's
+  // checkov:skip=CKV_AZURE_63: HTTP logging is a `web` config setting, not an authsettingsV2 one
+  // checkov:skip=CKV_AZURE_65: detailed error messages are a `web` config setting, not an authsettingsV2 one
+  // checkov:skip=CKV_AZURE_66: failed request tracing is a `web` config setting, not an authsettingsV2 one
+  // checkov:skip=CKV_AZURE_80: .NET Framework version is a `web` config setting; this app is Python
+  // checkov:skip=CKV_AZURE_88: Azure Files mounts are an `azurestorageaccounts` config, not an authsettingsV2 one
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/api/livez'
+        '/api/readyz'
+        '/api/health'
+        '/ui'
+        '/ui/*'
+        '/runtime/webhooks/durabletask/*'
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+  }
+}
+
 output name string = app.name
 output hostName string = app.properties.defaultHostName
 output url string = 'https://${app.properties.defaultHostName}'
+// Space-separated, for the post-provision hook (main.bicep's AZURE_KEY_VAULT_SECRETS).
+output vaultSecretNames string = join(vaultSecrets, ' ')

@@ -5,12 +5,15 @@
 //                          and Durable Functions' task hub need all three; Blob Data Owner is
 //                          what the host's identity-based AzureWebJobsStorage documents);
 //                          Azure Service Bus Data Sender on the heavy-task queue only;
-//                          Monitoring Metrics Publisher on Application Insights.
+//                          Monitoring Metrics Publisher on Application Insights;
+//                          Key Vault Secrets User on the vault (its Key Vault references).
 //   Worker identity        Storage Blob Data Contributor on the account (payloads, inputs,
 //                          COGs, checkpoints); Azure Service Bus Data Receiver on the queue,
 //                          or Storage Queue Data Contributor with Storage queues; AcrPull on
 //                          the registry; see scalerNeedsManage for KEDA.
-//   Deployer (principalId) Storage Blob Data Contributor, to upload demo inputs.
+//   Deployer (principalId) Storage Blob Data Contributor, to upload demo inputs; Key Vault
+//                          Secrets Officer on the vault, for the post-provision hook that
+//                          creates the secrets (infra/scripts/keyvault_secrets.sh).
 //
 // Role GUIDs are Azure built-in roles, each named beside its GUID (checked by
 // tests/infra/test_settings_contract.py).
@@ -18,6 +21,7 @@
 param storageAccountName string
 param applicationInsightsName string
 param registryName string
+param keyVaultName string
 @allowed([
   'servicebus'
   'storage'
@@ -44,6 +48,8 @@ var roles = {
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419' // Azure Service Bus Data Owner
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d' // AcrPull
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
 }
 
 var useServiceBus = taskQueue == 'servicebus'
@@ -58,6 +64,10 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: registryName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
 }
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
@@ -116,6 +126,18 @@ resource functionSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   scope: heavyQueue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The vault holds only this deployment's secrets, which the hook (not Bicep) creates: the
+// role is on the vault, as there is no secret resource here to scope it to.
+resource functionSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, functionPrincipalId, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -180,6 +202,16 @@ resource deployerBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  name: guid(vault.id, principalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
     principalId: principalId
     principalType: principalType
   }

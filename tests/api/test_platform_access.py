@@ -185,6 +185,33 @@ def test_readyz_names_the_platform_whose_key_setting_is_unset(
     assert "platform quiet cannot authenticate: QUIET_API_KEY is unset" in caplog.text
 
 
+UNRESOLVED = "@Microsoft.KeyVault(VaultName=kv-dagmaster;SecretName=DAGMASTER-REVIEWER-KEY)"
+
+
+def test_an_unresolved_key_vault_reference_is_nobodys_key(
+    world: World, keys: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """App Service hands over the reference itself when it cannot resolve it: as a key it
+    would be one anybody can read in the template."""
+    monkeypatch.setenv("DAGMASTER_REVIEWER_KEY", UNRESOLVED)
+    monkeypatch.setenv("HUB_API_KEY", UNRESOLVED.lower())
+    for key in (UNRESOLVED, UNRESOLVED.lower()):
+        status, _ = call("list_assets", "api/assets", headers={"X-Dagmaster-Key": key})
+        assert status == 401
+    assert call("list_assets", "api/assets", headers=DDH)[0] == 200
+
+
+def test_readyz_names_the_callers_whose_key_is_an_unresolved_reference(
+    world: World, keys: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.health import _check_access
+
+    monkeypatch.setenv("HUB_API_KEY", UNRESOLVED)
+    check = _check_access(1.0)
+    assert check["ok"] is False
+    assert check["platforms"]["hub"] == "its api_key_setting is unset"
+
+
 def test_readyz_says_nothing_of_access_in_open_mode(world: World) -> None:
     from api.health import _check_access
 

@@ -38,9 +38,21 @@ SHARED_KEYS_ON = Break(
 # A multi-line ternary: valid Bicep, but checkov's parser cannot read it (and says so only in
 # its JSON report).
 UNPARSEABLE_FOR_CHECKOV = Break(
+    "app/worker.bicep",
+    "var keyEnv = hasKey ? [",
+    "var keyEnv = hasKey\n  ? [",
+)
+# A vault that grants by access policy instead of by role.
+VAULT_ACCESS_POLICIES = Break(
+    "app/keyvault.bicep",
+    "    enableRbacAuthorization: true\n",
+    "    enableRbacAuthorization: false\n    accessPolicies: []\n",
+)
+# App Service Authentication that lets unauthenticated callers through.
+AUTH_ANONYMOUS = Break(
     "app/functionapp.bicep",
-    "var queueSettings = taskQueue == 'servicebus' ? {",
-    "var queueSettings = taskQueue == 'servicebus'\n  ? {",
+    "unauthenticatedClientAction: 'Return401'",
+    "unauthenticatedClientAction: 'AllowAnonymous'",
 )
 
 
@@ -83,7 +95,14 @@ def checkov_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Check
         pytest.fail(f"{CHECKOV} is missing: run `make install` (it builds .venv-checkov)")
     root = tmp_path_factory.mktemp("checkov")
     copy_infra(root / "real")
-    copy_infra(root / "broken", PARAM_TYPO, SHARED_KEYS_ON, UNPARSEABLE_FOR_CHECKOV)
+    copy_infra(
+        root / "broken",
+        PARAM_TYPO,
+        SHARED_KEYS_ON,
+        UNPARSEABLE_FOR_CHECKOV,
+        VAULT_ACCESS_POLICIES,
+        AUTH_ANONYMOUS,
+    )
     run = subprocess.run(
         [
             str(CHECKOV),

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from tests.infra.bicep import object_properties, parse, string_value, variables, walk
+from domain.platforms import load_platform_dir
+from tests.infra.bicep import object_properties, parse, string_value, text, variables, walk
 
 # Settings Flex Consumption refuses in app settings (the runtime is functionAppConfig's).
 FLEX_FORBIDDEN = (
@@ -40,6 +41,8 @@ BUILT_IN_ROLES = {
     "090c5cfd-751d-490a-894a-3ce6f1109419": "Azure Service Bus Data Owner",
     "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
     "8311e382-0749-4cb8-b61a-304f252e45ec": "AcrPush",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
 }
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -187,6 +190,17 @@ class CatalogueEntry:
     secret: bool = False
 
 
+def code_catalogue() -> list[CatalogueEntry]:
+    """The code's catalogue of settings and those the shipped platform registry names
+    (`config.shipped_settings`), as the contract reads it."""
+    from config import shipped_settings
+
+    return [
+        CatalogueEntry(s.name, frozenset(s.readers), required=s.required, secret=s.secret)
+        for s in shipped_settings()
+    ]
+
+
 _BICEP_OF = {"app": "infra/app/functionapp.bicep", "worker": "infra/app/worker.bicep"}
 # Host settings Flex Consumption takes in another form than the catalogue's plain setting.
 _STORAGE_BY_IDENTITY = {
@@ -201,14 +215,75 @@ _STORAGE_BY_IDENTITY = {
 # A secret setting may hold a plain keyword that names another connection ('catalog'):
 # a keyword is no credential.
 _KEYWORD = re.compile(r"^[a-z]+$")
+# A Key Vault reference to the deployment's own vault (functionapp.bicep's keyVaultName).
+_VAULT_REFERENCE = re.compile(
+    r"^'@Microsoft\.KeyVault\(VaultName=\$\{keyVaultName\};SecretName=[^;)']+\)'$"
+)
+# Names that say a setting holds a credential, whether or not the catalogue knows it yet.
+_SECRET_LIKE = re.compile(r"(_KEY|_SECRET|_PASSWORD|_TOKEN|_SAS)$", re.I)
+
+
+def is_vault_reference(node: Node) -> bool:
+    return node.type == "string" and _VAULT_REFERENCE.match(text(node)) is not None
 
 
 def _secret_kept_secret(infra: Path, reader: str, name: str) -> bool:
     if reader == "worker" and name in worker_secret_refs(infra):
         return True
     values = function_app_values(infra) if reader == "app" else worker_values(infra)
+    if reader == "app" and is_vault_reference(values[name]):
+        return True
     literal = string_value(values[name])
     return literal is not None and _KEYWORD.match(literal) is not None
+
+
+def registry_settings(platforms: Path) -> set[str]:
+    """The app settings the platform registry names: each platform's API key
+    (``api_key_setting``) and callback signing secret (``callback.secret_setting``)."""
+    from config import registry_settings as named_by
+
+    return {s.name for s in named_by(load_platform_dir([platforms]).all())}
+
+
+def platform_settings(infra: Path) -> set[str]:
+    """The settings of functionapp.bicep's `platform...Settings` variables: those the registry
+    names, or a deployment's registry may (DDH's callback secret, with ddhCallback)."""
+    tree = parse(infra / "app" / "functionapp.bicep")
+    found: set[str] = set()
+    for name, value in variables(tree).items():
+        if name.startswith("platform") and name.endswith("Settings"):
+            for node in walk(value):
+                if node.type == "object":
+                    found.update(object_properties(node))
+    return found
+
+
+def vault_reference_problems(
+    infra: Path, catalogue: list[CatalogueEntry], registry: set[str]
+) -> list[str]:
+    """Every secret-like setting of the Function app is a Key Vault reference to the
+    deployment's vault: a catalogue secret (unless a keyword such as 'catalog'), a setting the
+    platform registry names, or one whose name says it is a key, secret, password or token."""
+    secrets = {e.name for e in catalogue if e.secret and ("app" in e.readers)} | registry
+    problems = []
+    for name, value in sorted(function_app_values(infra).items()):
+        if not (name in secrets or _SECRET_LIKE.search(name)):
+            continue
+        literal = string_value(value)
+        if is_vault_reference(value) or (literal is not None and _KEYWORD.match(literal)):
+            continue
+        problems.append(
+            f"{name} in infra/app/functionapp.bicep is {text(value)[:60]}, not a Key Vault "
+            "reference: write '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=...)' "
+            "and have infra/scripts/keyvault_secrets.sh create the secret"
+        )
+    for name in sorted(registry - function_app_settings(infra)):
+        problems.append(
+            f"the platform registry names the app setting {name}, which "
+            "infra/app/functionapp.bicep does not set: add it to platformKeySettings (or "
+            "platformCallbackSettings) as a Key Vault reference"
+        )
+    return problems
 
 
 def worker_secret_refs(infra: Path) -> set[str]:
@@ -251,10 +326,14 @@ def _host_problems(infra: Path, entry: CatalogueEntry, app: set[str]) -> list[st
     return None
 
 
-def settings_problems(infra: Path, catalogue: list[CatalogueEntry]) -> list[str]:
+def settings_problems(
+    infra: Path, catalogue: list[CatalogueEntry], registry: frozenset[str] = frozenset()
+) -> list[str]:
     """Every setting the code (or the Functions host) reads is set in the Bicep of each process
     reading it, or listed in infra/README.md as left at its default (then it has one); secrets
-    are never plain values; every DAGMASTER_* setting the Bicep sets is one the code reads."""
+    are never plain values; every DAGMASTER_* setting the Bicep sets is one the code reads
+    (its catalogue, or the platform registry's ``registry`` names; a `platform...Settings`
+    one may wait for a deployment's registry to name it)."""
     set_by = {"app": function_app_settings(infra), "worker": worker_settings(infra)}
     unset = documented_unset(infra)
     problems = []
@@ -267,14 +346,16 @@ def settings_problems(infra: Path, catalogue: list[CatalogueEntry]) -> list[str]
                 continue
         for reader in sorted(readers):
             problems += _one_setting(entry, reader, set_by[reader], unset, infra)
-    known = {entry.name for entry in catalogue}
+    known = {entry.name for entry in catalogue} | registry
     for name in sorted(unset - known):
         problems.append(
             f"infra/README.md lists {name} under 'Settings left at their defaults' but the code "
             "reads no such setting: remove it"
         )
+    waiting = platform_settings(infra)
     for reader, names in sorted(set_by.items()):
-        for name in sorted(n for n in names if n.startswith("DAGMASTER_") and n not in known):
+        unknown = (n for n in names if n.startswith("DAGMASTER_") and n not in known)
+        for name in sorted(n for n in unknown if not (reader == "app" and n in waiting)):
             problems.append(
                 f"{_BICEP_OF[reader]} sets {name}, which the code does not read (a typo, or a "
                 "setting that was removed?)"

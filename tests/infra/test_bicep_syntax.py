@@ -12,6 +12,7 @@ MODULES = (
     "servicebus",
     "postgres",
     "registry",
+    "keyvault",
     "functionapp",
     "worker",
     "rbac",

@@ -16,6 +16,10 @@ IDENTITY_ONLY_POLICIES = {
     "CKV_DAGM_5": "app/postgres.bicep",  # PostgreSQL: password auth off, Entra on
     "CKV_DAGM_6": "app/registry.bicep",  # ACR: admin user off
     "CKV_DAGM_7": "app/monitoring.bicep",  # Log Analytics: local auth off
+    "CKV_DAGM_8": "app/keyvault.bicep",  # Key Vault: RBAC authorization, no access policies
+    "CKV_DAGM_9": "app/functionapp.bicep",  # App Service Authentication: required, 401
+    "CKV_AZURE_110": "app/keyvault.bicep",  # checkov's Key Vault purge protection
+    "CKV_AZURE_42": "app/keyvault.bicep",  # checkov's Key Vault recoverable (soft delete)
     "CKV_AZURE_137": "app/registry.bicep",  # checkov's own ACR admin check
     "CKV_AZURE_44": "app/storage.bicep",  # checkov's storage TLS 1.2
 }
@@ -60,7 +64,19 @@ def test_checkov_fails_storage_with_shared_keys_on(checkov_reports: dict[str, Ch
     assert ("CKV_DAGM_1", "/broken/app/storage.bicep") in failed
 
 
+def test_checkov_fails_a_vault_with_access_policies(checkov_reports: dict[str, CheckovReport]):
+    failed = {(c["check_id"], c["file_path"]) for c in checkov_reports["broken"].failed}
+    assert ("CKV_DAGM_8", "/broken/app/keyvault.bicep") in failed
+
+
+def test_checkov_fails_app_service_authentication_that_allows_anonymous_callers(
+    checkov_reports: dict[str, CheckovReport],
+):
+    failed = {(c["check_id"], c["file_path"]) for c in checkov_reports["broken"].failed}
+    assert ("CKV_DAGM_9", "/broken/app/functionapp.bicep") in failed
+
+
 def test_a_file_checkov_cannot_parse_is_reported(checkov_reports: dict[str, CheckovReport]):
     assert [p.rsplit("/broken/", 1)[-1] for p in checkov_reports["broken"].parsing_errors] == [
-        "app/functionapp.bicep"
+        "app/worker.bicep"
     ]

@@ -8,19 +8,21 @@ to infra/app/functionapp.bicep or infra/app/worker.bicep (or document its defaul
 
 from pathlib import Path
 
-from config import shipped_settings
-from tests.infra.bicep import INFRA, parse, string_value, variable, walk
+from tests.infra.bicep import INFRA, REPO, parse, string_value, variable, walk
 from tests.infra.conftest import Break, copy_infra
-from tests.infra.contract import CatalogueEntry, settings_problems
+from tests.infra.contract import (
+    CatalogueEntry,
+    code_catalogue,
+    registry_settings,
+    settings_problems,
+)
 
-CATALOGUE = [
-    CatalogueEntry(s.name, frozenset(s.readers), required=s.required, secret=s.secret)
-    for s in shipped_settings()
-]
+CATALOGUE = code_catalogue()
+REGISTRY = frozenset(registry_settings(REPO / "platforms"))
 
 
 def test_every_setting_the_code_reads_is_set_in_bicep_or_left_at_a_documented_default():
-    problems = settings_problems(INFRA, CATALOGUE)
+    problems = settings_problems(INFRA, CATALOGUE, REGISTRY)
     assert not problems, "\n".join(problems)
 
 
@@ -98,3 +100,17 @@ def test_a_secret_setting_may_hold_a_keyword_but_not_a_url(tmp_path: Path):
     )
     problems = settings_problems(copy_infra(tmp_path / "infra", url), CATALOGUE)
     assert any(p.startswith("DAGMASTER_POSTGIS_URL is a secret") for p in problems)
+
+
+def test_a_setting_the_platform_registry_names_is_one_the_code_reads(tmp_path: Path):
+    hub = Break(
+        "app/functionapp.bicep",
+        "  DAGMASTER_CONSOLE_AUTH: 'app_service'\n",
+        "  DAGMASTER_CONSOLE_AUTH: 'app_service'\n"
+        "  DAGMASTER_HUB_API_KEY: "
+        "'@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=hub)'\n",
+    )
+    infra = copy_infra(tmp_path / "infra", hub)
+    unread = "sets DAGMASTER_HUB_API_KEY, which the code does not read"
+    assert any(unread in p for p in settings_problems(infra, CATALOGUE, REGISTRY))
+    assert settings_problems(infra, CATALOGUE, REGISTRY | {"DAGMASTER_HUB_API_KEY"}) == []
