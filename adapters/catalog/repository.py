@@ -55,9 +55,12 @@ INSERT INTO job_events (event_id, job_id, seq, kind, node_id, attempt, at, data)
 SELECT e, j, s, k, n, a, t, d::jsonb
   FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::int[],
               %s::timestamptz[], %s::text[]) AS u(e, j, s, k, n, a, t, d)
-ON CONFLICT (event_id) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING event_id
 """
+# No conflict target: event_id (job_id:seq, by a CHECK) and the (job_id, seq) index are two
+# unique indexes on one key. With a target, only its index is an arbiter: a concurrent
+# batch's row could still fail the other one with a UniqueViolation.
 _UPSERT_NODE_PROGRESS = """
 INSERT INTO job_nodes AS n (job_id, node_id, attempt, status, progress_percent, progress_message)
 VALUES (%s, %s, %s, 'running', %s, %s)
