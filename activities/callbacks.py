@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ import azure.durable_functions as df
 import wiring
 from activities.assets import start_job
 from adapters import webhooks
+from application.callbacks import destination_of
 from config.base import SettingsError
 from config.settings import OutboundSettings
 from domain.asset_flow import AssetJob, StartAssetJob
@@ -20,13 +22,16 @@ from domain.callbacks import (
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
     AttemptResult,
+    BadCallbackUrl,
     CloseCallbacks,
     Delivered,
     DeliveryInput,
     EmitCallbacks,
     GiveUp,
+    NoCallback,
     RetryPolicy,
     SendCallback,
+    SendTo,
     VersionEvent,
     delivery_instance_id,
     next_step,
@@ -44,6 +49,9 @@ from domain.names import (
 from domain.outbound import PublicationJob
 
 bp = df.Blueprint()
+log = logging.getLogger("dagmaster.callbacks")
+# The url_settings already logged as unset: once per process, not once per event.
+_UNSET_LOGGED: set[str] = set()
 
 
 def policy() -> RetryPolicy:
@@ -56,23 +64,46 @@ def policy() -> RetryPolicy:
 
 
 def record(events: list[VersionEvent]) -> set[str]:
-    """Record each event of a platform with a callback (once by event_id); the assets to wake."""
+    """Record each event of a platform with a callback URL (once by event_id); the assets to
+    wake. A platform whose URL setting holds no valid URL gets its events logged, not sent."""
     catalog, platforms, woken = wiring.callback_catalog(), wiring.platforms(), set()
+    settings = OutboundSettings.from_env()
     for event in events:
         entry = platforms.platforms.get(event.platform_id)
         if entry is None or entry.callback is None:
-            continue  # no callback URL: nothing is sent
+            continue  # no callback: nothing is sent
+        where = destination_of(entry, settings)
+        if not isinstance(where, SendTo):
+            _not_recorded(event, where)
+            continue
         catalog.enqueue(
             event_id=event.event_id,
             asset_id=event.asset_id,
             platform_id=event.platform_id,
             event_type=event.type.value,
-            url=entry.callback.url,
+            url=where.url,
             secret_setting=entry.callback.secret_setting,
             body=event.model_dump_json(),
         )
         woken.add(event.asset_id)
     return woken
+
+
+def _not_recorded(event: VersionEvent, where: NoCallback | BadCallbackUrl) -> None:
+    if isinstance(where, BadCallbackUrl):
+        log.error(
+            "callbacks: %s %s of platform %s not recorded: %s holds no callback URL: %s",
+            event.type.value,
+            event.event_id,
+            event.platform_id,
+            where.setting,
+            where.problem,
+        )
+    elif where.unset_setting and where.unset_setting not in _UNSET_LOGGED:
+        _UNSET_LOGGED.add(where.unset_setting)
+        log.debug(
+            "callbacks: platform %s gets none: %s is unset", event.platform_id, where.unset_setting
+        )
 
 
 async def wake(client: df.DurableOrchestrationClient, asset_id: str) -> None:

@@ -1,5 +1,5 @@
 """Probes: `livez` (the process answers), `readyz` (database, storage, workflows, the platform
-registry and who can authenticate), `health`.
+registry, who can authenticate and whose callback URL setting is invalid), `health`.
 
 They are anonymous, so they say up or down and why in a few words, never how a dependency
 is reached (no user, host, port or database name): the full error goes to the log. Every
@@ -21,6 +21,7 @@ from api import contract
 from api.access import unidentifiable_callers
 from api.http import json_response
 from api.models import Probe
+from application.callbacks import invalid_callback_urls
 from config.settings import AccessSettings
 from domain.platforms import PlatformValidationError
 
@@ -34,7 +35,8 @@ class Check(TypedDict):
     ok: bool
     reason: NotRequired[str]  # why it is down, in a few words
     errors: NotRequired[list[str]]  # the workflow or registry files' problems, with file:line
-    platforms: NotRequired[dict[str, str]]  # access: platform id -> why it cannot authenticate
+    # access, callbacks: platform id -> why it cannot authenticate, or gets no callbacks
+    platforms: NotRequired[dict[str, str]]
     reviewers: NotRequired[str]  # access: why reviewers cannot
     everybody: NotRequired[str]  # access: why nobody can
 
@@ -101,6 +103,24 @@ def _check_access(timeout: float) -> Check:
     return check
 
 
+def _check_callbacks(timeout: float) -> Check:
+    """The platforms whose callback URL setting holds no valid URL (their events are not
+    recorded): named here by platform id, the setting and its problem in the log only."""
+    try:
+        bad = invalid_callback_urls(wiring.platforms().all())
+    except PlatformValidationError:
+        return {"ok": False, "reason": "the registry is invalid"}
+    if not bad:
+        return {"ok": True}
+    for platform_id, found in bad.items():
+        log.warning("callbacks: platform %s: %s: %s", platform_id, found.setting, found.problem)
+    return {
+        "ok": False,
+        "reason": "some platforms get no callbacks",
+        "platforms": {p: "its callback url_setting holds no valid URL" for p in bad},
+    }
+
+
 async def _bounded(name: str, check: Callable[[float], Check], timeout: float) -> Check:
     """The check's verdict within ``timeout`` seconds; a failure is reported by its kind."""
     running = asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, check, timeout)
@@ -122,6 +142,7 @@ async def _checks() -> dict[str, Check]:
         "workflows": _check_workflows,
         "platforms": _check_platforms,
         "access": _check_access,
+        "callbacks": _check_callbacks,
     }
     verdicts = await asyncio.gather(*(_bounded(n, c, timeout) for n, c in checks.items()))
     return dict(zip(checks, verdicts, strict=True))

@@ -518,6 +518,11 @@ class OutboundSettings(EnvSettings):
             )
         return value.encode()
 
+    def callback_url(self, setting_name: str, env: Mapping[str, str] | None = None) -> str | None:
+        """The callback URL held by the app setting a registry entry names (``url_setting``);
+        None if unset or blank."""
+        return named_value(setting_name, env)
+
 
 class PostgisSettings(EnvSettings):
     """Where vector tables live (`adapters.postgis`): read by the vector handlers."""
@@ -836,9 +841,10 @@ SHIPPED_PLATFORMS = Path(__file__).resolve().parents[1] / "platforms"
 
 
 def registry_settings(platforms: Iterable[PlatformDefinition]) -> tuple[Setting, ...]:
-    """The app settings a platform registry names (data, not code): each platform's API key
-    and callback signing secret. None is required: without its key a platform cannot
-    authenticate (readyz names it), without its secret its callbacks fail."""
+    """The app settings a platform registry names (data, not code): each platform's API key,
+    callback URL and callback signing secret. None is required: without its key a platform
+    cannot authenticate (readyz names it), without its URL it gets no callbacks, without its
+    secret its callbacks fail."""
     found: list[Setting] = []
     for p in platforms:
         if p.api_key_setting:
@@ -847,6 +853,12 @@ def registry_settings(platforms: Iterable[PlatformDefinition]) -> tuple[Setting,
                 "DAGMASTER_ACCESS=keys; named by its registry entry (api_key_setting)"
             )
             found.append(Setting(name=p.api_key_setting, meaning=meaning, readers=APP, secret=True))
+        if p.callback is not None and p.callback.url_setting:
+            meaning = (
+                f"platform {p.platform_id}'s callback URL (http or https); named by its "
+                "registry entry (callback.url_setting); unset: it gets no callbacks"
+            )
+            found.append(Setting(name=p.callback.url_setting, meaning=meaning, readers=APP))
         if p.callback is not None:
             meaning = (
                 f"platform {p.platform_id}'s callback signing secret; named by its registry "

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SIGNATURE_HEADER = "Dagmaster-Signature"
 EVENT_ID_HEADER = "Dagmaster-Event-Id"
@@ -56,11 +56,66 @@ class VersionEvent(BaseModel):
     error: dict[str, Any] | None = None
 
 
-class CallbackDefinition(BaseModel):
-    """A registry entry's ``callback``: where to POST and which app setting holds the secret."""
+_SETTING_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
-    url: str = Field(min_length=1)
-    secret_setting: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+class CallbackDefinition(BaseModel):
+    """A registry entry's ``callback``: where to POST (``url``, or ``url_setting``: the app
+    setting holding the URL, since it differs per deployment) and which app setting holds
+    the signing secret."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url: str | None = Field(default=None, min_length=1)
+    url_setting: str | None = Field(default=None, pattern=_SETTING_NAME)
+    secret_setting: str = Field(pattern=_SETTING_NAME)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> CallbackDefinition:
+        if (self.url is None) == (self.url_setting is None):
+            raise ValueError(
+                "give exactly one of url and url_setting (the app setting holding the URL)"
+            )
+        return self
+
+
+class SendTo(BaseModel):
+    """Events of the platform are recorded for this URL."""
+
+    kind: Literal["send"] = "send"
+    url: str
+
+
+class NoCallback(BaseModel):
+    """Nothing is sent: no callback, or its ``url_setting`` (named here) is unset."""
+
+    kind: Literal["none"] = "none"
+    unset_setting: str | None = None
+
+
+class BadCallbackUrl(BaseModel):
+    """The URL held by ``setting`` cannot be a callback URL: events are not recorded."""
+
+    kind: Literal["bad_url"] = "bad_url"
+    setting: str
+    problem: str
+
+
+def destination(
+    callback: CallbackDefinition | None, configured: str | None
+) -> SendTo | NoCallback | BadCallbackUrl:
+    """Where a platform's events go. ``configured``: the value of ``callback.url_setting``
+    (None: unset or blank); a registry ``url`` was checked when the registry loaded."""
+    if callback is None:
+        return NoCallback()
+    if callback.url is not None:
+        return SendTo(url=callback.url)
+    assert callback.url_setting is not None  # one of the two: _one_url
+    if configured is None or not configured.strip():
+        return NoCallback(unset_setting=callback.url_setting)
+    if problem := url_problem(configured.strip()):
+        return BadCallbackUrl(setting=callback.url_setting, problem=problem)
+    return SendTo(url=configured.strip())
 
 
 def url_problem(url: str) -> str | None:

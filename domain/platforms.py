@@ -59,7 +59,8 @@ class PlatformDefinition(BaseModel):
     @model_validator(mode="after")
     def _fields_are_distinct(self) -> PlatformDefinition:
         problems = [f"identity field {f!r} is not a name" for f in self.identity if not _ok(f)]
-        if self.callback is not None and (bad := url_problem(self.callback.url)):
+        url = self.callback.url if self.callback is not None else None
+        if url is not None and (bad := url_problem(url)):
             problems.append(bad)
         if len(set(self.identity)) != len(self.identity):
             problems.append("identity fields must be distinct")

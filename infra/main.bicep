@@ -37,8 +37,8 @@ param postgresClientIp string = ''
 @description('The worker\'s image (azd sets SERVICE_WORKER_IMAGE_NAME after the first deploy).')
 param workerImageName string = ''
 
-@description('Whether DDH gets signed callbacks on this deployment (its registry entry then names DAGMASTER_DDH_CALLBACK_SECRET as callback.secret_setting): the secret is created in the vault and set on the app.')
-param ddhCallback bool = false
+@description('DDH\'s callback URL on this deployment (azd env DDH_CALLBACK_URL): non-empty sets DAGMASTER_DDH_CALLBACK_URL on the app and DAGMASTER_DDH_CALLBACK_SECRET (the signing secret, created in the vault); empty: DDH gets no callbacks and neither is set.')
+param ddhCallbackUrl string = ''
 
 @description('Application (client) id of dagmaster\'s Entra app registration: with it App Service Authentication requires an Entra token on /api/* and DAGMASTER_ACCESS is entra; empty: no App Service Authentication, DAGMASTER_ACCESS keys.')
 param authClientId string = ''
@@ -224,7 +224,7 @@ module functionApp 'app/functionapp.bicep' = {
     inputContainers: join(inputContainers, ',')
     outputContainers: join(outputContainers, ',')
     keyVaultName: keyVault.outputs.name
-    ddhCallback: ddhCallback
+    ddhCallbackUrl: ddhCallbackUrl
     authClientId: authClientId
   }
   // The host starts with its storage roles in place instead of failing its first minutes, and

@@ -73,15 +73,26 @@ def test_catalogue_names_each_setting_once_with_its_meaning_and_readers():
         assert s.meaning and s.readers, s.name
 
 
-def test_the_settings_a_registry_entry_names_are_app_secrets_nobody_requires():
-    entry = load_platform_text(
-        (REPO / "platforms" / "ddh.yaml").read_text()
-        + "callback: {url: 'https://ddh.example.org/hook', secret_setting: DDH_HOOK_SECRET}\n"
-    )
+def test_the_settings_a_registry_entry_names_are_app_settings_nobody_requires():
+    entry = load_platform_text((REPO / "platforms" / "ddh.yaml").read_text())
     named = {s.name: s for s in registry_settings([entry])}
-    assert set(named) == {"DAGMASTER_DDH_API_KEY", "DDH_HOOK_SECRET"}
-    assert all(s.secret and s.readers == ("app",) and not s.required for s in named.values())
+    assert set(named) == {
+        "DAGMASTER_DDH_API_KEY",
+        "DAGMASTER_DDH_CALLBACK_URL",
+        "DAGMASTER_DDH_CALLBACK_SECRET",
+    }
+    assert all(s.readers == ("app",) and not s.required for s in named.values())
     assert "platform ddh's API key" in named["DAGMASTER_DDH_API_KEY"].meaning
+
+
+def test_a_callback_url_setting_is_no_secret_unlike_the_key_and_signing_secret():
+    entry = load_platform_text((REPO / "platforms" / "ddh.yaml").read_text())
+    secret = {s.name: s.secret for s in registry_settings([entry])}
+    assert secret == {
+        "DAGMASTER_DDH_API_KEY": True,
+        "DAGMASTER_DDH_CALLBACK_URL": False,
+        "DAGMASTER_DDH_CALLBACK_SECRET": True,
+    }
 
 
 def test_the_readme_table_lists_the_settings_the_shipped_registry_names():

@@ -38,8 +38,8 @@ param inputContainers string
 param outputContainers string
 @description('The vault of the app\'s secrets (keyvault.bicep), read through Key Vault references.')
 param keyVaultName string
-@description('Whether DDH gets signed callbacks here: true sets DAGMASTER_DDH_CALLBACK_SECRET (the secret_setting DDH\'s registry entry names) and has the hook create its secret.')
-param ddhCallback bool = false
+@description('DDH\'s callback URL on this deployment (DAGMASTER_DDH_CALLBACK_URL, the url_setting DDH\'s registry entry names): non-empty also sets DAGMASTER_DDH_CALLBACK_SECRET (its secret_setting) and has the hook create that secret; empty: DDH gets no callbacks.')
+param ddhCallbackUrl string = ''
 @description('Application (client) id of dagmaster\'s Entra app registration, the audience of callers\' tokens; empty: no App Service Authentication.')
 param authClientId string = ''
 param maximumInstanceCount int = 100
@@ -111,12 +111,16 @@ var secretSettings = {
 }
 
 // The settings the platform registry (platforms/*.yaml) names: a platform's API key
-// (api_key_setting) and its callback signing secret (callback.secret_setting).
+// (api_key_setting), its callback URL (callback.url_setting) and signing secret
+// (callback.secret_setting).
 var platformKeySettings = {
   DAGMASTER_DDH_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.ddhApiKey})'
 }
 
+// DDH's callback URL is no secret: a plain value, set with its signing secret or not at all.
+var ddhCallback = !empty(ddhCallbackUrl)
 var platformCallbackSettings = ddhCallback ? {
+  DAGMASTER_DDH_CALLBACK_URL: ddhCallbackUrl
   DAGMASTER_DDH_CALLBACK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.ddhCallbackSecret})'
 } : {}
 

@@ -68,7 +68,7 @@ def write_registry(folder: Path) -> Path:
 @pytest.fixture
 def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("DAGMASTER_PLATFORMS_DIR", str(write_registry(tmp_path / "platforms")))
-    for name in ("DAGMASTER_ACCESS", *KEYS_MODE, "QUIET_API_KEY"):
+    for name in ("DAGMASTER_ACCESS", *KEYS_MODE, "QUIET_API_KEY", "DAGMASTER_DDH_CALLBACK_URL"):
         monkeypatch.delenv(name, raising=False)
     wiring.platforms.cache_clear()
     yield
@@ -183,6 +183,23 @@ def test_readyz_names_the_platform_whose_key_setting_is_unset(
     assert (body["checks"]["database"], body["checks"]["storage"]) == ({"ok": True},) * 2
     assert "QUIET_API_KEY" not in str(body)  # the log names the setting, the probe does not
     assert "platform quiet cannot authenticate: QUIET_API_KEY is unset" in caplog.text
+
+
+def test_readyz_names_the_platforms_whose_callback_url_setting_holds_no_url(
+    registry: None, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    from api.health import _check_callbacks
+
+    assert _check_callbacks(1.0) == {"ok": True}  # unset: no callbacks, nothing wrong
+    monkeypatch.setenv("DAGMASTER_DDH_CALLBACK_URL", "ddh.example.org/hooks")  # no scheme
+    check = _check_callbacks(1.0)
+    why = "its callback url_setting holds no valid URL"
+    assert check == {
+        "ok": False,
+        "reason": "some platforms get no callbacks",
+        "platforms": {"ddh": why, "hub": why, "quiet": why},  # all three copy ddh's entry
+    }
+    assert "platform ddh: DAGMASTER_DDH_CALLBACK_URL: callback url" in caplog.text
 
 
 UNRESOLVED = "@Microsoft.KeyVault(VaultName=kv-dagmaster;SecretName=DAGMASTER-REVIEWER-KEY)"

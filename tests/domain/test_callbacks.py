@@ -6,10 +6,15 @@ import pytest
 
 from domain.callbacks import (
     AttemptResult,
+    BadCallbackUrl,
+    CallbackDefinition,
     Delivered,
     GiveUp,
+    NoCallback,
     RetryAfter,
     RetryPolicy,
+    SendTo,
+    destination,
     next_step,
     same_origin,
     sign,
@@ -96,3 +101,30 @@ def test_other_4xx_and_unfollowed_redirects_are_given_up_at_once(code):
 def test_a_retryable_failure_is_given_up_when_the_attempts_are_spent():
     step = next_step(AttemptResult(attempt=5, status_code=503), POLICY)
     assert step == GiveUp(reason="HTTP 503 after 5 attempts")
+
+
+FROM_SETTING = CallbackDefinition(url_setting="ACME_HOOK_URL", secret_setting="ACME_SECRET")
+
+
+def test_a_registry_url_is_where_events_go():
+    fixed = CallbackDefinition(url="https://a.test/hook", secret_setting="ACME_SECRET")
+    assert destination(fixed, None) == SendTo(url="https://a.test/hook")
+
+
+def test_the_url_setting_s_value_is_where_events_go():
+    assert destination(FROM_SETTING, "https://a.test/hook") == SendTo(url="https://a.test/hook")
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_unset_or_blank_url_setting_sends_nothing_and_names_the_setting(value):
+    assert destination(FROM_SETTING, value) == NoCallback(unset_setting="ACME_HOOK_URL")
+
+
+def test_a_url_setting_that_is_no_callback_url_is_refused_naming_the_setting():
+    found = destination(FROM_SETTING, "ftp://a.test/hook")
+    assert isinstance(found, BadCallbackUrl) and found.setting == "ACME_HOOK_URL"
+    assert "only http and https" in found.problem
+
+
+def test_a_platform_without_a_callback_sends_nothing():
+    assert destination(None, "https://a.test/hook") == NoCallback()

@@ -63,6 +63,37 @@ def test_a_version_label_that_is_also_an_identity_field_is_refused():
         load_platform_text(text)
 
 
+def test_ddh_s_callback_url_and_secret_are_app_settings_of_the_deployment():
+    registry = load_platform_dir([REPO / "platforms"], workflows={"raster_ingest", "vector_ingest"})
+
+    callback = registry.get("ddh").callback
+    assert callback is not None and callback.url is None
+    assert callback.url_setting == "DAGMASTER_DDH_CALLBACK_URL"
+    assert callback.secret_setting == "DAGMASTER_DDH_CALLBACK_SECRET"
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "{url: 'https://a.test/hook', url_setting: ACME_HOOK_URL, secret_setting: ACME_SECRET}",
+        "{secret_setting: ACME_SECRET}",
+    ],
+    ids=["both", "neither"],
+)
+def test_a_callback_with_both_or_neither_url_and_url_setting_is_refused_at_its_line(callback):
+    with pytest.raises(PlatformValidationError) as raised:
+        load_platform_text(GOOD + f"callback: {callback}\n", "acme.yaml")
+
+    assert "acme.yaml:7" in str(raised.value)
+    assert "callback: give exactly one of url and url_setting" in str(raised.value)
+
+
+def test_a_callback_url_setting_must_be_a_setting_name():
+    callback = "callback: {url_setting: 'https://a.test/hook', secret_setting: ACME_SECRET}\n"
+    with pytest.raises(PlatformValidationError, match=r"acme.yaml:7: callback\.url_setting"):
+        load_platform_text(GOOD + callback, "acme.yaml")
+
+
 def test_the_same_platform_id_in_two_files_is_refused_naming_both(tmp_path):
     (tmp_path / "a.yaml").write_text(GOOD)
     (tmp_path / "b.yaml").write_text(GOOD)

@@ -92,15 +92,15 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterator[Engine]:
-    """The app in keys mode with a registry whose `ddh` entry sends callbacks to the receiver,
-    and a second platform, `hub`."""
+    """The app in keys mode with the shipped `ddh` entry, its callback URL setting holding the
+    receiver's URL, and a second platform, `hub`, without callbacks."""
     data_dir = tmp_path_factory.mktemp("outbound")
     platforms = data_dir / "platforms"
     platforms.mkdir()
     ddh = (REPO / "platforms" / "ddh.yaml").read_text()
-    callback = f"callback: {{url: '{receiver.url}', secret_setting: DDH_CALLBACK_SECRET}}\n"
-    (platforms / "ddh.yaml").write_text(ddh + callback)  # its key: DAGMASTER_DDH_API_KEY
-    hub = ddh.replace("platform_id: ddh", "platform_id: hub").replace(
+    (platforms / "ddh.yaml").write_text(ddh)  # its key: DAGMASTER_DDH_API_KEY
+    no_callback = "".join(line for line in ddh.splitlines(True) if "callback" not in line)
+    hub = no_callback.replace("platform_id: ddh", "platform_id: hub").replace(
         "DAGMASTER_DDH_API_KEY", "HUB_API_KEY"
     )
     (platforms / "hub.yaml").write_text(hub)
@@ -108,7 +108,8 @@ def engine(azurite, embedded_pg, tmp_path_factory, receiver: Receiver) -> Iterat
         env = {
             **app_env(azurite, db.url, data_dir),
             "DAGMASTER_PLATFORMS_DIR": str(platforms),
-            "DDH_CALLBACK_SECRET": SECRET,
+            "DAGMASTER_DDH_CALLBACK_URL": receiver.url,
+            "DAGMASTER_DDH_CALLBACK_SECRET": SECRET,
             "DAGMASTER_STAC_INDEX": "catalog",
             "DAGMASTER_PUBLIC_CONTAINER": PUBLIC,
             "DAGMASTER_CALLBACK_BACKOFF_SECONDS": "0.5",

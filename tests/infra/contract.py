@@ -239,7 +239,8 @@ def _secret_kept_secret(infra: Path, reader: str, name: str) -> bool:
 
 def registry_settings(platforms: Path) -> set[str]:
     """The app settings the platform registry names: each platform's API key
-    (``api_key_setting``) and callback signing secret (``callback.secret_setting``)."""
+    (``api_key_setting``), callback URL (``callback.url_setting``) and signing secret
+    (``callback.secret_setting``)."""
     from config import registry_settings as named_by
 
     return {s.name for s in named_by(load_platform_dir([platforms]).all())}
@@ -247,7 +248,7 @@ def registry_settings(platforms: Path) -> set[str]:
 
 def platform_settings(infra: Path) -> set[str]:
     """The settings of functionapp.bicep's `platform...Settings` variables: those the registry
-    names, or a deployment's registry may (DDH's callback secret, with ddhCallback)."""
+    names, or a deployment's registry may (DDH's callback URL and secret, with ddhCallbackUrl)."""
     tree = parse(infra / "app" / "functionapp.bicep")
     found: set[str] = set()
     for name, value in variables(tree).items():
@@ -263,8 +264,10 @@ def vault_reference_problems(
 ) -> list[str]:
     """Every secret-like setting of the Function app is a Key Vault reference to the
     deployment's vault: a catalogue secret (unless a keyword such as 'catalog'), a setting the
-    platform registry names, or one whose name says it is a key, secret, password or token."""
-    secrets = {e.name for e in catalogue if e.secret and ("app" in e.readers)} | registry
+    platform registry names (unless the catalogue says it is none: a callback URL), or one
+    whose name says it is a key, secret, password or token."""
+    plain = {e.name for e in catalogue if not e.secret}
+    secrets = {e.name for e in catalogue if e.secret and ("app" in e.readers)} | (registry - plain)
     problems = []
     for name, value in sorted(function_app_values(infra).items()):
         if not (name in secrets or _SECRET_LIKE.search(name)):
