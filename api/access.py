@@ -100,6 +100,11 @@ def guard(
     return wrap
 
 
+def current_caller() -> Caller:
+    """The caller `guard` identified for the current request (`OPEN` outside a guard)."""
+    return _caller.get()
+
+
 def own_platform() -> str | None:
     """The platform the current caller is limited to (None: it sees every platform)."""
     return _caller.get().own_platform

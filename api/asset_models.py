@@ -143,7 +143,12 @@ class VersionPage(BaseModel):
 class RevisionView(BaseModel):
     revision: int
     at: AwareDatetime
-    by: str
+    by: str = Field(description="who acted, as the request named them (see README, access)")
+    via: str | None = Field(
+        default=None,
+        description="the credential that acted: platform:<id>, reviewer, entra:<name or oid> "
+        "or open; null for dagmaster's own revisions and those recorded before it existed",
+    )
     action: str
     reason: str | None
     ordinal: int | None

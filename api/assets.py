@@ -1,7 +1,9 @@
 """Assets over HTTP: the B2B routes (`/api/platform/...`, `/api/platforms`) and the
 reviewers' routes (`/api/assets/...`). Handlers parse, call one `application.assets` use
 case or read the read model, and format; who acts comes from App Service Authentication's
-`X-MS-CLIENT-PRINCIPAL-NAME` (devhost: `--principal`), else from `by` in the body."""
+`X-MS-CLIENT-PRINCIPAL-NAME` (devhost: `--principal`), else from `by` in the body, and with
+``DAGMASTER_ACCESS=entra`` from the Entra principal only; the credential that acted
+(`domain.access.Caller.via`) goes with every command."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import azure.functions as func
 import wiring
 from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from api import contract
-from api.access import body_platform, guard, own_platform, sees
+from api.access import body_platform, current_caller, guard, own_platform, sees
 from api.asset_models import (
     AssetListQuery,
     AssetPage,
@@ -117,7 +119,7 @@ async def platform_submit(
     """A new version of a platform's asset; 202 once the version is recorded and its job
     started. The same request_id with the same body returns the same answer."""
     body: use_cases.SubmitBody = parse(use_cases.SubmitBody, json_body(req))
-    answer = await _call(use_cases.submit(body, _principal(req), client))
+    answer = await _call(use_cases.submit(body, _principal(req), client, current_caller()))
     request_id = answer.request_id or ""
     base = _base(req)
     links = {
@@ -310,7 +312,7 @@ async def _review(
     body: use_cases.ReviewBody = parse(body_model, json_body(req))
     asset_id = _check_asset_id(req.route_params["asset_id"])
     answer = await _call(
-        use_cases.review(asset_id, action, body, _principal(req), client, ordinal=ordinal)
+        use_cases.review(asset_id, action, body, _principal(req), client, ordinal, current_caller())
     )
     return _command_answer(req, answer)
 

@@ -23,6 +23,7 @@ from adapters.catalog.assets import AssetRecord, AssetVersionRecord
 from application.errors import InvalidRequest, RequestConflict
 from application.platforms import ensure_projected
 from application.workflows import find
+from domain.access import OPEN, Caller
 from domain.asset_flow import AssetCommandInput, AssetJob, RequestRef, command_instance_id
 from domain.asset_machine import asset_actions
 from domain.assets import (
@@ -106,8 +107,12 @@ class CommandAnswer:
     request_id: str | None = None
 
 
-def actor(principal: str | None, by: str | None) -> str:
-    """Who acts: the authenticated principal, else ``by`` from the body."""
+def actor(caller: Caller, principal: str | None, by: str | None) -> str:
+    """Who acts: the Entra principal App Service Authentication vouched for (a claimed
+    ``by`` or principal header is ignored); else, as claimed (a shared key names nobody),
+    the principal header, else ``by`` from the body. `Caller.via` records the credential."""
+    if caller.principal:
+        return caller.principal
     if principal:
         if by and by != principal:
             raise InvalidRequest(
@@ -177,7 +182,7 @@ def _body_hash(body: SubmitBody) -> str:
 
 
 async def submit(
-    body: SubmitBody, principal: str | None, client: DurableCommander
+    body: SubmitBody, principal: str | None, client: DurableCommander, caller: Caller = OPEN
 ) -> CommandAnswer:
     """A new version of the asset the identifiers name (created on first submission).
 
@@ -228,7 +233,8 @@ async def submit(
     command = Submit(
         command_id=instance_id,
         at=datetime.now(UTC),
-        by=principal or f"platform:{platform.platform_id}",
+        by=caller.principal or principal or f"platform:{platform.platform_id}",
+        via=caller.via,
         asset_id=asset_id,
         platform_id=platform.platform_id,
         identity=identity,
@@ -266,16 +272,19 @@ async def review(
     principal: str | None,
     client: DurableCommander,
     ordinal: int | None = None,
+    caller: Caller = OPEN,
 ) -> CommandAnswer:
     """``action``: approve, reject, reprocess (of version ``ordinal``), cleared, public
-    (clearance), delete or retry_publication."""
-    by = actor(principal, body.by)
+    (clearance), delete or retry_publication, by ``caller`` (its credential is the
+    command's ``via``)."""
+    by = actor(caller, principal, body.by)
     request_id = body.request_id or uuid.uuid4().hex
     instance_id = command_instance_id(action, asset_id, str(ordinal), request_id)
     base: dict[str, Any] = {
         "command_id": instance_id,
         "at": datetime.now(UTC),
         "by": by,
+        "via": caller.via,
         "reason": body.reason,
     }
     job = None

@@ -105,7 +105,7 @@ async def _act(
         body = body_model.model_validate({"reason": reason or None})  # None: left out
     except ValidationError:
         raise BadRequest("reason: say why (required, at most 2000 characters)") from None
-    answer = await review(asset_id, action, body, p.user, client, ordinal=ordinal)
+    answer = await review(asset_id, action, body, p.user, client, ordinal, p.caller)
     outcome = answer.outcome
     if outcome is not None and not outcome.ok:
         refusal = outcome.refusal

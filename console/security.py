@@ -34,8 +34,8 @@ import azure.functions as func
 import wiring
 from config import ConsoleSettings
 from config.settings import PlatformAccessSettings
+from domain.access import OPEN, REVIEWER_ROLE, Caller, identify_principal, read_principal
 from domain.access import PRINCIPAL_HEADER as CLIENT_PRINCIPAL_HEADER
-from domain.access import REVIEWER_ROLE, identify_principal, read_principal
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -82,11 +82,21 @@ def acting_user(req: func.HttpRequest, settings: ConsoleSettings | None = None) 
     return name
 
 
-def require_reviewer(req: func.HttpRequest, access: PlatformAccessSettings | None = None) -> None:
-    """Raise `Forbidden` unless the caller may use the console (see the module docstring)."""
+def require_reviewer(
+    req: func.HttpRequest,
+    access: PlatformAccessSettings | None = None,
+    *,
+    user: str = LOCAL_USER,
+    console: ConsoleSettings | None = None,
+) -> Caller:
+    """The console's caller (its credential is what an asset's history records as ``via``);
+    raise `Forbidden` unless it may use the console (see the module docstring). Outside
+    ``entra`` mode: the user App Service Authentication signed in, or in ``local`` console
+    mode nobody vouched for (`OPEN`)."""
     access = access or PlatformAccessSettings.from_env()
     if access.mode != "entra":
-        return
+        console = console or ConsoleSettings.from_env()
+        return Caller(kind="reviewer", principal=user) if console.mode != "local" else OPEN
     apps = {p.platform_id: p.entra_app_id for p in wiring.platforms().all() if p.entra_app_id}
     principal = read_principal(req.headers.get(CLIENT_PRINCIPAL_HEADER))
     caller = identify_principal(principal, apps)
@@ -95,6 +105,7 @@ def require_reviewer(req: func.HttpRequest, access: PlatformAccessSettings | Non
             "the console is for reviewers and operators: sign in with an account holding "
             f"the app role {REVIEWER_ROLE}"
         )
+    return caller
 
 
 def sign_in_url(req: func.HttpRequest) -> str:

@@ -23,6 +23,7 @@ import wiring
 from adapters.catalog import JobCatalog
 from api.http import STATUS_OF
 from console import security
+from domain.access import Caller
 
 log = logging.getLogger("dagmaster.console")
 bp = df.Blueprint()
@@ -80,6 +81,7 @@ class Page:
     user: str
     csrf: str
     set_cookie: str | None
+    caller: Caller  # whose credential acts (`domain.access.Caller.via`)
 
     def render(self, template: str, status: int = 200, **context: Any) -> func.HttpResponse:
         body = ENV.get_template(template).render(user=self.user, csrf=self.csrf, **context)
@@ -120,9 +122,9 @@ def page(req: func.HttpRequest) -> Page:
     """The page context; raises `security.SignInRequired` when no user is signed in, and
     `security.Forbidden` for a user who may not use the console."""
     user = security.acting_user(req)
-    security.require_reviewer(req)
+    caller = security.require_reviewer(req, user=user)
     token, cookie = security.csrf_token(req)
-    return Page(req, user, token, cookie)
+    return Page(req, user, token, cookie, caller)
 
 
 async def catalog() -> JobCatalog:

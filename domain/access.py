@@ -43,6 +43,9 @@ PRINCIPAL_HEADER = "x-ms-client-principal"
 REVIEWER_ROLE = "Dagmaster.Reviewer"
 # Where a token's application id is: v1 access tokens say appid, v2 tokens azp.
 APP_ID_CLAIMS = ("appid", "azp")
+# Who a principal is: its name (the principal's name_typ, else these), else its object id.
+NAME_CLAIMS = ("name", "preferred_username")
+OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
 # App Service maps a token's `roles` to the principal's role_typ (this URI by default).
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 
@@ -60,6 +63,20 @@ class Rule(StrEnum):
 class Caller(BaseModel):
     kind: Literal["open", "platform", "reviewer"]
     platform_id: str | None = None
+    # The Entra principal App Service Authentication vouched for (`ClientPrincipal.label`);
+    # None for a key or in open mode, where nobody is named.
+    principal: str | None = None
+
+    @property
+    def via(self) -> str:
+        """The credential that acted, for an asset's history: ``platform:<id>`` (its key or
+        Entra app), ``entra:<name or oid>`` (an Entra user or role holder), ``reviewer`` (the
+        reviewer key) or ``open``."""
+        if self.kind == "platform":
+            return f"platform:{self.platform_id}"
+        if self.kind == "reviewer":
+            return f"entra:{self.principal}" if self.principal else "reviewer"
+        return "open"
 
     @property
     def own_platform(self) -> str | None:
@@ -127,6 +144,18 @@ class ClientPrincipal(BaseModel):
         return None
 
     @property
+    def label(self) -> str:
+        """Who it is, for the record: its name, else its object id, else its application id."""
+        for found in (
+            self.values(self.name_typ or "", *NAME_CLAIMS),
+            self.values(*OBJECT_ID_CLAIMS),
+            [self.app_id] if self.app_id else [],
+        ):
+            if found:
+                return found[0]
+        return "unnamed"
+
+    @property
     def roles(self) -> set[str]:
         return set(self.values(*ROLE_CLAIMS, self.role_typ or ""))
 
@@ -153,9 +182,9 @@ def identify_principal(
     app_id = (principal.app_id or "").lower()
     for platform_id, expected in sorted(platform_apps.items()):
         if app_id and expected and app_id == expected.lower():
-            return Caller(kind="platform", platform_id=platform_id)
+            return Caller(kind="platform", platform_id=platform_id, principal=principal.label)
     if REVIEWER_ROLE in principal.roles:
-        return REVIEWER
+        return Caller(kind="reviewer", principal=principal.label)
     return None
 
 

@@ -539,6 +539,7 @@ def decide(state: AssetState | None, command: AnyCommand) -> Outcome:
         revision=new.revision,
         at=command.at,
         by=command.by,
+        via=command.via,
         action=action,
         reason=command.reason,
         ordinal=ordinal,

@@ -217,6 +217,9 @@ class _Command(BaseModel):
     at: datetime
     by: str = Field(min_length=1)
     reason: str | None = None
+    # The credential that acted (`domain.access.Caller.via`), set where the request is
+    # authenticated; None for dagmaster's own reports and for commands from before it existed.
+    via: str | None = None
 
 
 class Submit(_Command):
@@ -301,6 +304,7 @@ class AssetEvent(BaseModel):
     revision: int
     at: datetime
     by: str
+    via: str | None = None  # the credential that acted (`_Command.via`)
     action: str
     reason: str | None = None
     ordinal: int | None = None

@@ -70,6 +70,7 @@ class AssetRevisionRecord(BaseModel):
     revision: int
     at: AwareDatetime
     by: str
+    via: str | None = None
     action: str
     reason: str | None
     ordinal: int | None
@@ -151,10 +152,10 @@ ON CONFLICT (asset_id, ordinal) DO UPDATE SET
 WHERE v.revision < EXCLUDED.revision
 """
 _INSERT_REVISION = """
-INSERT INTO asset_revisions (asset_id, revision, at, by, action, reason, ordinal, command_id,
-                             details)
-VALUES (%(asset_id)s, %(revision)s, %(at)s, %(by)s, %(action)s, %(reason)s, %(ordinal)s,
-        %(command_id)s, %(details)s)
+INSERT INTO asset_revisions (asset_id, revision, at, by, via, action, reason, ordinal,
+                             command_id, details)
+VALUES (%(asset_id)s, %(revision)s, %(at)s, %(by)s, %(via)s, %(action)s, %(reason)s,
+        %(ordinal)s, %(command_id)s, %(details)s)
 ON CONFLICT (asset_id, revision) DO NOTHING
 """
 _FILTERS = {
@@ -295,7 +296,8 @@ class AssetCatalog:
 
     def revisions(self, asset_id: str) -> list[AssetRevisionRecord]:
         query = (
-            "SELECT asset_id, revision, at, by, action, reason, ordinal, command_id, details "
+            "SELECT asset_id, revision, at, by, via, action, reason, ordinal, command_id, "
+            "details "
             "FROM asset_revisions WHERE asset_id = %s ORDER BY revision"
         )
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

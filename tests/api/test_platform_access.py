@@ -20,10 +20,10 @@ import wiring
 from adapters.catalog import AssetCatalog, CallbackCatalog, StacCatalog
 from api import contract
 from domain.access import REVIEWER_ROLE
-from domain.assets import asset_id_for
+from domain.assets import COMMAND, AssetState, asset_id_for
 from tests.api.support import call
 from tests.catalog.builders import a_job, a_stac_item
-from tests.domain.asset_support import FIELDS, apply, submit
+from tests.domain.asset_support import FIELDS, apply, finished, started, submit
 from tests.support.app import app_functions
 from tests.support.durable import RecordingClient
 
@@ -540,3 +540,92 @@ def test_a_platform_reads_only_the_public_collection_s_document_and_reviewers_ev
 
     assert (read("ddh", DDH), read("public", DDH)) == (404, 200)
     assert (read("ddh", REVIEWER), read("public", REVIEWER)) == (200, 200)
+
+
+# Who acted and with which credential: `by` and `via` in an asset's history ---------------
+
+SUBMISSION = {
+    "platform_id": "ddh",
+    "identifiers": {"dataset_id": "d-via", "resource_id": "r"},
+    "data_type": "raster",
+    "source": {"container": "raw", "blob_path": "a.tif"},
+}
+
+
+def _processed(assets: AssetCatalog) -> tuple[str, AssetState]:
+    """A ddh asset whose version 1 completed processing (it awaits review)."""
+    identity = {"dataset_id": "d-review", "resource_id": "r"}
+    asset_id = asset_id_for("ddh", FIELDS, identity)
+    first = submit(asset_id=asset_id, identity=identity, job_id="job-review")
+    state, outcome = apply(None, first, started("job-review"), finished("job-review"))
+    assets.project(state, outcome.event)
+    return asset_id, state
+
+
+def _recorded(
+    client: RecordingClient, state: AssetState | None, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Decide the command the handler started as the entity does, project its revision as
+    `asset_command` does, and read it back: the newest item of GET .../history."""
+    ((_, _, message),) = client.started
+    outcome = apply(state, COMMAND.validate_python(message["command"]))[1]
+    assert outcome.ok and outcome.state is not None, outcome.refusal
+    wiring.asset_catalog().project(outcome.state, outcome.event)
+    params = {"asset_id": message["asset_id"]}
+    status, history = call("asset_history", "h", route_params=params, headers=headers)
+    assert status == 200, history
+    return history["items"][-1]
+
+
+@pytest.fixture
+def pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(application.assets, "WAIT_SECONDS", 0.0)  # answer "pending" at once
+
+
+def test_a_platform_keys_submission_records_via_its_platform(
+    world: World, keys: None, pending: None
+) -> None:
+    client = RecordingClient()
+    assert _post("platform_submit", SUBMISSION, DDH, client=client)[0] == 202
+    item = _recorded(client, None, DDH)
+    assert (item["action"], item["by"], item["via"]) == (
+        "submitted",
+        "platform:ddh",
+        "platform:ddh",
+    )
+
+
+def test_a_reviewer_keys_approval_records_via_reviewer_and_the_claimed_by(
+    world: World, keys: None, pending: None
+) -> None:
+    asset_id, state = _processed(wiring.asset_catalog())
+    client, params = RecordingClient(), {"asset_id": asset_id, "ordinal": "1"}
+    body = {"reason": "fine", "by": "ana"}
+    assert _post("approve_version", body, REVIEWER, route_params=params, client=client)[0] == 202
+    item = _recorded(client, state, REVIEWER)
+    assert (item["action"], item["by"], item["via"]) == ("approved", "ana", "reviewer")
+
+
+def test_entra_a_body_by_cannot_override_the_signed_in_principal(
+    world: World, entra: None, pending: None
+) -> None:
+    asset_id, state = _processed(wiring.asset_catalog())
+    ana = principal(
+        ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", "ana@example.org"),
+        (ROLE_URI, REVIEWER_ROLE),
+    )
+    headers = {**ana, "X-MS-CLIENT-PRINCIPAL-NAME": "ana@example.org"}
+    client, params = RecordingClient(), {"asset_id": asset_id, "ordinal": "1"}
+    body = {"reason": "fine", "by": "the boss"}
+    assert _post("approve_version", body, headers, route_params=params, client=client)[0] == 202
+    item = _recorded(client, state, headers)
+    assert (item["by"], item["via"]) == ("ana@example.org", "entra:ana@example.org")
+
+
+def test_open_mode_records_via_open(world: World, pending: None) -> None:
+    asset_id, state = _processed(wiring.asset_catalog())
+    client, params = RecordingClient(), {"asset_id": asset_id, "ordinal": "1"}
+    body = {"reason": "fine", "by": "ana"}
+    assert _post("approve_version", body, {}, route_params=params, client=client)[0] == 202
+    item = _recorded(client, state, {})
+    assert (item["by"], item["via"]) == ("ana", "open")

@@ -60,6 +60,10 @@ def test_a_reviewer_approves_clears_and_publishes_a_version_from_the_page(consol
         ("cleared", "ok to be cleared"),
         ("published", "ok to be public"),
     ]
+    # The console runs locally (no App Service Authentication): no credential was checked.
+    assert {r["via"] for r in reviewed} == {"open"}
+    published = page.locator("table.history tr", has_text="ok to be public")
+    expect(published.locator("td").nth(3)).to_have_text("open")
     screenshot(page, "asset")
     page.close()
 

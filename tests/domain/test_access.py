@@ -94,6 +94,14 @@ APPS = {"ddh": DDH_APP, "hub": "99999999-2222-3333-4444-555555555555"}
 ROLE_URI = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
 
 
+NAME_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+OID_URI = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+
+def _who(caller: Caller | None) -> tuple[str, str | None] | None:
+    return None if caller is None else (caller.kind, caller.platform_id)
+
+
 def principal_header(claims: list[tuple[str, str]], role_typ: str = ROLE_URI) -> str:
     """The header as App Service Authentication builds it: base64 of its JSON."""
     body = {
@@ -107,7 +115,7 @@ def principal_header(claims: list[tuple[str, str]], role_typ: str = ROLE_URI) ->
 
 def test_a_service_principal_whose_app_id_is_a_platforms_is_that_platform():
     header = principal_header([("appid", DDH_APP.upper()), ("idtyp", "app")])
-    assert identify_principal(read_principal(header), APPS) == DDH
+    assert _who(identify_principal(read_principal(header), APPS)) == _who(DDH)
 
 
 def test_a_v2_token_names_its_app_in_azp():
@@ -119,12 +127,12 @@ def test_the_reviewer_app_role_makes_a_reviewer():
     mapped = principal_header([("appid", "other-app"), (ROLE_URI, REVIEWER_ROLE)])
     raw = principal_header([("roles", REVIEWER_ROLE)], role_typ="roles")
     for header in (mapped, raw):
-        assert identify_principal(read_principal(header), APPS) == REVIEWER
+        assert _who(identify_principal(read_principal(header), APPS)) == _who(REVIEWER)
 
 
 def test_a_platforms_app_holding_the_reviewer_role_is_still_only_that_platform():
     header = principal_header([("appid", DDH_APP), (ROLE_URI, REVIEWER_ROLE)])
-    assert identify_principal(read_principal(header), APPS) == DDH
+    assert _who(identify_principal(read_principal(header), APPS)) == _who(DDH)
 
 
 def test_a_principal_of_no_platform_and_without_the_role_is_nobody():
@@ -169,3 +177,23 @@ def test_open_mode_has_nobody_to_identify():
         "open", {"ddh": "x"}, reviewer_credential=False, authentication_enabled=False
     )
     assert found.ok
+
+
+# via: which credential acted (an asset's history) -----------------------------------------
+
+
+def test_via_names_the_credential_of_a_key_or_open_caller():
+    assert [c.via for c in (DDH, REVIEWER, OPEN)] == ["platform:ddh", "reviewer", "open"]
+
+
+def test_via_of_an_entra_reviewer_is_its_name_else_its_object_id():
+    named = principal_header([(NAME_URI, "ana@example.org"), (ROLE_URI, REVIEWER_ROLE)])
+    unnamed = principal_header([(OID_URI, "0a1b"), (ROLE_URI, REVIEWER_ROLE)])
+    vias = [identify_principal(read_principal(h), APPS).via for h in (named, unnamed)]
+    assert vias == ["entra:ana@example.org", "entra:0a1b"]
+
+
+def test_via_of_a_platforms_entra_app_is_that_platform():
+    header = principal_header([("appid", DDH_APP), (OID_URI, "0a1b")])
+    caller = identify_principal(read_principal(header), APPS)
+    assert (caller.via, caller.principal) == ("platform:ddh", "0a1b")

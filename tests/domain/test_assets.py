@@ -7,6 +7,7 @@ import pytest
 from domain.asset_machine import decide
 from domain.assets import (
     ASSET_ID_PATTERN,
+    COMMAND,
     REMEMBERED_COMMANDS,
     Approval,
     Clearance,
@@ -262,3 +263,16 @@ def test_each_version_of_an_asset_has_its_own_table_and_all_share_the_asset_view
     digest = asset_id.rpartition("-")[2]
     assert asset_view(asset_id) == f"ddh_{digest}"
     assert [asset_table(asset_id, n) for n in (1, 2)] == [f"ddh_{digest}_v1", f"ddh_{digest}_v2"]
+
+
+def test_a_command_records_its_via_in_its_revision():
+    _, outcome = apply(processed(), approve(1, via="reviewer"))
+    assert (outcome.event.by, outcome.event.via) == ("ana", "reviewer")
+
+
+def test_a_command_of_the_shape_before_via_still_decides_with_no_via():
+    # As an asset_command instance started before `via` existed carries it in its input.
+    old = approve(1).model_dump(mode="json", exclude={"via"})
+    assert "via" not in old
+    _, outcome = apply(processed(), COMMAND.validate_python(old))
+    assert outcome.ok and outcome.event.action == "approved" and outcome.event.via is None

@@ -204,6 +204,9 @@ def test_history_shows_every_step_with_who_and_why(reviewed, platform):
         ("rejected", "ana@example.org", "wrong band order"),
     ]
     assert all(r["at"] for r in items)
+    # devhost runs open: each request's credential is "open"; dagmaster's own reports none.
+    vias = {(r["by"] == "dagmaster", r["via"]) for r in items}
+    assert vias == {(False, "open"), (True, None)}
 
 
 def test_entity_state_over_the_durable_http_route_agrees_with_the_read_model(reviewed, platform):
