@@ -20,11 +20,11 @@ def destination_of(
 
 
 def invalid_callback_urls(platforms: Iterable[PlatformDefinition]) -> dict[str, BadCallbackUrl]:
-    """The active platforms whose callback URL setting holds no callback URL (their events
-    are not recorded), by platform id."""
+    """The platforms whose callback URL setting holds no callback URL (their events are not
+    recorded), by platform id; inactive ones too, since their assets still change."""
     settings = OutboundSettings.from_env()
     found = {}
     for p in platforms:
-        if p.active and isinstance(where := destination_of(p, settings), BadCallbackUrl):
+        if isinstance(where := destination_of(p, settings), BadCallbackUrl):
             found[p.platform_id] = where
     return found
