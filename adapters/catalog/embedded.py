@@ -85,17 +85,24 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
 def _start_locked(pgserver: ModuleType, pgdata: Path, delete_on_exit: bool) -> str:
     if pgdata.exists():
         _drop_dead_handles(pgdata)
+    instances = pgserver.PostgresServer._instances
     try:
         server = pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
         if pgdata not in _watched:  # exit hooks run last first: this one before pgserver's
             _watched.add(pgdata)
             atexit.register(_drop_dead_handles, pgdata)
+        return str(server.get_uri())
     except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        # pgserver keeps its instance from before the start (pg_ctl's 10 s can pass on a
+        # loaded machine) and hands that dead one back for ever after: forget it, so the
+        # next call starts the server again.
+        failed = instances.pop(pgdata, None)
+        if failed is not None:
+            atexit.unregister(failed._cleanup)
         raise CatalogUnavailable(
             f"Cannot start the embedded PostgreSQL in {pgdata} (DAGMASTER_DATA_DIR): {exc}. "
             f"Its log is {pgdata / 'log'}."
         ) from exc
-    return str(server.get_uri())
 
 
 def stop_embedded(pgdata: Path) -> None:

@@ -109,3 +109,33 @@ def test_devhost_stopped_by_sigterm_stops_the_embedded_server_the_app_started(tm
         handles = tmp_path / "data" / "pgdata" / ".handle_pids.json"
         handles.write_text(json.dumps([*json.loads(handles.read_text()), int(dead.stdout)]))
     assert not postmaster.exists()
+
+
+@pytest.mark.slow
+def test_a_start_that_timed_out_is_tried_again_on_the_next_call(tmp_path, monkeypatch):
+    """pg_ctl gives up after 10 s on a loaded machine: the next call must start the server,
+    not get pgserver's dead instance back (an AssertionError on every call after)."""
+    import pgserver.postgres_server as server_module
+
+    from adapters.catalog.embedded import stop_embedded
+    from adapters.catalog.errors import CatalogUnavailable
+
+    real_pg_ctl, calls = server_module.pg_ctl, []
+
+    def pg_ctl_timing_out_once(args, **kwargs):
+        calls.append(args[-1])
+        if calls == ["start"]:
+            raise subprocess.TimeoutExpired("pg_ctl", 10)
+        return real_pg_ctl(args, **kwargs)
+
+    monkeypatch.setattr(server_module, "pg_ctl", pg_ctl_timing_out_once)
+    pgdata = tmp_path / "pgdata"
+    with pytest.raises(CatalogUnavailable, match="Cannot start the embedded PostgreSQL"):
+        start_embedded(pgdata)
+    url = start_embedded(pgdata)
+    try:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        stop_embedded(pgdata)
+    assert not (pgdata / "postmaster.pid").exists()
