@@ -119,15 +119,24 @@ def destination(
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a callback URL (None: it can): http(s) with a host only."""
+    """Why ``url`` cannot be a callback URL (None: it can): http(s) with a host only. The
+    message never repeats credentials written into the URL (it is logged)."""
     parts = urlsplit(url)
+    shown = repr(_without_credentials(url))
     if parts.scheme not in ("http", "https"):
-        return f"callback url {url!r}: only http and https are allowed"
+        return f"callback url {shown}: only http and https are allowed"
     if not parts.hostname:
-        return f"callback url {url!r} has no host"
+        return f"callback url {shown} has no host"
     if parts.username or parts.password:
-        return f"callback url {url!r}: credentials in the URL are not allowed (use the secret)"
+        return f"callback url {shown}: credentials in the URL are not allowed (use the secret)"
     return None
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
 
 
 def same_origin(url: str, other: str) -> bool:

@@ -56,6 +56,15 @@ def test_only_http_and_https_urls_with_a_host_and_no_credentials_are_callback_ur
     assert url_problem(url) is not None
 
 
+@pytest.mark.parametrize(
+    "url", ["https://user:s3cret@example.org/hook", "ftp://user:s3cret@example.org/hook"]
+)
+def test_a_refused_url_s_message_does_not_repeat_its_credentials(url):
+    problem = url_problem(url)
+    assert problem is not None and "s3cret" not in problem and "user" not in problem
+    assert "***@example.org" in problem
+
+
 def test_an_https_url_is_a_callback_url():
     assert url_problem("https://hooks.example.org/dagmaster") is None
 
