@@ -42,22 +42,12 @@ from adapters.catalog.connection import open_pool  # noqa: E402
 from adapters.catalog.embedded import embedded_url, stop_embedded  # noqa: E402
 from config.settings import CatalogSettings  # noqa: E402
 from dagmaster.azurite import run_azurite  # noqa: E402
-from devhost.testing import run_devhost  # noqa: E402
+from devhost.testing import CHROMIUM, CHROMIUM_FLAGS, run_devhost  # noqa: E402
 from domain.events import EventKind, JobEvent  # noqa: E402
 from domain.loader import load_workflow_dir  # noqa: E402
 from domain.snapshot import content_hash  # noqa: E402
 
 LAYERS, WIDTH = 50, 20
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def wide_workflow() -> dict:
@@ -157,7 +147,7 @@ def browser_times(base_url: str, job_ids: list[str], profile: Path) -> dict[str,
     result: dict[str, float] = {}
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
         )
         for job_id in job_ids:
             page = context.new_page()

@@ -27,6 +27,18 @@ from pathlib import Path
 import httpx
 
 READY_TIMEOUT_SECONDS = 30.0
+# The headless Chromium (Debian's, installed by `make install`) that the console's browser
+# tests and its benchmark drive through playwright: never a downloaded browser.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:

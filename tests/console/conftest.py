@@ -11,22 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
+from devhost.testing import CHROMIUM, CHROMIUM_FLAGS
 from tests.engine.support import TEST_WORKFLOWS, Engine, run_engine
 from tests.support.postgres import fresh_catalog
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "console"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OPERATOR = "ana@example.org"
 
 
